@@ -1,0 +1,108 @@
+"""dealflow: a negotiation and deal-agreement engine.
+
+Open a deal from a deal file, run it through presentation, offers, counter-offers, special
+terms, approvals and signatures, and keep every event::
+
+    import dealflow
+
+    service = dealflow.connect("memory://")
+    deal = service.open_deal(dealflow.load_deal_file("deal.yaml"))
+"""
+
+from dealflow.__about__ import __version__
+from dealflow.adapters.clock import FixedClock, SystemClock
+from dealflow.adapters.memory import MemoryEventStore
+from dealflow.adapters.sqlite import SQLiteEventStore
+from dealflow.bootstrap import connect, open_store
+from dealflow.dealfile import deal_file_schema, load_deal_file, parse_deal_spec
+from dealflow.domain.deal import Deal, Language, Offer, OfferKind, SignatureMethod, SignedContract
+from dealflow.domain.events import AnyEvent, Event
+from dealflow.domain.lifecycle import Action, Stage, allowed_actions
+from dealflow.domain.money import Money
+from dealflow.domain.parties import Actor, Party, Representative, Role, Side
+from dealflow.domain.policy import ApprovalPolicy
+from dealflow.domain.spec import DealSpec
+from dealflow.domain.terms import (
+    AfterSales,
+    Delivery,
+    DeliverySplit,
+    Discount,
+    LineItem,
+    Payment,
+    SpecialTerms,
+    Terms,
+    TermsChange,
+    Totals,
+)
+from dealflow.errors import (
+    ActionRefusedError,
+    ConcurrencyConflictError,
+    DealFileError,
+    DealflowError,
+    DealNotFoundError,
+    IllegalTransitionError,
+    InvalidTermsError,
+    NotYourTurnError,
+    OfferExpiredError,
+    StoreError,
+    StoreSchemaError,
+    TermsHashMismatchError,
+    WrongRoleError,
+)
+from dealflow.services import DealService
+
+__all__ = [
+    "Action",
+    "ActionRefusedError",
+    "Actor",
+    "AfterSales",
+    "AnyEvent",
+    "ApprovalPolicy",
+    "ConcurrencyConflictError",
+    "Deal",
+    "DealFileError",
+    "DealNotFoundError",
+    "DealService",
+    "DealSpec",
+    "DealflowError",
+    "Delivery",
+    "DeliverySplit",
+    "Discount",
+    "Event",
+    "FixedClock",
+    "IllegalTransitionError",
+    "InvalidTermsError",
+    "Language",
+    "LineItem",
+    "MemoryEventStore",
+    "Money",
+    "NotYourTurnError",
+    "Offer",
+    "OfferExpiredError",
+    "OfferKind",
+    "Party",
+    "Payment",
+    "Representative",
+    "Role",
+    "SQLiteEventStore",
+    "Side",
+    "SignatureMethod",
+    "SignedContract",
+    "SpecialTerms",
+    "Stage",
+    "StoreError",
+    "StoreSchemaError",
+    "SystemClock",
+    "Terms",
+    "TermsChange",
+    "TermsHashMismatchError",
+    "Totals",
+    "WrongRoleError",
+    "__version__",
+    "allowed_actions",
+    "connect",
+    "deal_file_schema",
+    "load_deal_file",
+    "open_store",
+    "parse_deal_spec",
+]

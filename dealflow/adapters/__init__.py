@@ -1,0 +1,1 @@
+"""Concrete adapters behind the ports: event stores (memory, SQLite) and clocks."""

@@ -1,0 +1,163 @@
+"""The SQLite event store, the embedded default: one file, standard library ``sqlite3``.
+
+The primary key ``(deal_id, version)`` is the concurrency control: the append runs in one
+``BEGIN IMMEDIATE`` transaction that checks the deal's latest version and inserts, so of two
+writers on the same version one commits and the other gets ConcurrencyConflictError. The file
+runs in WAL mode with a busy timeout, so several CLI processes can share it, and with
+``synchronous=FULL``, so a committed event survives a power cut. sqlite3's exceptions become
+StoreError here, with a message that says what to do.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from dealflow.domain.events import EVENTS_ADAPTER, AnyEvent, Event
+from dealflow.errors import ConcurrencyConflictError, StoreError, StoreSchemaError
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS events (
+    deal_id     TEXT    NOT NULL,
+    version     INTEGER NOT NULL CHECK (version >= 1),
+    type        TEXT    NOT NULL,
+    occurred_at TEXT    NOT NULL,
+    data        TEXT    NOT NULL,
+    PRIMARY KEY (deal_id, version)
+);
+"""
+
+
+def _explain(exc: sqlite3.Error, path: str) -> str:
+    text = str(exc)
+    if "readonly" in text:
+        return f"the store {path} is read-only; check the file's permissions"
+    if "not a database" in text or "malformed" in text:
+        return f"the store {path} is not a dealflow database or is damaged; restore it from a backup"
+    if "locked" in text or "busy" in text:
+        return f"the store {path} is busy with another writer; try again"
+    if "disk" in text and "full" in text:
+        return f"the disk holding {path} is full; free some space and try again"
+    if "unable to open" in text:
+        return f"cannot open the store {path}; check that its folder exists and is writable"
+    return f"the store {path} failed: {text}"
+
+
+class SQLiteEventStore:
+    """Events in one SQLite file (or ``:memory:``)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        try:
+            self._db = sqlite3.connect(
+                self.path, timeout=30.0, isolation_level=None, check_same_thread=False
+            )
+            self._db.execute("PRAGMA busy_timeout = 30000")
+            self._db.execute("PRAGMA journal_mode = WAL")
+            self._db.execute("PRAGMA synchronous = FULL")
+            self._db.execute("PRAGMA foreign_keys = ON")
+            self._migrate()
+        except sqlite3.Error as exc:
+            raise StoreError(_explain(exc, self.path)) from exc
+
+    def _migrate(self) -> None:
+        with self._transaction() as db:
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    db.execute(statement)
+            row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+            if row is None:
+                db.execute(
+                    "INSERT INTO meta (key, value) VALUES ('schema_version', ?)",
+                    (str(SCHEMA_VERSION),),
+                )
+            elif int(row[0]) > SCHEMA_VERSION:
+                raise StoreSchemaError(
+                    f"the store {self.path} was written by a newer dealflow (schema "
+                    f"{row[0]}, this one reads {SCHEMA_VERSION}); upgrade dealflow"
+                )
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            else:
+                self._db.execute("COMMIT")
+
+    def append(self, deal_id: str, expected_version: int, events: Sequence[Event]) -> None:
+        """Append all events in one transaction, or none."""
+        rows = [
+            (e.deal_id, e.version, type(e).__name__, e.occurred_at.isoformat(), e.model_dump_json())
+            for e in events
+        ]
+        try:
+            with self._transaction() as db:
+                (current,) = db.execute(
+                    "SELECT coalesce(max(version), 0) FROM events WHERE deal_id = ?", (deal_id,)
+                ).fetchone()
+                if current != expected_version:
+                    raise ConcurrencyConflictError(deal_id, expected_version)
+                db.executemany(
+                    "INSERT INTO events (deal_id, version, type, occurred_at, data) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    rows,
+                )
+        except sqlite3.IntegrityError as exc:
+            raise ConcurrencyConflictError(deal_id, expected_version) from exc
+        except sqlite3.Error as exc:
+            raise StoreError(_explain(exc, self.path)) from exc
+
+    def load(self, deal_id: str, after: int = 0) -> list[AnyEvent]:
+        """The deal's events after a version, read and validated in one pass."""
+        try:
+            with self._lock:
+                rows = self._db.execute(
+                    "SELECT data FROM events WHERE deal_id = ? AND version > ? ORDER BY version",
+                    (deal_id, after),
+                ).fetchall()
+        except sqlite3.Error as exc:
+            raise StoreError(_explain(exc, self.path)) from exc
+        if not rows:
+            return []
+        try:
+            return EVENTS_ADAPTER.validate_json("[" + ",".join(r[0] for r in rows) + "]")
+        except ValidationError as exc:
+            raise StoreError(
+                f"the events of deal {deal_id} in {self.path} cannot be read: "
+                f"{exc.error_count()} invalid fields; restore the store from a backup"
+            ) from exc
+
+    def deal_ids(self) -> list[str]:
+        """Deal ids in the order they were opened."""
+        try:
+            with self._lock:
+                rows = self._db.execute(
+                    "SELECT deal_id FROM events WHERE version = 1 ORDER BY rowid"
+                ).fetchall()
+        except sqlite3.Error as exc:
+            raise StoreError(_explain(exc, self.path)) from exc
+        return [r[0] for r in rows]
+
+    def close(self) -> None:
+        """Close the connection."""
+        with self._lock:
+            self._db.close()

@@ -1,0 +1,102 @@
+"""The ``dealflow`` Typer app: global options, the commands, and error handling.
+
+A dealflow error is printed as one plain line on stderr with exit code 1; a usage error exits
+2 (Click's convention); no user mistake ever shows a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from dealflow.__about__ import __version__
+from dealflow.errors import DealflowError
+
+app = typer.Typer(
+    name="dealflow",
+    help="Negotiate B2B deals from offer to signed contract and after-sales.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+    add_completion=True,
+    rich_markup_mode=None,
+)
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"dealflow {__version__}")
+        raise typer.Exit
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    store: Annotated[
+        str | None,
+        typer.Option(
+            "--store",
+            envvar="DEALFLOW_STORE",
+            help="Store URL: sqlite:///FILE, a file path, or memory://. "
+            "Default: deals.db in the user data directory.",
+        ),
+    ] = None,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Negotiate B2B deals from offer to signed contract and after-sales.
+
+    Example: dealflow demo
+    """
+    ctx.obj = {"store": store}
+
+
+@app.command()
+def demo(ctx: typer.Context) -> None:
+    """Run the sample deal from opening to after-sales service and print each stage.
+
+    Uses a temporary SQLite store that is deleted afterwards, unless --store is given.
+
+    Example: dealflow demo            Example: dealflow --store deals.db demo
+    """
+    from dealflow.bootstrap import connect
+    from dealflow.demo import run_demo
+
+    store_url = ctx.obj["store"]
+    with tempfile.TemporaryDirectory(prefix="dealflow-demo-") as tmp:
+        url = store_url or f"sqlite:///{Path(tmp) / 'demo.db'}"
+        service = connect(url)
+        try:
+            stages = []
+            for number, (what, deal) in enumerate(run_demo(service), start=1):
+                if number == 1:
+                    out.print(f"Sample deal {deal.id}: {deal.title}")
+                stages.append(deal.stage.value)
+                out.print(f"{number:>3}. {deal.stage.value:<20} {what}")
+            path = dict.fromkeys(stages)
+            out.print("Stages passed: " + " -> ".join(path))
+            totals = deal.terms.totals
+            out.print(f"Grand total: {totals.grand_total} (terms hash {deal.terms_hash[:12]})")
+            where = store_url or "a temporary store (deleted now)"
+            out.print(f"Store: {where}")
+        finally:
+            service.close()
+
+
+def main() -> None:
+    """The console script: run the app, turning dealflow errors into one line and exit 1."""
+    try:
+        app(prog_name="dealflow")
+    except DealflowError as exc:
+        err.print(f"error: {exc}", markup=False)
+        sys.exit(1)

@@ -1,0 +1,5 @@
+"""The pure core of dealflow: models, the lifecycle, events, decisions and the fold.
+
+Nothing here touches storage, templates, PDFs or the terminal; it imports only the standard
+library, pydantic and (in :mod:`dealflow.domain.lifecycle`) transitions.
+"""

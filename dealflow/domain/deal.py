@@ -1,0 +1,161 @@
+"""The deal as it stands: stage, parties, every terms version, approvals, signatures and the
+signed contract versions. A :class:`Deal` is never edited: it is the fold of its events
+(:mod:`dealflow.domain.projection`), rebuilt or advanced one event at a time.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from dealflow.domain.lifecycle import Stage
+from dealflow.domain.parties import Party, Role, Side
+from dealflow.domain.terms import AfterSales, Terms
+
+_FROZEN = ConfigDict(frozen=True, extra="forbid")
+Note = Annotated[str, Field(max_length=5000)]
+
+
+class Language(StrEnum):
+    """The language of the contract: English, Bahasa Indonesia, or both side by side."""
+
+    EN = "en"
+    ID = "id"
+    ID_EN = "id+en"
+
+
+class OfferKind(StrEnum):
+    """How a terms version came about."""
+
+    OFFER = "offer"
+    COUNTER = "counter"
+    SPECIAL = "special"
+    AMENDMENT = "amendment"
+
+
+class Offer(BaseModel):
+    """One versioned terms snapshot put on the table by one side."""
+
+    model_config = _FROZEN
+
+    version: int
+    kind: OfferKind
+    side: Side
+    terms: Terms
+    made_at: AwareDatetime
+    expires_at: AwareDatetime | None = None
+    note: Note | None = None
+    contract_version: int = 1
+
+
+class SignatureMethod(StrEnum):
+    """How a signatory signed."""
+
+    TYPED = "typed"
+    CLICK = "click"
+    DRAWN = "drawn"
+    WET_INK = "wet-ink"
+
+
+class Approval(BaseModel):
+    """An internal approval given for one terms hash."""
+
+    model_config = _FROZEN
+
+    role: Role
+    name: str
+    terms_hash: str
+    at: AwareDatetime
+    reason: Note | None = None
+
+
+class Signature(BaseModel):
+    """One side's signature on one terms hash."""
+
+    model_config = _FROZEN
+
+    side: Side
+    name: str
+    title: str
+    method: SignatureMethod
+    terms_hash: str
+    at: AwareDatetime
+
+
+class SignedContract(BaseModel):
+    """A contract version as both sides signed it; kept unchanged forever."""
+
+    model_config = _FROZEN
+
+    contract_version: int
+    terms: Terms
+    terms_hash: str
+    signatures: tuple[Signature, ...]
+    signed_at: AwareDatetime
+    amendment_reason: str | None = None
+
+
+class Deal(BaseModel):
+    """A deal: who, what stage, and every version of the terms."""
+
+    model_config = _FROZEN
+
+    id: str
+    title: str
+    stage: Stage
+    seller: Party
+    buyer: Party
+    language: Language
+    proposal: Terms
+    offers: tuple[Offer, ...] = ()
+    turn: Side | None = None
+    declined_offer: int | None = None
+    approvals_required: tuple[Role, ...] = ()
+    approvals: tuple[Approval, ...] = ()
+    signatures: tuple[Signature, ...] = ()
+    contracts: tuple[SignedContract, ...] = ()
+    contract_version: int = 1
+    amendment_reason: str | None = None
+    opened_at: AwareDatetime
+    updated_at: AwareDatetime
+    version: int
+
+    @property
+    def latest_offer(self) -> Offer | None:
+        """The most recent terms version on the table, if any."""
+        return self.offers[-1] if self.offers else None
+
+    @property
+    def terms(self) -> Terms:
+        """The terms on the table now: the latest version, or the opening proposal."""
+        return self.offers[-1].terms if self.offers else self.proposal
+
+    @property
+    def terms_hash(self) -> str:
+        """The SHA-256 of the canonical JSON of :attr:`terms`."""
+        return self.terms.terms_hash
+
+    @property
+    def signed_contract(self) -> SignedContract | None:
+        """The latest signed contract version, if any."""
+        return self.contracts[-1] if self.contracts else None
+
+    @property
+    def commitments(self) -> tuple[AfterSales, ...]:
+        """The after-sales promises of the latest signed contract."""
+        signed = self.signed_contract
+        return signed.terms.after_sales if signed else ()
+
+    @property
+    def approvals_pending(self) -> tuple[Role, ...]:
+        """Required approvals not yet granted."""
+        granted = {a.role for a in self.approvals}
+        return tuple(r for r in self.approvals_required if r not in granted)
+
+    @property
+    def signatures_pending(self) -> tuple[Side, ...]:
+        """Sides that have not signed the current contract version."""
+        signed = {s.side for s in self.signatures}
+        return tuple(s for s in (Side.SELLER, Side.BUYER) if s not in signed)

@@ -1,0 +1,460 @@
+"""Decisions: pure functions from (deal, command, now) to the events that record it.
+
+Each command names its actor. A decision checks, in this order, that the action is possible
+in the deal's stage (the lifecycle machine), that the actor's role may take it, that it is
+that side's turn and the offer has not lapsed, and only then returns events. A refused
+command raises an :class:`~dealflow.errors.ActionRefusedError` and returns nothing, so a
+refusal can never leave half an action behind.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import ClassVar
+
+from dealflow.domain.deal import Deal, Language, Offer, OfferKind, SignatureMethod
+from dealflow.domain.events import (
+    ApprovalDeclined,
+    ApprovalGranted,
+    ContractAmended,
+    ContractSigned,
+    DealCompleted,
+    DealOpened,
+    DealPresented,
+    DealWithdrawn,
+    Event,
+    OfferCountered,
+    OfferExpired,
+    OfferMade,
+    OfferRejected,
+    ServiceStarted,
+    SpecialTermsProposed,
+    SpecialTermsRevised,
+    TermsAccepted,
+    TermsAgreed,
+)
+from dealflow.domain.lifecycle import ROLES, Action, Cursor, Stage, allowed_actions, fire
+from dealflow.domain.parties import SYSTEM_ACTOR, Actor, Party, Side
+from dealflow.domain.policy import ApprovalPolicy
+from dealflow.domain.terms import SpecialTerms, Terms, TermsChange
+from dealflow.errors import (
+    ActionRefusedError,
+    IllegalTransitionError,
+    InvalidTermsError,
+    NotYourTurnError,
+    OfferExpiredError,
+    TermsHashMismatchError,
+    WrongRoleError,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """An action someone asks for; subclasses carry what the action needs."""
+
+    action: ClassVar[Action]
+    actor: Actor
+
+
+@dataclass(frozen=True, slots=True)
+class Present(Command):
+    action = Action.PRESENT
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MakeOffer(Command):
+    action = Action.OFFER
+    change: TermsChange = field(default_factory=TermsChange)
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Counter(Command):
+    action = Action.COUNTER
+    change: TermsChange = field(default_factory=TermsChange)
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Accept(Command):
+    action = Action.ACCEPT
+
+
+@dataclass(frozen=True, slots=True)
+class Reject(Command):
+    action = Action.REJECT
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Expire(Command):
+    action = Action.EXPIRE
+    actor: Actor = SYSTEM_ACTOR
+
+
+@dataclass(frozen=True, slots=True)
+class Withdraw(Command):
+    action = Action.WITHDRAW
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ProposeSpecial(Command):
+    action = Action.PROPOSE_SPECIAL
+    special: SpecialTerms = field(default_factory=SpecialTerms)
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReviseSpecial(Command):
+    action = Action.REVISE_SPECIAL
+    special: SpecialTerms = field(default_factory=SpecialTerms)
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Agree(Command):
+    action = Action.AGREE
+
+
+@dataclass(frozen=True, slots=True)
+class Approve(Command):
+    action = Action.APPROVE
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Decline(Command):
+    action = Action.DECLINE
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Sign(Command):
+    action = Action.SIGN
+    title: str = ""
+    method: SignatureMethod = SignatureMethod.TYPED
+    terms_hash: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StartService(Command):
+    action = Action.START_SERVICE
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Amend(Command):
+    action = Action.AMEND
+    reason: str = ""
+    change: TermsChange = field(default_factory=TermsChange)
+
+
+@dataclass(frozen=True, slots=True)
+class Complete(Command):
+    action = Action.COMPLETE
+    reason: str | None = None
+
+
+def open_deal(
+    deal_id: str,
+    *,
+    title: str,
+    seller: Party,
+    buyer: Party,
+    language: Language,
+    proposal: Terms,
+    actor: Actor,
+    now: datetime,
+) -> DealOpened:
+    """The event that opens a deal in ``draft``."""
+    return DealOpened(
+        deal_id=deal_id,
+        version=1,
+        occurred_at=now,
+        actor=actor,
+        stage=Stage.DRAFT,
+        title=title,
+        seller=seller,
+        buyer=buyer,
+        language=language,
+        proposal=proposal,
+    )
+
+
+def decide(deal: Deal, command: Command, now: datetime, policy: ApprovalPolicy) -> list[Event]:
+    """The events that record ``command`` on ``deal`` at ``now``; raises if it is refused."""
+    action = command.action
+    actor = command.actor
+    if action.value not in allowed_actions(deal.stage):
+        raise IllegalTransitionError(deal.stage.value, action.value, allowed_actions(deal.stage))
+    if actor.role not in ROLES[action]:
+        raise WrongRoleError(action.value, actor.role.value, [r.value for r in ROLES[action]])
+    handler = _HANDLERS[type(command)]
+    return [handler(deal, command, now, policy)]
+
+
+# Shared checks --------------------------------------------------------------------------
+
+
+def _side(command: Command) -> Side:
+    side = command.actor.role.side
+    assert side is not None, "ROLES admits only seller and buyer here"
+    return side
+
+
+def _base(deal: Deal, command: Command, now: datetime, stage: Stage) -> dict[str, object]:
+    return {
+        "deal_id": deal.id,
+        "version": deal.version + 1,
+        "occurred_at": now,
+        "actor": command.actor,
+        "stage": stage,
+    }
+
+
+def _next_stage(deal: Deal, action: Action, **facts: bool) -> Stage:
+    return fire(Cursor(deal.stage, **facts), action)
+
+
+def _require_turn(deal: Deal, command: Command, now: datetime) -> Offer:
+    """The latest offer, which this side may answer now; raises otherwise."""
+    side = _side(command)
+    offer = deal.latest_offer
+    assert offer is not None, "offered and negotiating deals have an offer"
+    verb = command.action.value
+    if deal.turn is not side:
+        raise NotYourTurnError(verb, side.value, deal.turn.value if deal.turn else None)
+    if offer.expires_at is not None and now >= offer.expires_at:
+        raise OfferExpiredError(offer.version, offer.expires_at.isoformat())
+    return offer
+
+
+def _new_offer(
+    deal: Deal,
+    command: Command,
+    now: datetime,
+    kind: OfferKind,
+    terms: Terms,
+    note: str | None,
+    contract_version: int | None = None,
+) -> Offer:
+    expires = now + timedelta(days=terms.valid_days) if kind is not OfferKind.SPECIAL else None
+    return Offer(
+        version=len(deal.offers) + 1,
+        kind=kind,
+        side=_side(command),
+        terms=terms,
+        made_at=now,
+        expires_at=expires,
+        note=note,
+        contract_version=contract_version or deal.contract_version,
+    )
+
+
+def _changed(terms: Terms, change: TermsChange) -> Terms:
+    try:
+        return terms.changed(change)
+    except ValueError as exc:
+        raise InvalidTermsError(_first_line(exc)) from None
+
+
+def _first_line(exc: ValueError) -> str:
+    errors = getattr(exc, "errors", None)
+    if callable(errors):
+        return "; ".join(str(e.get("msg", e)).removeprefix("Value error, ") for e in errors())
+    return str(exc)
+
+
+# One handler per action -----------------------------------------------------------------
+
+
+def _present(deal: Deal, cmd: Present, now: datetime, _: ApprovalPolicy) -> Event:
+    stage = _next_stage(deal, cmd.action)
+    return DealPresented(**_base(deal, cmd, now, stage), note=cmd.note)  # type: ignore[arg-type]
+
+
+def _offer(deal: Deal, cmd: MakeOffer, now: datetime, _: ApprovalPolicy) -> Event:
+    terms = _changed(deal.terms, cmd.change)
+    offer = _new_offer(deal, cmd, now, OfferKind.OFFER, terms, cmd.note)
+    stage = _next_stage(deal, cmd.action)
+    return OfferMade(**_base(deal, cmd, now, stage), offer=offer)  # type: ignore[arg-type]
+
+
+def _counter(deal: Deal, cmd: Counter, now: datetime, _: ApprovalPolicy) -> Event:
+    _require_turn(deal, cmd, now)
+    terms = _changed(deal.terms, cmd.change)
+    offer = _new_offer(deal, cmd, now, OfferKind.COUNTER, terms, cmd.note)
+    stage = _next_stage(deal, cmd.action)
+    return OfferCountered(**_base(deal, cmd, now, stage), offer=offer)  # type: ignore[arg-type]
+
+
+def _accept(deal: Deal, cmd: Accept, now: datetime, _: ApprovalPolicy) -> Event:
+    offer = _require_turn(deal, cmd, now)
+    side = _side(cmd)
+    if offer.side is side or deal.declined_offer == offer.version:
+        raise NotYourTurnError(
+            "accept", side.value, side.other.value,
+            why=f"offer v{offer.version} was declined internally; the seller must revise it"
+            if deal.declined_offer == offer.version
+            else f"offer v{offer.version} is the {side.value}'s own; make a counter-offer instead",
+        )
+    stage = _next_stage(deal, cmd.action)
+    return TermsAccepted(  # type: ignore[arg-type]
+        **_base(deal, cmd, now, stage), offer_version=offer.version, terms_hash=deal.terms_hash
+    )
+
+
+def _reject(deal: Deal, cmd: Reject, now: datetime, _: ApprovalPolicy) -> Event:
+    offer = _require_turn(deal, cmd, now)
+    stage = _next_stage(deal, cmd.action)
+    return OfferRejected(  # type: ignore[arg-type]
+        **_base(deal, cmd, now, stage), offer_version=offer.version, reason=cmd.reason
+    )
+
+
+def _expire(deal: Deal, cmd: Expire, now: datetime, _: ApprovalPolicy) -> Event:
+    offer = deal.latest_offer
+    assert offer is not None and offer.expires_at is not None
+    if now < offer.expires_at:
+        raise ActionRefusedError(
+            f"offer v{offer.version} is valid until {offer.expires_at.isoformat()}; "
+            "it cannot expire yet"
+        )
+    stage = _next_stage(deal, cmd.action)
+    return OfferExpired(  # type: ignore[arg-type]
+        **_base(deal, cmd, now, stage), offer_version=offer.version, expired_at=offer.expires_at
+    )
+
+
+def _withdraw(deal: Deal, cmd: Withdraw, now: datetime, _: ApprovalPolicy) -> Event:
+    stage = _next_stage(deal, cmd.action)
+    return DealWithdrawn(**_base(deal, cmd, now, stage), reason=cmd.reason)  # type: ignore[arg-type]
+
+
+def _propose_special(deal: Deal, cmd: ProposeSpecial, now: datetime, _: ApprovalPolicy) -> Event:
+    terms = _changed(deal.terms, TermsChange(special=cmd.special))
+    offer = _new_offer(deal, cmd, now, OfferKind.SPECIAL, terms, cmd.note)
+    stage = _next_stage(deal, cmd.action)
+    return SpecialTermsProposed(**_base(deal, cmd, now, stage), offer=offer)  # type: ignore[arg-type]
+
+
+def _revise_special(deal: Deal, cmd: ReviseSpecial, now: datetime, _: ApprovalPolicy) -> Event:
+    terms = _changed(deal.terms, TermsChange(special=cmd.special))
+    offer = _new_offer(deal, cmd, now, OfferKind.SPECIAL, terms, cmd.note)
+    stage = _next_stage(deal, cmd.action)
+    return SpecialTermsRevised(**_base(deal, cmd, now, stage), offer=offer)  # type: ignore[arg-type]
+
+
+def _agree(deal: Deal, cmd: Agree, now: datetime, policy: ApprovalPolicy) -> Event:
+    side = _side(cmd)
+    latest = deal.latest_offer
+    if deal.stage is Stage.SPECIAL_AGREEMENT and latest is not None and latest.side is side:
+        raise NotYourTurnError(
+            "agree", side.value, side.other.value,
+            why=f"the special terms are the {side.value}'s own proposal; "
+            f"the {side.other.value} must agree to them",
+        )
+    required = policy.approvals_for(deal.terms)
+    stage = _next_stage(deal, cmd.action, needs_approval=bool(required))
+    return TermsAgreed(  # type: ignore[arg-type]
+        **_base(deal, cmd, now, stage), terms_hash=deal.terms_hash, approvals_required=required
+    )
+
+
+def _approver_check(deal: Deal, cmd: Command) -> None:
+    role = cmd.actor.role
+    pending = deal.approvals_pending
+    if role not in pending:
+        required = [r.value for r in pending]
+        if role in deal.approvals_required:
+            raise ActionRefusedError(
+                f"{role.value} has already approved these terms; waiting for "
+                f"{', '.join(required) or 'nobody'}"
+            )
+        raise WrongRoleError(cmd.action.value, role.value, required)
+
+
+def _approve(deal: Deal, cmd: Approve, now: datetime, _: ApprovalPolicy) -> Event:
+    _approver_check(deal, cmd)
+    complete = deal.approvals_pending == (cmd.actor.role,)
+    stage = _next_stage(deal, cmd.action, approvals_complete=complete)
+    return ApprovalGranted(  # type: ignore[arg-type]
+        **_base(deal, cmd, now, stage), terms_hash=deal.terms_hash, reason=cmd.reason
+    )
+
+
+def _decline(deal: Deal, cmd: Decline, now: datetime, _: ApprovalPolicy) -> Event:
+    _approver_check(deal, cmd)
+    stage = _next_stage(deal, cmd.action)
+    return ApprovalDeclined(  # type: ignore[arg-type]
+        **_base(deal, cmd, now, stage), terms_hash=deal.terms_hash, reason=cmd.reason
+    )
+
+
+def _sign(deal: Deal, cmd: Sign, now: datetime, _: ApprovalPolicy) -> Event:
+    side = _side(cmd)
+    pending = deal.signatures_pending
+    if side not in pending:
+        raise ActionRefusedError(
+            f"the {side.value} has already signed contract version {deal.contract_version}"
+        )
+    current = deal.terms_hash
+    if cmd.terms_hash is not None and cmd.terms_hash != current:
+        raise TermsHashMismatchError(cmd.terms_hash, current)
+    if not cmd.title.strip():
+        raise InvalidTermsError("a signature needs the signatory's title")
+    stage = _next_stage(deal, cmd.action, signatures_complete=pending == (side,))
+    return ContractSigned(  # type: ignore[arg-type]
+        **_base(deal, cmd, now, stage),
+        side=side,
+        title=cmd.title,
+        method=cmd.method,
+        terms_hash=current,
+    )
+
+
+def _start_service(deal: Deal, cmd: StartService, now: datetime, _: ApprovalPolicy) -> Event:
+    stage = _next_stage(deal, cmd.action)
+    return ServiceStarted(**_base(deal, cmd, now, stage), note=cmd.note)  # type: ignore[arg-type]
+
+
+def _amend(deal: Deal, cmd: Amend, now: datetime, _: ApprovalPolicy) -> Event:
+    if not cmd.reason.strip():
+        raise InvalidTermsError("an amendment needs a reason")
+    signed = deal.signed_contract
+    assert signed is not None, "in_service deals have a signed contract"
+    terms = _changed(signed.terms, cmd.change)
+    number = deal.contract_version + 1
+    offer = _new_offer(deal, cmd, now, OfferKind.AMENDMENT, terms, cmd.reason, number)
+    stage = _next_stage(deal, cmd.action)
+    return ContractAmended(  # type: ignore[arg-type]
+        **_base(deal, cmd, now, stage), contract_version=number, reason=cmd.reason, offer=offer
+    )
+
+
+def _complete(deal: Deal, cmd: Complete, now: datetime, _: ApprovalPolicy) -> Event:
+    stage = _next_stage(deal, cmd.action)
+    return DealCompleted(**_base(deal, cmd, now, stage), reason=cmd.reason)  # type: ignore[arg-type]
+
+
+_HANDLERS = {
+    Present: _present,
+    MakeOffer: _offer,
+    Counter: _counter,
+    Accept: _accept,
+    Reject: _reject,
+    Expire: _expire,
+    Withdraw: _withdraw,
+    ProposeSpecial: _propose_special,
+    ReviseSpecial: _revise_special,
+    Agree: _agree,
+    Approve: _approve,
+    Decline: _decline,
+    Sign: _sign,
+    StartService: _start_service,
+    Amend: _amend,
+    Complete: _complete,
+}

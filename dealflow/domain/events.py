@@ -1,0 +1,192 @@
+"""What happened to a deal, as frozen past-tense events.
+
+Every event carries the deal id, its version in the deal's log (the previous one + 1), when it
+occurred, who did it, and the stage the deal is in after it. Storing the stage keeps replay
+independent of later changes to the decision rules, and a stored stage is validated against
+the lifecycle's stages when it is read. ``type`` names the event in its JSON form, which is
+what the stores keep; :data:`EVENT_ADAPTER` reads any of them back.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
+
+from dealflow.domain.deal import Language, Note, Offer, SignatureMethod
+from dealflow.domain.lifecycle import Stage
+from dealflow.domain.parties import Actor, Party, Role, Side
+from dealflow.domain.terms import Terms
+
+
+class Event(BaseModel):
+    """The fields every event has."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    deal_id: str
+    version: Annotated[int, Field(ge=1)]
+    occurred_at: AwareDatetime
+    actor: Actor
+    stage: Stage
+
+
+class DealOpened(Event):
+    """A deal was opened from a deal file: parties, items, the proposed terms."""
+
+    type: Literal["DealOpened"] = "DealOpened"
+    title: str
+    seller: Party
+    buyer: Party
+    language: Language
+    proposal: Terms
+
+
+class DealPresented(Event):
+    """The seller presented products, value and credentials."""
+
+    type: Literal["DealPresented"] = "DealPresented"
+    note: Note | None = None
+
+
+class OfferMade(Event):
+    """The seller made the formal offer (terms version 1 of this contract version)."""
+
+    type: Literal["OfferMade"] = "OfferMade"
+    offer: Offer
+
+
+class OfferCountered(Event):
+    """One side answered the other's latest offer with new terms."""
+
+    type: Literal["OfferCountered"] = "OfferCountered"
+    offer: Offer
+
+
+class TermsAccepted(Event):
+    """One side accepted the other side's latest offer."""
+
+    type: Literal["TermsAccepted"] = "TermsAccepted"
+    offer_version: int
+    terms_hash: str
+
+
+class OfferRejected(Event):
+    """One side rejected the other's latest offer and ended the negotiation."""
+
+    type: Literal["OfferRejected"] = "OfferRejected"
+    offer_version: int
+    reason: Note | None = None
+
+
+class OfferExpired(Event):
+    """The latest offer lapsed without an answer."""
+
+    type: Literal["OfferExpired"] = "OfferExpired"
+    offer_version: int
+    expired_at: AwareDatetime
+
+
+class DealWithdrawn(Event):
+    """The seller withdrew from the deal."""
+
+    type: Literal["DealWithdrawn"] = "DealWithdrawn"
+    reason: Note | None = None
+
+
+class SpecialTermsProposed(Event):
+    """Buyer-specific terms were put on the table after the price was accepted."""
+
+    type: Literal["SpecialTermsProposed"] = "SpecialTermsProposed"
+    offer: Offer
+
+
+class SpecialTermsRevised(Event):
+    """The special terms on the table were revised."""
+
+    type: Literal["SpecialTermsRevised"] = "SpecialTermsRevised"
+    offer: Offer
+
+
+class TermsAgreed(Event):
+    """Both sides agreed the terms; the approvals the policy requires are listed."""
+
+    type: Literal["TermsAgreed"] = "TermsAgreed"
+    terms_hash: str
+    approvals_required: tuple[Role, ...] = ()
+
+
+class ApprovalGranted(Event):
+    """A manager or legal approved the agreed terms."""
+
+    type: Literal["ApprovalGranted"] = "ApprovalGranted"
+    terms_hash: str
+    reason: Note | None = None
+
+
+class ApprovalDeclined(Event):
+    """A manager or legal declined the agreed terms; negotiation reopens."""
+
+    type: Literal["ApprovalDeclined"] = "ApprovalDeclined"
+    terms_hash: str
+    reason: Note | None = None
+
+
+class ContractSigned(Event):
+    """One side signed the frozen terms."""
+
+    type: Literal["ContractSigned"] = "ContractSigned"
+    side: Side
+    title: str
+    method: SignatureMethod
+    terms_hash: str
+
+
+class ServiceStarted(Event):
+    """After-sales service began on the signed contract."""
+
+    type: Literal["ServiceStarted"] = "ServiceStarted"
+    note: Note | None = None
+
+
+class ContractAmended(Event):
+    """An amendment opened a new contract version with proposed terms."""
+
+    type: Literal["ContractAmended"] = "ContractAmended"
+    contract_version: int
+    reason: Note
+    offer: Offer
+
+
+class DealCompleted(Event):
+    """Every commitment was met or the contract term ended."""
+
+    type: Literal["DealCompleted"] = "DealCompleted"
+    reason: Note | None = None
+
+
+AnyEvent = Annotated[
+    DealOpened
+    | DealPresented
+    | OfferMade
+    | OfferCountered
+    | TermsAccepted
+    | OfferRejected
+    | OfferExpired
+    | DealWithdrawn
+    | SpecialTermsProposed
+    | SpecialTermsRevised
+    | TermsAgreed
+    | ApprovalGranted
+    | ApprovalDeclined
+    | ContractSigned
+    | ServiceStarted
+    | ContractAmended
+    | DealCompleted,
+    Field(discriminator="type"),
+]
+
+#: Reads one event from its JSON form (or a dict).
+EVENT_ADAPTER: TypeAdapter[AnyEvent] = TypeAdapter(AnyEvent)
+#: Reads a JSON array of events in one call (what the stores use).
+EVENTS_ADAPTER: TypeAdapter[list[AnyEvent]] = TypeAdapter(list[AnyEvent])

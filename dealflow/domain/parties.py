@@ -1,0 +1,75 @@
+"""The two organisations in a deal and the people who act for them."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+_FROZEN = ConfigDict(frozen=True, extra="forbid")
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class Side(StrEnum):
+    """The two sides of a deal."""
+
+    SELLER = "seller"
+    BUYER = "buyer"
+
+    @property
+    def other(self) -> Side:
+        """The opposite side."""
+        return Side.BUYER if self is Side.SELLER else Side.SELLER
+
+
+class Role(StrEnum):
+    """Who may act on a deal. ``system`` is the engine itself (an offer lapsing)."""
+
+    SELLER = "seller"
+    BUYER = "buyer"
+    MANAGER = "manager"
+    LEGAL = "legal"
+    SERVICE = "service"
+    SYSTEM = "system"
+
+    @property
+    def side(self) -> Side | None:
+        """The side a seller or buyer acts for; None for internal roles."""
+        return Side(self.value) if self in (Role.SELLER, Role.BUYER) else None
+
+
+class Actor(BaseModel):
+    """A person (or the engine) taking an action, with the role they act in."""
+
+    model_config = _FROZEN
+
+    name: Name
+    role: Role
+
+
+SYSTEM_ACTOR = Actor(name="dealflow", role=Role.SYSTEM)
+
+
+class Representative(BaseModel):
+    """The person who represents a party and signs for it."""
+
+    model_config = _FROZEN
+
+    name: Name
+    title: Name
+    email: Annotated[str, Field(max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")] | None = None
+
+
+class Party(BaseModel):
+    """An organisation on one side of a deal."""
+
+    model_config = _FROZEN
+
+    name: Name
+    address: Annotated[str, Field(min_length=1, max_length=1000)]
+    tax_id: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    representative: Representative
+    segment: dict[Annotated[str, Field(max_length=64)], Annotated[str, Field(max_length=200)]] = (
+        Field(default_factory=dict, max_length=20)
+    )

@@ -1,0 +1,363 @@
+"""The terms of a deal: items, price, discount, tax, payment, delivery, special terms and
+after-sales promises, with the totals computed from them.
+
+A :class:`Terms` is one complete snapshot: every offer, counter-offer, special agreement and
+amendment carries a whole one, so any two versions can be compared and the signed one is never
+edited. :meth:`Terms.changed` applies a :class:`TermsChange` (what a counter-offer changes) and
+returns a new snapshot.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Self
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from dealflow.domain.money import (
+    MAX_AMOUNT,
+    Amount,
+    Money,
+    Percent,
+    check_currency,
+    round_to_minor_unit,
+)
+
+_FROZEN = ConfigDict(frozen=True, extra="forbid")
+ShortText = Annotated[str, Field(min_length=1, max_length=200)]
+LongText = Annotated[str, Field(min_length=1, max_length=1_048_576)]
+
+
+class LineItem(BaseModel):
+    """One product or service line: what, how many, at what unit price."""
+
+    model_config = _FROZEN
+
+    sku: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][\w.\-/]*$")]
+    description: LongText
+    quantity: Annotated[int, Field(gt=0, le=1_000_000_000, strict=True)]
+    unit_price: Amount
+
+    @field_validator("unit_price")
+    @classmethod
+    def _not_negative(cls, value: Decimal) -> Decimal:
+        if value < 0:
+            raise ValueError("unit price cannot be negative")
+        return value
+
+
+class Discount(BaseModel):
+    """A discount on the subtotal: a percentage, or a fixed amount in the deal currency."""
+
+    model_config = _FROZEN
+
+    percent: Percent | None = None
+    amount: Amount | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Self:
+        if self.percent is not None and self.amount is not None:
+            raise ValueError("give a discount as a percentage or as an amount, not both")
+        if self.amount is not None and self.amount < 0:
+            raise ValueError("a discount amount cannot be negative")
+        return self
+
+    @classmethod
+    def parse(cls, text: str) -> Discount:
+        """Read ``"5%"`` as a percentage and ``"1500000"`` as an amount."""
+        text = text.strip()
+        if text.endswith("%"):
+            return cls(percent=text)  # type: ignore[arg-type]  # validated from str
+        return cls(amount=text)  # type: ignore[arg-type]
+
+    def __str__(self) -> str:
+        if self.amount is not None:
+            return f"{self.amount:,}"
+        return f"{self.percent or 0}%"
+
+
+NO_DISCOUNT = Discount()
+
+
+class Payment(BaseModel):
+    """When and how the buyer pays: days after invoice, and the method."""
+
+    model_config = _FROZEN
+
+    due_days: Annotated[int, Field(ge=0, le=3650, strict=True)] = 30
+    method: ShortText = "bank transfer"
+
+
+class Delivery(BaseModel):
+    """Where the goods go and by which date."""
+
+    model_config = _FROZEN
+
+    place: LongText
+    by: date | None = None
+
+
+class AfterSalesKind(StrEnum):
+    """The kinds of after-sales promise (*purna jual*)."""
+
+    INSTALLATION = "installation"
+    TRAINING = "training"
+    MAINTENANCE = "maintenance"
+    REPAIR = "repair"
+    WARRANTY = "warranty"
+    SUPPORT = "support"
+
+
+class Department(StrEnum):
+    """Who owns a commitment."""
+
+    SALES = "sales"
+    MANUFACTURING = "manufacturing"
+    SERVICE = "service"
+    FINANCE = "finance"
+    BUYER = "buyer"
+
+
+class AfterSales(BaseModel):
+    """One after-sales promise as written in the terms."""
+
+    model_config = _FROZEN
+
+    kind: AfterSalesKind
+    description: LongText
+    owner: Department = Department.SERVICE
+    within_days: Annotated[int, Field(gt=0, le=3650, strict=True)] | None = None
+    every_months: Annotated[int, Field(gt=0, le=120, strict=True)] | None = None
+    for_months: Annotated[int, Field(gt=0, le=600, strict=True)] | None = None
+    response_hours: Annotated[int, Field(gt=0, le=8760, strict=True)] | None = None
+
+    @model_validator(mode="after")
+    def _schedule_is_complete(self) -> Self:
+        if self.every_months is not None and self.for_months is None:
+            raise ValueError("a recurring promise (every_months) needs for_months too")
+        if self.kind is AfterSalesKind.WARRANTY and self.for_months is None:
+            raise ValueError("a warranty needs for_months")
+        return self
+
+
+class DeliverySplit(BaseModel):
+    """Part of the quantity of one item delivered on its own date."""
+
+    model_config = _FROZEN
+
+    sku: ShortText
+    quantity: Annotated[int, Field(gt=0, le=1_000_000_000, strict=True)]
+    on: date
+
+
+class SpecialTerms(BaseModel):
+    """Terms particular to this buyer (*kesepakatan khusus*).
+
+    ``clauses`` name clauses of the standard library by id; ``custom_clauses`` are free text
+    written for this deal, which legal must approve.
+    """
+
+    model_config = _FROZEN
+
+    purpose: LongText | None = None
+    delivery_place: LongText | None = None
+    splits: tuple[DeliverySplit, ...] = ()
+    clauses: tuple[ShortText, ...] = ()
+    custom_clauses: tuple[LongText, ...] = ()
+
+    @property
+    def non_standard(self) -> bool:
+        """True when a free-text clause is present (legal must look at it)."""
+        return bool(self.custom_clauses)
+
+
+class Totals(BaseModel):
+    """The amounts computed from terms, each rounded to the currency's minor unit."""
+
+    model_config = ConfigDict(frozen=True)
+
+    subtotal: Money
+    discount: Money
+    net: Money
+    tax: Money
+    grand_total: Money
+
+
+class Terms(BaseModel):
+    """A complete snapshot of what is offered or agreed."""
+
+    model_config = _FROZEN
+
+    currency: str
+    items: Annotated[tuple[LineItem, ...], Field(min_length=1, max_length=1000)]
+    discount: Discount = NO_DISCOUNT
+    tax_rate: Percent = Decimal(0)
+    payment: Payment = Payment()
+    delivery: Delivery | None = None
+    valid_days: Annotated[int, Field(gt=0, le=365, strict=True)] = 14
+    special: SpecialTerms | None = None
+    after_sales: tuple[AfterSales, ...] = ()
+
+    @field_validator("currency", mode="before")
+    @classmethod
+    def _known_currency(cls, value: object) -> str:
+        return check_currency(value)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        skus = [item.sku for item in self.items]
+        duplicates = sorted({s for s in skus if skus.count(s) > 1})
+        if duplicates:
+            raise ValueError(f"each SKU may appear once; repeated: {', '.join(duplicates)}")
+        if sum(item.quantity * item.unit_price for item in self.items) > MAX_AMOUNT:
+            raise ValueError("the subtotal is larger than dealflow accepts (10^15)")
+        if self.special:
+            unknown = sorted({s.sku for s in self.special.splits} - set(skus))
+            if unknown:
+                raise ValueError(f"delivery split names unknown SKU {', '.join(unknown)}")
+        return self
+
+    def line_total(self, item: LineItem) -> Money:
+        """Quantity × unit price, rounded to the minor unit."""
+        amount = round_to_minor_unit(item.quantity * item.unit_price, self.currency)
+        return Money.model_construct(amount=amount, currency=self.currency)
+
+    @property
+    def totals(self) -> Totals:
+        """Subtotal, discount, net, tax and grand total; never negative.
+
+        Each line is rounded, the discount is rounded and capped at the subtotal, and tax is
+        computed on the rounded net amount and rounded again.
+        """
+        cur = self.currency
+        subtotal = sum((self.line_total(i).amount for i in self.items), Decimal(0))
+        if self.discount.amount is not None:
+            off = min(round_to_minor_unit(self.discount.amount, cur), subtotal)
+        else:
+            rate = self.discount.percent or Decimal(0)
+            off = round_to_minor_unit(subtotal * rate / 100, cur)
+        net = subtotal - off
+        tax = round_to_minor_unit(net * self.tax_rate / 100, cur)
+
+        def money(amount: Decimal) -> Money:
+            return Money.model_construct(amount=amount, currency=cur)
+
+        return Totals(
+            subtotal=money(subtotal),
+            discount=money(off),
+            net=money(net),
+            tax=money(tax),
+            grand_total=money(net + tax),
+        )
+
+    @property
+    def discount_percent(self) -> Decimal:
+        """The discount as a percentage of the subtotal (for policy checks)."""
+        totals = self.totals
+        if totals.subtotal.amount == 0:
+            return Decimal(0)
+        return (totals.discount.amount * 100 / totals.subtotal.amount).quantize(Decimal("0.01"))
+
+    def canonical_json(self) -> str:
+        """One canonical JSON form: sorted keys, decimals as strings, no spaces."""
+        data = self.model_dump(mode="json")
+        return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+    @property
+    def terms_hash(self) -> str:
+        """SHA-256 of :meth:`canonical_json`, in hex."""
+        return hashlib.sha256(self.canonical_json().encode("utf-8")).hexdigest()
+
+    @property
+    def warranty_months(self) -> int | None:
+        """The months of warranty promised in the after-sales section, if any."""
+        for promise in self.after_sales:
+            if promise.kind is AfterSalesKind.WARRANTY:
+                return promise.for_months
+        return None
+
+    def _with_warranty(self, months: int) -> tuple[AfterSales, ...]:
+        if self.warranty_months is None:
+            added = AfterSales(kind=AfterSalesKind.WARRANTY, description="Warranty", for_months=months)
+            return (*self.after_sales, added)
+        return tuple(
+            p.model_copy(update={"for_months": months}) if p.kind is AfterSalesKind.WARRANTY else p
+            for p in self.after_sales
+        )
+
+    def changed(self, change: TermsChange) -> Terms:
+        """A new snapshot with the change applied; raises ValueError for an impossible one."""
+        update: dict[str, object] = {}
+        if change.discount is not None:
+            update["discount"] = change.discount
+        if change.quantities or change.unit_prices:
+            known = {item.sku for item in self.items}
+            unknown = sorted((set(change.quantities) | set(change.unit_prices)) - known)
+            if unknown:
+                raise ValueError(
+                    f"unknown SKU {', '.join(unknown)}; this deal has {', '.join(sorted(known))}"
+                )
+            update["items"] = tuple(
+                item.model_copy(
+                    update={
+                        "quantity": change.quantities.get(item.sku, item.quantity),
+                        "unit_price": change.unit_prices.get(item.sku, item.unit_price),
+                    }
+                )
+                for item in self.items
+            )
+        if change.payment_days is not None or change.payment_method is not None:
+            update["payment"] = Payment(
+                due_days=self.payment.due_days if change.payment_days is None
+                else change.payment_days,
+                method=change.payment_method or self.payment.method,
+            )
+        if change.delivery_place is not None or change.delivery_date is not None:
+            current = self.delivery
+            place = change.delivery_place or (current.place if current else None)
+            if place is None:
+                raise ValueError("a delivery date needs a delivery place")
+            update["delivery"] = Delivery(
+                place=place, by=change.delivery_date or (current.by if current else None)
+            )
+        if change.warranty_months is not None:
+            update["after_sales"] = self._with_warranty(change.warranty_months)
+        if change.valid_days is not None:
+            update["valid_days"] = change.valid_days
+        if change.special is not None:
+            update["special"] = change.special
+        if not update:
+            return self
+        # Re-validate the whole snapshot so that a change cannot break an invariant.
+        return Terms.model_validate({**dict(self), **update})
+
+
+class TermsChange(BaseModel):
+    """What an offer, counter-offer or amendment changes; unset fields stay as they are."""
+
+    model_config = _FROZEN
+
+    discount: Discount | None = None
+    quantities: dict[str, Annotated[int, Field(gt=0, le=1_000_000_000)]] = Field(
+        default_factory=dict
+    )
+    unit_prices: dict[str, Amount] = Field(default_factory=dict)
+    payment_days: Annotated[int, Field(ge=0, le=3650)] | None = None
+    payment_method: ShortText | None = None
+    delivery_place: LongText | None = None
+    delivery_date: date | None = None
+    warranty_months: Annotated[int, Field(gt=0, le=600)] | None = None
+    valid_days: Annotated[int, Field(gt=0, le=365)] | None = None
+    special: SpecialTerms | None = None
+
+    @field_validator("unit_prices")
+    @classmethod
+    def _prices_not_negative(cls, value: dict[str, Decimal]) -> dict[str, Decimal]:
+        for sku, price in value.items():
+            if price < 0:
+                raise ValueError(f"unit price of {sku} cannot be negative")
+        return value

@@ -1,0 +1,150 @@
+"""Every exception dealflow raises, in one tree.
+
+Messages are written for a sales rep; the attributes carry the same facts for a developer.
+Where a builtin exception means the same thing, the dealflow error inherits it too, so that
+``except LookupError`` still works for code that does not know dealflow::
+
+    DealflowError
+    ├── DealFileError (ValueError)           a deal file could not be read or is invalid
+    ├── InvalidTermsError (ValueError)       a change to the terms is not possible
+    ├── DealNotFoundError (LookupError)      no deal with that id in the store
+    ├── ActionRefusedError                   the engine refused an action on a deal
+    │   ├── IllegalTransitionError           the action is not possible in the deal's stage
+    │   ├── WrongRoleError (PermissionError) the actor's role may not take this action
+    │   ├── NotYourTurnError                 the other side is expected to move
+    │   ├── OfferExpiredError                the offer acted upon has lapsed
+    │   └── TermsHashMismatchError           a signature or approval names other terms
+    ├── ConcurrencyConflictError             another writer changed the deal first
+    └── StoreError (OSError)                 the event store failed; nothing was written
+        └── StoreSchemaError                 the store was written by another dealflow version
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+class DealflowError(Exception):
+    """The root of every error dealflow raises on purpose."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a deal file: where (a field path) and what."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}" if self.path else self.message
+
+
+class DealFileError(DealflowError, ValueError):
+    """A deal file could not be read, or it does not describe a valid deal."""
+
+    def __init__(self, source: str, problems: Sequence[Problem]) -> None:
+        self.source = source
+        self.problems = tuple(problems)
+        count = len(self.problems)
+        listed = "; ".join(str(p) for p in self.problems)
+        noun = "problem" if count == 1 else "problems"
+        super().__init__(f"{source}: {count} {noun}: {listed}")
+
+
+class InvalidTermsError(DealflowError, ValueError):
+    """A proposed change to the terms cannot be applied (unknown item, bad value...)."""
+
+
+class DealNotFoundError(DealflowError, LookupError):
+    """No deal with this id exists in the store."""
+
+    def __init__(self, deal_id: str) -> None:
+        self.deal_id = deal_id
+        super().__init__(f"no deal with id {deal_id!r} in this store")
+
+
+class ActionRefusedError(DealflowError):
+    """The engine refused an action; the deal is unchanged."""
+
+
+class IllegalTransitionError(ActionRefusedError):
+    """The action is not possible in the deal's current stage."""
+
+    def __init__(self, stage: str, action: str, allowed: Sequence[str]) -> None:
+        self.stage = stage
+        self.action = action
+        self.allowed = tuple(allowed)
+        allowed_text = ", ".join(self.allowed) if self.allowed else "nothing (the deal is closed)"
+        super().__init__(
+            f"cannot {action} a deal in stage {stage!r}; allowed now: {allowed_text}"
+        )
+
+
+class WrongRoleError(ActionRefusedError, PermissionError):
+    """The actor's role may not take this action."""
+
+    def __init__(self, action: str, role: str, allowed_roles: Sequence[str]) -> None:
+        self.action = action
+        self.role = role
+        self.allowed_roles = tuple(allowed_roles)
+        super().__init__(
+            f"a {role} cannot {action} this deal now; only {' or '.join(self.allowed_roles)} can"
+        )
+
+
+class NotYourTurnError(ActionRefusedError):
+    """The side that acted is not the side expected to move."""
+
+    def __init__(self, action: str, side: str, expected: str | None, why: str = "") -> None:
+        self.action = action
+        self.side = side
+        self.expected = expected
+        reason = why or (
+            f"it is the {expected}'s turn" if expected else "no side is expected to move"
+        )
+        super().__init__(f"the {side} cannot {action} now: {reason}")
+
+
+class OfferExpiredError(ActionRefusedError):
+    """The offer acted upon has passed its validity."""
+
+    def __init__(self, offer_version: int, expired_at: str) -> None:
+        self.offer_version = offer_version
+        self.expired_at = expired_at
+        super().__init__(
+            f"offer v{offer_version} expired at {expired_at}; the deal can only expire or be "
+            "withdrawn now"
+        )
+
+
+class TermsHashMismatchError(ActionRefusedError):
+    """A signature or approval names terms other than the ones on the table."""
+
+    def __init__(self, given: str, expected: str) -> None:
+        self.given = given
+        self.expected = expected
+        super().__init__(
+            f"these are not the current terms: got hash {given[:12]}…, "
+            f"the terms on the table hash to {expected[:12]}…"
+        )
+
+
+class ConcurrencyConflictError(DealflowError):
+    """Another writer appended to the deal first; reload it and try again."""
+
+    def __init__(self, deal_id: str, expected_version: int) -> None:
+        self.deal_id = deal_id
+        self.expected_version = expected_version
+        super().__init__(
+            f"deal {deal_id} was changed by someone else after version {expected_version}; "
+            "reload it and try again"
+        )
+
+
+class StoreError(DealflowError, OSError):
+    """The event store failed; nothing of the action was written."""
+
+
+class StoreSchemaError(StoreError):
+    """The store's schema was written by a different dealflow version."""

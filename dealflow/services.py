@@ -1,0 +1,219 @@
+"""The use cases: one method per lifecycle action, each load → decide → append.
+
+:class:`DealService` receives its event store, clock and approval policy; it never picks
+adapters itself (that is :mod:`dealflow.bootstrap`). Deals it has loaded are kept in memory
+and brought up to date by reading only the events after the version it holds, so a long
+deal is not replayed from scratch on every action. An append that loses a race raises
+ConcurrencyConflictError and the stale copy is dropped.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+
+from dealflow.domain import decisions as d
+from dealflow.domain.deal import Deal, SignatureMethod
+from dealflow.domain.events import AnyEvent, Event
+from dealflow.domain.lifecycle import Stage
+from dealflow.domain.parties import Actor, Role
+from dealflow.domain.policy import DEFAULT_POLICY, ApprovalPolicy
+from dealflow.domain.projection import replay
+from dealflow.domain.spec import DealSpec
+from dealflow.domain.terms import SpecialTerms, TermsChange
+from dealflow.errors import ActionRefusedError, ConcurrencyConflictError, DealNotFoundError
+from dealflow.ports import Clock, EventStore
+
+
+def new_deal_id() -> str:
+    """A random 12-character deal id."""
+    return uuid.uuid4().hex[:12]
+
+
+class DealService:
+    """Runs deals through their lifecycle on an event store."""
+
+    def __init__(
+        self,
+        store: EventStore,
+        clock: Clock,
+        policy: ApprovalPolicy = DEFAULT_POLICY,
+        *,
+        new_id: Callable[[], str] = new_deal_id,
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self.policy = policy
+        self._new_id = new_id
+        self._deals: dict[str, Deal] = {}
+
+    # Reading ----------------------------------------------------------------------------
+
+    def get(self, deal_id: str) -> Deal:
+        """The deal as it stands now; raises DealNotFoundError."""
+        known = self._deals.get(deal_id)
+        events = self.store.load(deal_id, after=known.version if known else 0)
+        if known is None and not events:
+            raise DealNotFoundError(deal_id)
+        deal = replay(events, known) if events else known
+        assert deal is not None
+        self._deals[deal_id] = deal
+        return deal
+
+    def history(self, deal_id: str) -> list[AnyEvent]:
+        """Every event of the deal, oldest first."""
+        events = self.store.load(deal_id)
+        if not events:
+            raise DealNotFoundError(deal_id)
+        return events
+
+    def deals(self) -> list[Deal]:
+        """Every deal in the store, oldest first."""
+        return [self.get(deal_id) for deal_id in self.store.deal_ids()]
+
+    # Writing ----------------------------------------------------------------------------
+
+    def _record(self, deal: Deal | None, deal_id: str, events: Sequence[Event]) -> Deal:
+        expected = deal.version if deal else 0
+        try:
+            self.store.append(deal_id, expected, events)
+        except ConcurrencyConflictError:
+            self._deals.pop(deal_id, None)
+            raise
+        updated = replay(events, deal)
+        self._deals[deal_id] = updated
+        return updated
+
+    def execute(self, deal_id: str, command: d.Command) -> Deal:
+        """Decide a command on the deal and record its events; the deal after it."""
+        deal = self.get(deal_id)
+        events = d.decide(deal, command, self.clock.now(), self.policy)
+        return self._record(deal, deal_id, events)
+
+    def open_deal(
+        self, spec: DealSpec, *, actor: Actor | None = None, deal_id: str | None = None
+    ) -> Deal:
+        """Open a deal in ``draft`` from a deal file's content; the seller's rep by default."""
+        deal_id = deal_id or self._new_id()
+        if self.store.load(deal_id):
+            raise ActionRefusedError(f"a deal with id {deal_id!r} already exists")
+        rep = spec.seller.representative
+        event = d.open_deal(
+            deal_id,
+            title=spec.title,
+            seller=spec.seller,
+            buyer=spec.buyer,
+            language=spec.language,
+            proposal=spec.proposal(),
+            actor=actor or Actor(name=rep.name, role=Role.SELLER),
+            now=self.clock.now(),
+        )
+        return self._record(None, deal_id, [event])
+
+    def present(self, deal_id: str, actor: Actor, note: str | None = None) -> Deal:
+        """The seller presents products, value and credentials."""
+        return self.execute(deal_id, d.Present(actor, note))
+
+    def offer(
+        self,
+        deal_id: str,
+        actor: Actor,
+        change: TermsChange | None = None,
+        note: str | None = None,
+    ) -> Deal:
+        """The seller's formal offer: the proposal with ``change`` applied."""
+        return self.execute(deal_id, d.MakeOffer(actor, change or TermsChange(), note))
+
+    def counter(
+        self,
+        deal_id: str,
+        actor: Actor,
+        change: TermsChange | None = None,
+        note: str | None = None,
+    ) -> Deal:
+        """Answer the other side's latest offer with changed terms."""
+        return self.execute(deal_id, d.Counter(actor, change or TermsChange(), note))
+
+    def accept(self, deal_id: str, actor: Actor) -> Deal:
+        """Accept the other side's latest offer."""
+        return self.execute(deal_id, d.Accept(actor))
+
+    def reject(self, deal_id: str, actor: Actor, reason: str | None = None) -> Deal:
+        """Reject the other side's latest offer; the deal is lost."""
+        return self.execute(deal_id, d.Reject(actor, reason))
+
+    def withdraw(self, deal_id: str, actor: Actor, reason: str | None = None) -> Deal:
+        """The seller withdraws from the deal."""
+        return self.execute(deal_id, d.Withdraw(actor, reason))
+
+    def propose_special(
+        self, deal_id: str, actor: Actor, special: SpecialTerms, note: str | None = None
+    ) -> Deal:
+        """Put buyer-specific terms on the table after the price was accepted."""
+        return self.execute(deal_id, d.ProposeSpecial(actor, special, note))
+
+    def revise_special(
+        self, deal_id: str, actor: Actor, special: SpecialTerms, note: str | None = None
+    ) -> Deal:
+        """Replace the special terms on the table."""
+        return self.execute(deal_id, d.ReviseSpecial(actor, special, note))
+
+    def agree(self, deal_id: str, actor: Actor) -> Deal:
+        """Agree the terms; goes to approvals if the policy requires any, else to signing."""
+        return self.execute(deal_id, d.Agree(actor))
+
+    def approve(self, deal_id: str, actor: Actor, reason: str | None = None) -> Deal:
+        """A manager or legal approves the agreed terms."""
+        return self.execute(deal_id, d.Approve(actor, reason))
+
+    def decline(self, deal_id: str, actor: Actor, reason: str | None = None) -> Deal:
+        """A manager or legal declines the agreed terms; the seller must revise them."""
+        return self.execute(deal_id, d.Decline(actor, reason))
+
+    def sign(
+        self,
+        deal_id: str,
+        actor: Actor,
+        *,
+        title: str,
+        method: SignatureMethod | str = SignatureMethod.TYPED,
+        terms_hash: str | None = None,
+    ) -> Deal:
+        """Sign the frozen terms for the actor's side (``terms_hash`` guards what is signed)."""
+        command = d.Sign(actor, title, SignatureMethod(method), terms_hash)
+        return self.execute(deal_id, command)
+
+    def start_service(self, deal_id: str, actor: Actor, note: str | None = None) -> Deal:
+        """Begin delivering the after-sales commitments of the signed contract."""
+        return self.execute(deal_id, d.StartService(actor, note))
+
+    def amend(
+        self, deal_id: str, actor: Actor, change: TermsChange | None = None, *, reason: str
+    ) -> Deal:
+        """Open a new contract version proposing changed terms; the signed one stays intact."""
+        return self.execute(deal_id, d.Amend(actor, reason, change or TermsChange()))
+
+    def complete(self, deal_id: str, actor: Actor, reason: str | None = None) -> Deal:
+        """Close the deal: every commitment met or the term ended."""
+        return self.execute(deal_id, d.Complete(actor, reason))
+
+    def expire_due(self) -> list[str]:
+        """Move every deal whose latest offer has lapsed to ``expired``; their ids."""
+        now = self.clock.now()
+        expired = []
+        for deal_id in self.store.deal_ids():
+            deal = self.get(deal_id)
+            offer = deal.latest_offer
+            if (
+                deal.stage in (Stage.OFFERED, Stage.NEGOTIATING)
+                and offer is not None
+                and offer.expires_at is not None
+                and offer.expires_at <= now
+            ):
+                self.execute(deal_id, d.Expire())
+                expired.append(deal_id)
+        return expired
+
+    def close(self) -> None:
+        """Close the store."""
+        self.store.close()
