@@ -44,7 +44,7 @@ def default_store_url() -> str:
 def open_store(url: str | None = None) -> EventStore:
     """The event store a URL names (see the module docstring)."""
     url = url or default_store_url()
-    if url == "memory://" or url == "memory:":
+    if url in {"memory://", "memory:"}:
         return MemoryEventStore()
     if url.startswith("sqlite://"):
         rest = url.removeprefix("sqlite://")
@@ -55,9 +55,7 @@ def open_store(url: str | None = None) -> EventStore:
         raise StoreError("PostgreSQL stores are not available in this version of dealflow")
     if "://" in url:
         scheme = url.split("://", 1)[0]
-        raise StoreError(
-            f"unknown store {scheme}://; use sqlite:///FILE, memory:// or a file path"
-        )
+        raise StoreError(f"unknown store {scheme}://; use sqlite:///FILE, memory:// or a file path")
     return SQLiteEventStore(Path(url).expanduser())
 
 

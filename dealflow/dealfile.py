@@ -69,8 +69,13 @@ def _count_nodes(document: object) -> None:
         if budget < 0:
             raise DealFileError(
                 "deal file",
-                [Problem("", f"the document expands to more than {MAX_NODES:,} values "
-                             "(too many YAML aliases?)")],
+                [
+                    Problem(
+                        "",
+                        f"the document expands to more than {MAX_NODES:,} values "
+                        "(too many YAML aliases?)",
+                    )
+                ],
             )
         if isinstance(value, dict):
             stack.extend(value.values())
@@ -113,18 +118,21 @@ def parse_deal_spec(text: str | bytes, *, source: str = "deal file", fmt: str = 
     Raises DealFileError listing every problem.
     """
     if len(text) > MAX_FILE_BYTES:
-        raise DealFileError(source, [Problem("", f"the file is larger than {MAX_FILE_BYTES:,} bytes")])
+        raise DealFileError(
+            source, [Problem("", f"the file is larger than {MAX_FILE_BYTES:,} bytes")]
+        )
     try:
         if fmt == "json":
             document = json.loads(text, parse_float=Decimal)
         else:
-            document = yaml.load(text, Loader=_SafeLoader)  # noqa: S506 - a SafeLoader subclass
+            document = yaml.load(text, Loader=_SafeLoader)
     except (yaml.YAMLError, json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
         raise DealFileError(source, [Problem("", _syntax_message(exc))]) from None
     if not isinstance(document, dict):
         kind = "empty" if document is None else f"a {type(document).__name__}"
         raise DealFileError(
-            source, [Problem("", f"a deal file must be a mapping of fields, but this one is {kind}")]
+            source,
+            [Problem("", f"a deal file must be a mapping of fields, but this one is {kind}")],
         )
     try:
         _count_nodes(document)

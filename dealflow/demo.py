@@ -33,14 +33,21 @@ def run_demo(service: DealService) -> Iterator[tuple[str, Deal]]:
     yield f"{seller.name} opened the deal", deal
     deal_id = deal.id
     yield "seller presented the conveyor line", service.present(deal_id, seller)
-    yield "seller offered 5% off", service.offer(
-        deal_id, seller, TermsChange(discount=Discount.parse("5%"))
+    yield (
+        "seller offered 5% off",
+        service.offer(deal_id, seller, TermsChange(discount=Discount.parse("5%"))),
     )
-    yield "buyer countered: 15% off, 60 days to pay", service.counter(
-        deal_id, buyer, TermsChange(discount=Discount.parse("15%"), payment_days=60)
+    yield (
+        "buyer countered: 15% off, 60 days to pay",
+        service.counter(
+            deal_id, buyer, TermsChange(discount=Discount.parse("15%"), payment_days=60)
+        ),
     )
-    yield "seller countered: 10% off, 45 days to pay", service.counter(
-        deal_id, seller, TermsChange(discount=Discount.parse("10%"), payment_days=45)
+    yield (
+        "seller countered: 10% off, 45 days to pay",
+        service.counter(
+            deal_id, seller, TermsChange(discount=Discount.parse("10%"), payment_days=45)
+        ),
     )
     yield "buyer accepted the seller's terms", service.accept(deal_id, buyer)
     delivery = deal.terms.delivery
@@ -51,11 +58,14 @@ def run_demo(service: DealService) -> Iterator[tuple[str, Deal]]:
             DeliverySplit(sku="CNV-200", quantity=1, on=first),
             DeliverySplit(sku="CNV-200", quantity=1, on=first + timedelta(days=30)),
         ),
-        custom_clauses=("Liquidated damages of 0.1% of the contract value per day of late "
-                        "delivery, capped at 5%.",),
+        custom_clauses=(
+            "Liquidated damages of 0.1% of the contract value per day of late "
+            "delivery, capped at 5%.",
+        ),
     )
-    yield "buyer proposed special terms: split delivery and a late-delivery clause", (
-        service.propose_special(deal_id, buyer, special)
+    yield (
+        "buyer proposed special terms: split delivery and a late-delivery clause",
+        (service.propose_special(deal_id, buyer, special)),
     )
     deal = service.agree(deal_id, seller)
     needed = ", ".join(r.value for r in deal.approvals_required) or "none"
@@ -66,6 +76,7 @@ def run_demo(service: DealService) -> Iterator[tuple[str, Deal]]:
         yield f"{role.value} approved", deal
     yield "seller signed", service.sign(deal_id, seller, title=spec.seller.representative.title)
     yield "buyer signed", service.sign(deal_id, buyer, title=spec.buyer.representative.title)
-    yield "after-sales service started", service.start_service(
-        deal_id, Actor(name="Service desk", role=Role.SERVICE)
+    yield (
+        "after-sales service started",
+        service.start_service(deal_id, Actor(name="Service desk", role=Role.SERVICE)),
     )

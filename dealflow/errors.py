@@ -76,9 +76,7 @@ class IllegalTransitionError(ActionRefusedError):
         self.action = action
         self.allowed = tuple(allowed)
         allowed_text = ", ".join(self.allowed) if self.allowed else "nothing (the deal is closed)"
-        super().__init__(
-            f"cannot {action} a deal in stage {stage!r}; allowed now: {allowed_text}"
-        )
+        super().__init__(f"cannot {action} a deal in stage {stage!r}; allowed now: {allowed_text}")
 
 
 class WrongRoleError(ActionRefusedError, PermissionError):

@@ -44,7 +44,9 @@ def _explain(exc: sqlite3.Error, path: str) -> str:
     if "readonly" in text:
         return f"the store {path} is read-only; check the file's permissions"
     if "not a database" in text or "malformed" in text:
-        return f"the store {path} is not a dealflow database or is damaged; restore it from a backup"
+        return (
+            f"the store {path} is not a dealflow database or is damaged; restore it from a backup"
+        )
     if "locked" in text or "busy" in text:
         return f"the store {path} is busy with another writer; try again"
     if "disk" in text and "full" in text:

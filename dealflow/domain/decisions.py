@@ -9,9 +9,10 @@ refusal can never leave half an action behind.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from dealflow.domain.deal import Deal, Language, Offer, OfferKind, SignatureMethod
 from dealflow.domain.events import (
@@ -273,14 +274,14 @@ def _first_line(exc: ValueError) -> str:
 
 def _present(deal: Deal, cmd: Present, now: datetime, _: ApprovalPolicy) -> Event:
     stage = _next_stage(deal, cmd.action)
-    return DealPresented(**_base(deal, cmd, now, stage), note=cmd.note)  # type: ignore[arg-type]
+    return DealPresented(**_base(deal, cmd, now, stage), note=cmd.note)
 
 
 def _offer(deal: Deal, cmd: MakeOffer, now: datetime, _: ApprovalPolicy) -> Event:
     terms = _changed(deal.terms, cmd.change)
     offer = _new_offer(deal, cmd, now, OfferKind.OFFER, terms, cmd.note)
     stage = _next_stage(deal, cmd.action)
-    return OfferMade(**_base(deal, cmd, now, stage), offer=offer)  # type: ignore[arg-type]
+    return OfferMade(**_base(deal, cmd, now, stage), offer=offer)
 
 
 def _counter(deal: Deal, cmd: Counter, now: datetime, _: ApprovalPolicy) -> Event:
@@ -288,7 +289,7 @@ def _counter(deal: Deal, cmd: Counter, now: datetime, _: ApprovalPolicy) -> Even
     terms = _changed(deal.terms, cmd.change)
     offer = _new_offer(deal, cmd, now, OfferKind.COUNTER, terms, cmd.note)
     stage = _next_stage(deal, cmd.action)
-    return OfferCountered(**_base(deal, cmd, now, stage), offer=offer)  # type: ignore[arg-type]
+    return OfferCountered(**_base(deal, cmd, now, stage), offer=offer)
 
 
 def _accept(deal: Deal, cmd: Accept, now: datetime, _: ApprovalPolicy) -> Event:
@@ -296,13 +297,15 @@ def _accept(deal: Deal, cmd: Accept, now: datetime, _: ApprovalPolicy) -> Event:
     side = _side(cmd)
     if offer.side is side or deal.declined_offer == offer.version:
         raise NotYourTurnError(
-            "accept", side.value, side.other.value,
+            "accept",
+            side.value,
+            side.other.value,
             why=f"offer v{offer.version} was declined internally; the seller must revise it"
             if deal.declined_offer == offer.version
             else f"offer v{offer.version} is the {side.value}'s own; make a counter-offer instead",
         )
     stage = _next_stage(deal, cmd.action)
-    return TermsAccepted(  # type: ignore[arg-type]
+    return TermsAccepted(
         **_base(deal, cmd, now, stage), offer_version=offer.version, terms_hash=deal.terms_hash
     )
 
@@ -310,7 +313,7 @@ def _accept(deal: Deal, cmd: Accept, now: datetime, _: ApprovalPolicy) -> Event:
 def _reject(deal: Deal, cmd: Reject, now: datetime, _: ApprovalPolicy) -> Event:
     offer = _require_turn(deal, cmd, now)
     stage = _next_stage(deal, cmd.action)
-    return OfferRejected(  # type: ignore[arg-type]
+    return OfferRejected(
         **_base(deal, cmd, now, stage), offer_version=offer.version, reason=cmd.reason
     )
 
@@ -324,28 +327,28 @@ def _expire(deal: Deal, cmd: Expire, now: datetime, _: ApprovalPolicy) -> Event:
             "it cannot expire yet"
         )
     stage = _next_stage(deal, cmd.action)
-    return OfferExpired(  # type: ignore[arg-type]
+    return OfferExpired(
         **_base(deal, cmd, now, stage), offer_version=offer.version, expired_at=offer.expires_at
     )
 
 
 def _withdraw(deal: Deal, cmd: Withdraw, now: datetime, _: ApprovalPolicy) -> Event:
     stage = _next_stage(deal, cmd.action)
-    return DealWithdrawn(**_base(deal, cmd, now, stage), reason=cmd.reason)  # type: ignore[arg-type]
+    return DealWithdrawn(**_base(deal, cmd, now, stage), reason=cmd.reason)
 
 
 def _propose_special(deal: Deal, cmd: ProposeSpecial, now: datetime, _: ApprovalPolicy) -> Event:
     terms = _changed(deal.terms, TermsChange(special=cmd.special))
     offer = _new_offer(deal, cmd, now, OfferKind.SPECIAL, terms, cmd.note)
     stage = _next_stage(deal, cmd.action)
-    return SpecialTermsProposed(**_base(deal, cmd, now, stage), offer=offer)  # type: ignore[arg-type]
+    return SpecialTermsProposed(**_base(deal, cmd, now, stage), offer=offer)
 
 
 def _revise_special(deal: Deal, cmd: ReviseSpecial, now: datetime, _: ApprovalPolicy) -> Event:
     terms = _changed(deal.terms, TermsChange(special=cmd.special))
     offer = _new_offer(deal, cmd, now, OfferKind.SPECIAL, terms, cmd.note)
     stage = _next_stage(deal, cmd.action)
-    return SpecialTermsRevised(**_base(deal, cmd, now, stage), offer=offer)  # type: ignore[arg-type]
+    return SpecialTermsRevised(**_base(deal, cmd, now, stage), offer=offer)
 
 
 def _agree(deal: Deal, cmd: Agree, now: datetime, policy: ApprovalPolicy) -> Event:
@@ -353,13 +356,15 @@ def _agree(deal: Deal, cmd: Agree, now: datetime, policy: ApprovalPolicy) -> Eve
     latest = deal.latest_offer
     if deal.stage is Stage.SPECIAL_AGREEMENT and latest is not None and latest.side is side:
         raise NotYourTurnError(
-            "agree", side.value, side.other.value,
+            "agree",
+            side.value,
+            side.other.value,
             why=f"the special terms are the {side.value}'s own proposal; "
             f"the {side.other.value} must agree to them",
         )
     required = policy.approvals_for(deal.terms)
     stage = _next_stage(deal, cmd.action, needs_approval=bool(required))
-    return TermsAgreed(  # type: ignore[arg-type]
+    return TermsAgreed(
         **_base(deal, cmd, now, stage), terms_hash=deal.terms_hash, approvals_required=required
     )
 
@@ -381,7 +386,7 @@ def _approve(deal: Deal, cmd: Approve, now: datetime, _: ApprovalPolicy) -> Even
     _approver_check(deal, cmd)
     complete = deal.approvals_pending == (cmd.actor.role,)
     stage = _next_stage(deal, cmd.action, approvals_complete=complete)
-    return ApprovalGranted(  # type: ignore[arg-type]
+    return ApprovalGranted(
         **_base(deal, cmd, now, stage), terms_hash=deal.terms_hash, reason=cmd.reason
     )
 
@@ -389,7 +394,7 @@ def _approve(deal: Deal, cmd: Approve, now: datetime, _: ApprovalPolicy) -> Even
 def _decline(deal: Deal, cmd: Decline, now: datetime, _: ApprovalPolicy) -> Event:
     _approver_check(deal, cmd)
     stage = _next_stage(deal, cmd.action)
-    return ApprovalDeclined(  # type: ignore[arg-type]
+    return ApprovalDeclined(
         **_base(deal, cmd, now, stage), terms_hash=deal.terms_hash, reason=cmd.reason
     )
 
@@ -407,7 +412,7 @@ def _sign(deal: Deal, cmd: Sign, now: datetime, _: ApprovalPolicy) -> Event:
     if not cmd.title.strip():
         raise InvalidTermsError("a signature needs the signatory's title")
     stage = _next_stage(deal, cmd.action, signatures_complete=pending == (side,))
-    return ContractSigned(  # type: ignore[arg-type]
+    return ContractSigned(
         **_base(deal, cmd, now, stage),
         side=side,
         title=cmd.title,
@@ -418,7 +423,7 @@ def _sign(deal: Deal, cmd: Sign, now: datetime, _: ApprovalPolicy) -> Event:
 
 def _start_service(deal: Deal, cmd: StartService, now: datetime, _: ApprovalPolicy) -> Event:
     stage = _next_stage(deal, cmd.action)
-    return ServiceStarted(**_base(deal, cmd, now, stage), note=cmd.note)  # type: ignore[arg-type]
+    return ServiceStarted(**_base(deal, cmd, now, stage), note=cmd.note)
 
 
 def _amend(deal: Deal, cmd: Amend, now: datetime, _: ApprovalPolicy) -> Event:
@@ -430,17 +435,17 @@ def _amend(deal: Deal, cmd: Amend, now: datetime, _: ApprovalPolicy) -> Event:
     number = deal.contract_version + 1
     offer = _new_offer(deal, cmd, now, OfferKind.AMENDMENT, terms, cmd.reason, number)
     stage = _next_stage(deal, cmd.action)
-    return ContractAmended(  # type: ignore[arg-type]
+    return ContractAmended(
         **_base(deal, cmd, now, stage), contract_version=number, reason=cmd.reason, offer=offer
     )
 
 
 def _complete(deal: Deal, cmd: Complete, now: datetime, _: ApprovalPolicy) -> Event:
     stage = _next_stage(deal, cmd.action)
-    return DealCompleted(**_base(deal, cmd, now, stage), reason=cmd.reason)  # type: ignore[arg-type]
+    return DealCompleted(**_base(deal, cmd, now, stage), reason=cmd.reason)
 
 
-_HANDLERS = {
+_HANDLERS: dict[type[Command], Callable[[Deal, Any, datetime, ApprovalPolicy], Event]] = {
     Present: _present,
     MakeOffer: _offer,
     Counter: _counter,

@@ -89,8 +89,13 @@ TRANSITIONS: Final = [
     (A.PROPOSE_SPECIAL, [S.TERMS_ACCEPTED], S.SPECIAL_AGREEMENT, None, None),
     (A.REVISE_SPECIAL, [S.SPECIAL_AGREEMENT], S.SPECIAL_AGREEMENT, None, None),
     (A.AGREE, [S.TERMS_ACCEPTED, S.SPECIAL_AGREEMENT], S.PENDING_APPROVAL, "needs_approval", None),
-    (A.AGREE, [S.TERMS_ACCEPTED, S.SPECIAL_AGREEMENT], S.AWAITING_SIGNATURES, None,
-     "needs_approval"),
+    (
+        A.AGREE,
+        [S.TERMS_ACCEPTED, S.SPECIAL_AGREEMENT],
+        S.AWAITING_SIGNATURES,
+        None,
+        "needs_approval",
+    ),
     (A.APPROVE, [S.PENDING_APPROVAL], S.AWAITING_SIGNATURES, "approvals_complete", None),
     (A.APPROVE, [S.PENDING_APPROVAL], S.PENDING_APPROVAL, None, "approvals_complete"),
     (A.DECLINE, [S.PENDING_APPROVAL], S.NEGOTIATING, None, None),
@@ -188,4 +193,3 @@ def fire(cursor: Cursor, action: Action | str) -> Stage:
     except MachineError:
         raise IllegalTransitionError(stage.value, str(action), allowed_actions(stage)) from None
     return Stage(cursor.state)
-

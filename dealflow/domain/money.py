@@ -15,24 +15,27 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainSerializer, field_validator
 
 # Active ISO 4217 codes whose exponent is not 2.
-_EXPONENTS = {
-    **dict.fromkeys(
-        "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF".split(), 0
-    ),
-    **dict.fromkeys("BHD IQD JOD KWD LYD OMR TND".split(), 3),
-    **dict.fromkeys("CLF UYW".split(), 4),
-    "IDR": 0,  # see the module docstring
-}
+_ZERO = "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF"
+_THREE = "BHD IQD JOD KWD LYD OMR TND"
+_FOUR = "CLF UYW"
 # Active ISO 4217 codes with exponent 2 (funds codes and metals excluded).
-_TWO_DECIMALS = """
+_TWO = """
 AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BMD BND BOB BRL BSD BTN BWP BYN BZD
 CAD CDF CHF CNY COP CRC CUP CVE CZK DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD
 GTQ GYD HKD HNL HTG HUF ILS INR IRR JMD KES KGS KHR KPW KYD KZT LAK LBP LKR LRD LSL MAD MDL
 MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MYR MZN NAD NGN NIO NOK NPR NZD PAB PEN PGK PHP PKR
 PLN QAR RON RSD RUB SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP STN SVC SYP SZL THB TJS TMT
 TOP TRY TTD TWD TZS UAH USD UYU UZS VES WST XCD XCG YER ZAR ZMW ZWG
-""".split()
-MINOR_UNITS: dict[str, int] = {**dict.fromkeys(_TWO_DECIMALS, 2), **_EXPONENTS}
+"""
+#: Decimals each currency is quoted in on contracts.
+MINOR_UNITS: dict[str, int] = {
+    **{
+        code: digits
+        for digits, codes in enumerate([_ZERO, "", _TWO, _THREE, _FOUR])
+        for code in codes.split()
+    },
+    "IDR": 0,  # see the module docstring
+}
 
 #: The largest amount dealflow accepts (10^15 in any currency): far above any real deal and
 #: far below where Decimal's 28 significant digits would start to round silently.
@@ -48,9 +51,9 @@ def check_currency(code: object) -> str:
 
 def to_decimal(value: object, what: str = "amount") -> Decimal:
     """Read an exact decimal from a str, int or Decimal; refuse floats, NaN and infinities."""
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, (bool, float)):
         raise ValueError(
-            f"{what} {value!r} is a floating-point number; write it as a string, e.g. \"12.50\""
+            f'{what} {value!r} is a floating-point number; write it as a string, e.g. "12.50"'
         )
     if isinstance(value, int):
         result = Decimal(value)

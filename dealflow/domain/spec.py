@@ -16,7 +16,15 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 from dealflow.domain.deal import Language
 from dealflow.domain.money import Percent, check_currency
 from dealflow.domain.parties import Party
-from dealflow.domain.terms import AfterSales, Delivery, Discount, LineItem, Payment, SpecialTerms, Terms
+from dealflow.domain.terms import (
+    AfterSales,
+    Delivery,
+    Discount,
+    LineItem,
+    Payment,
+    SpecialTerms,
+    Terms,
+)
 
 
 def _discount(value: object) -> object:

@@ -71,8 +71,8 @@ class Discount(BaseModel):
         """Read ``"5%"`` as a percentage and ``"1500000"`` as an amount."""
         text = text.strip()
         if text.endswith("%"):
-            return cls(percent=text)  # type: ignore[arg-type]  # validated from str
-        return cls(amount=text)  # type: ignore[arg-type]
+            return cls(percent=text)
+        return cls(amount=text)
 
     def __str__(self) -> str:
         if self.amount is not None:
@@ -222,7 +222,7 @@ class Terms(BaseModel):
         return self
 
     def line_total(self, item: LineItem) -> Money:
-        """Quantity × unit price, rounded to the minor unit."""
+        """Quantity times unit price, rounded to the minor unit."""
         amount = round_to_minor_unit(item.quantity * item.unit_price, self.currency)
         return Money.model_construct(amount=amount, currency=self.currency)
 
@@ -282,7 +282,9 @@ class Terms(BaseModel):
 
     def _with_warranty(self, months: int) -> tuple[AfterSales, ...]:
         if self.warranty_months is None:
-            added = AfterSales(kind=AfterSalesKind.WARRANTY, description="Warranty", for_months=months)
+            added = AfterSales(
+                kind=AfterSalesKind.WARRANTY, description="Warranty", for_months=months
+            )
             return (*self.after_sales, added)
         return tuple(
             p.model_copy(update={"for_months": months}) if p.kind is AfterSalesKind.WARRANTY else p
@@ -312,7 +314,8 @@ class Terms(BaseModel):
             )
         if change.payment_days is not None or change.payment_method is not None:
             update["payment"] = Payment(
-                due_days=self.payment.due_days if change.payment_days is None
+                due_days=self.payment.due_days
+                if change.payment_days is None
                 else change.payment_days,
                 method=change.payment_method or self.payment.method,
             )
