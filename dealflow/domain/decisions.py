@@ -320,7 +320,8 @@ def _reject(deal: Deal, cmd: Reject, now: datetime, _: ApprovalPolicy) -> Event:
 
 def _expire(deal: Deal, cmd: Expire, now: datetime, _: ApprovalPolicy) -> Event:
     offer = deal.latest_offer
-    assert offer is not None and offer.expires_at is not None
+    if offer is None or offer.expires_at is None:
+        raise ActionRefusedError("the terms on the table have no validity period to expire")
     if now < offer.expires_at:
         raise ActionRefusedError(
             f"offer v{offer.version} is valid until {offer.expires_at.isoformat()}; "
