@@ -1,8 +1,9 @@
-"""The deal as the fold of its events: :func:`evolve` applies one event, :func:`replay` all.
+"""The deal as the fold of its events: :func:`replay` folds a log, :func:`evolve` one event.
 
-The fold trusts the events (they were validated when decided and when read back) and
-builds each new :class:`Deal` with ``model_copy`` rather than re-validating it, so that a deal
-with a long history loads in linear time.
+The fold works on a plain mutable state (the deal's fields, with lists where the deal has
+tuples) and freezes it into a :class:`Deal` once at the end, with ``model_construct``: the
+events were validated when they were decided and again when they were read back, so
+re-validating every intermediate deal would only make a long history load slowly.
 """
 
 from __future__ import annotations
@@ -29,105 +30,135 @@ from dealflow.domain.events import (
 from dealflow.domain.lifecycle import Stage
 from dealflow.domain.parties import Side
 
+#: The fields of a deal that grow with its history: lists while folding, tuples in a Deal.
+_GROWING = ("offers", "approvals", "signatures", "contracts")
+
 
 class ReplayError(ValueError):
     """The event log is not a valid history (a gap, another deal's event, no opening)."""
 
 
-def evolve(deal: Deal | None, event: AnyEvent | Event) -> Deal:
-    """The deal after one more event."""
-    if deal is None:
-        if not isinstance(event, DealOpened) or event.version != 1:
-            raise ReplayError(f"the log of deal {event.deal_id} does not start with DealOpened")
-        return Deal(
-            id=event.deal_id,
-            title=event.title,
-            stage=event.stage,
-            seller=event.seller,
-            buyer=event.buyer,
-            language=event.language,
-            proposal=event.proposal,
-            opened_at=event.occurred_at,
-            updated_at=event.occurred_at,
-            version=1,
-        )
-    if event.deal_id != deal.id or event.version != deal.version + 1:
+def _opening(event: AnyEvent | Event) -> dict[str, Any]:
+    if not isinstance(event, DealOpened) or event.version != 1:
+        raise ReplayError(f"the log of deal {event.deal_id} does not start with DealOpened")
+    state = {name: field.default for name, field in Deal.model_fields.items()}
+    state.update(
+        id=event.deal_id,
+        title=event.title,
+        stage=event.stage,
+        seller=event.seller,
+        buyer=event.buyer,
+        language=event.language,
+        proposal=event.proposal,
+        opened_at=event.occurred_at,
+        updated_at=event.occurred_at,
+        version=1,
+    )
+    for name in _GROWING:
+        state[name] = []
+    return state
+
+
+def _thaw(deal: Deal) -> dict[str, Any]:
+    state = dict(deal.__dict__)
+    for name in _GROWING:
+        state[name] = list(state[name])
+    return state
+
+
+def _freeze(state: dict[str, Any]) -> Deal:
+    frozen = dict(state)
+    for name in _GROWING:
+        frozen[name] = tuple(frozen[name])
+    return Deal.model_construct(**frozen)
+
+
+def _apply(state: dict[str, Any], event: AnyEvent | Event) -> None:
+    if event.deal_id != state["id"] or event.version != state["version"] + 1:
         raise ReplayError(
             f"event v{event.version} of deal {event.deal_id} does not follow "
-            f"v{deal.version} of deal {deal.id}"
+            f"v{state['version']} of deal {state['id']}"
         )
-    update: dict[str, Any] = {
-        "stage": event.stage,
-        "version": event.version,
-        "updated_at": event.occurred_at,
-    }
+    state["stage"] = event.stage
+    state["version"] = event.version
+    state["updated_at"] = event.occurred_at
+    offers = state["offers"]
     match event:
         case OfferMade(offer=offer) | OfferCountered(offer=offer):
-            update["offers"] = (*deal.offers, offer)
-            update["turn"] = offer.side.other
-            update["declined_offer"] = None
+            offers.append(offer)
+            state["turn"] = offer.side.other
+            state["declined_offer"] = None
         case SpecialTermsProposed(offer=offer) | SpecialTermsRevised(offer=offer):
-            update["offers"] = (*deal.offers, offer)
-            update["turn"] = offer.side.other
+            offers.append(offer)
+            state["turn"] = offer.side.other
         case TermsAccepted():
-            update["turn"] = None
+            state["turn"] = None
         case TermsAgreed(approvals_required=required):
-            update["approvals_required"] = required
-            update["approvals"] = ()
-            update["signatures"] = ()
+            state["approvals_required"] = required
+            state["approvals"] = []
+            state["signatures"] = []
         case ApprovalGranted(terms_hash=terms_hash, reason=reason):
-            approval = Approval(
-                role=event.actor.role,
-                name=event.actor.name,
-                terms_hash=terms_hash,
-                at=event.occurred_at,
-                reason=reason,
+            state["approvals"].append(
+                Approval.model_construct(
+                    role=event.actor.role,
+                    name=event.actor.name,
+                    terms_hash=terms_hash,
+                    at=event.occurred_at,
+                    reason=reason,
+                )
             )
-            update["approvals"] = (*deal.approvals, approval)
         case ApprovalDeclined():
-            update["approvals_required"] = ()
-            update["approvals"] = ()
-            update["declined_offer"] = deal.latest_offer.version if deal.latest_offer else None
-            update["turn"] = Side.SELLER  # the seller must revise what was declined
+            state["approvals_required"] = ()
+            state["approvals"] = []
+            state["declined_offer"] = offers[-1].version if offers else None
+            state["turn"] = Side.SELLER  # the seller must revise what was declined
         case ContractSigned(side=side, title=title, method=method, terms_hash=terms_hash):
-            signature = Signature(
-                side=side,
-                name=event.actor.name,
-                title=title,
-                method=method,
-                terms_hash=terms_hash,
-                at=event.occurred_at,
+            state["signatures"].append(
+                Signature.model_construct(
+                    side=side,
+                    name=event.actor.name,
+                    title=title,
+                    method=method,
+                    terms_hash=terms_hash,
+                    at=event.occurred_at,
+                )
             )
-            update["signatures"] = signatures = (*deal.signatures, signature)
             if event.stage is Stage.SIGNED:
-                update["contracts"] = (
-                    *deal.contracts,
-                    SignedContract(
-                        contract_version=deal.contract_version,
-                        terms=deal.terms,
+                state["contracts"].append(
+                    SignedContract.model_construct(
+                        contract_version=state["contract_version"],
+                        terms=offers[-1].terms if offers else state["proposal"],
                         terms_hash=terms_hash,
-                        signatures=signatures,
+                        signatures=tuple(state["signatures"]),
                         signed_at=event.occurred_at,
-                        amendment_reason=deal.amendment_reason,
-                    ),
+                        amendment_reason=state["amendment_reason"],
+                    )
                 )
         case ContractAmended(contract_version=number, reason=reason, offer=offer):
-            update["contract_version"] = number
-            update["amendment_reason"] = reason
-            update["offers"] = (*deal.offers, offer)
-            update["turn"] = offer.side.other
-            update["approvals_required"] = ()
-            update["approvals"] = ()
-            update["signatures"] = ()
+            state["contract_version"] = number
+            state["amendment_reason"] = reason
+            offers.append(offer)
+            state["turn"] = offer.side.other
+            state["approvals_required"] = ()
+            state["approvals"] = []
+            state["signatures"] = []
         case _:
             pass
-    return deal.model_copy(update=update)
+
+
+def evolve(deal: Deal | None, event: AnyEvent | Event) -> Deal:
+    """The deal after one more event."""
+    return replay([event], deal)
 
 
 def replay(events: Iterable[AnyEvent | Event], deal: Deal | None = None) -> Deal:
     """Fold events into a deal, starting from nothing or from a deal already loaded."""
+    state = _thaw(deal) if deal is not None else None
     for event in events:
-        deal = evolve(deal, event)
-    if deal is None:
+        if state is None:
+            state = _opening(event)
+        else:
+            _apply(state, event)
+    if state is None:
         raise ReplayError("no events to replay")
-    return deal
+    return _freeze(state)
