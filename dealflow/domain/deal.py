@@ -15,6 +15,7 @@ from dealflow.domain.parties import Party, Role, Side
 from dealflow.domain.terms import AfterSales, Terms
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
+_IN_FORCE = frozenset({Stage.SIGNED, Stage.IN_SERVICE, Stage.COMPLETED})
 Note = Annotated[str, Field(max_length=5000)]
 
 
@@ -129,8 +130,16 @@ class Deal(BaseModel):
 
     @property
     def terms(self) -> Terms:
-        """The terms on the table now: the latest version, or the opening proposal."""
+        """The terms that hold now: once signed, those of the contract in force; before, the
+        latest version on the table, or the opening proposal."""
+        if self.stage in _IN_FORCE and self.contracts:
+            return self.contracts[-1].terms
         return self.offers[-1].terms if self.offers else self.proposal
+
+    @property
+    def amending(self) -> bool:
+        """True while an amendment to a signed contract is being negotiated."""
+        return bool(self.contracts) and self.contract_version > self.contracts[-1].contract_version
 
     @property
     def terms_hash(self) -> str:

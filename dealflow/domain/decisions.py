@@ -217,7 +217,7 @@ def _base(deal: Deal, command: Command, now: datetime, stage: Stage) -> dict[str
 
 
 def _next_stage(deal: Deal, action: Action, **facts: bool) -> Stage:
-    return fire(Cursor(deal.stage, **facts), action)
+    return fire(Cursor(deal.stage, amending=deal.amending, **facts), action)
 
 
 def _require_turn(deal: Deal, command: Command, now: datetime) -> Offer:

@@ -83,9 +83,14 @@ TRANSITIONS: Final = [
     (A.OFFER, [S.PRESENTED], S.OFFERED, None, None),
     (A.COUNTER, _NEGOTIATION, S.NEGOTIATING, None, None),
     (A.ACCEPT, _NEGOTIATION, S.TERMS_ACCEPTED, None, None),
-    (A.REJECT, _NEGOTIATION, S.LOST, None, None),
-    (A.EXPIRE, _NEGOTIATION, S.EXPIRED, None, None),
-    (A.WITHDRAW, _OPEN, S.WITHDRAWN, None, None),
+    # While an amendment is negotiated, the signed contract stays in force: ending the
+    # amendment's negotiation returns the deal to service instead of closing it.
+    (A.REJECT, _NEGOTIATION, S.LOST, None, "amending"),
+    (A.REJECT, _NEGOTIATION, S.IN_SERVICE, "amending", None),
+    (A.EXPIRE, _NEGOTIATION, S.EXPIRED, None, "amending"),
+    (A.EXPIRE, _NEGOTIATION, S.IN_SERVICE, "amending", None),
+    (A.WITHDRAW, _OPEN, S.WITHDRAWN, None, "amending"),
+    (A.WITHDRAW, _OPEN, S.IN_SERVICE, "amending", None),
     (A.PROPOSE_SPECIAL, [S.TERMS_ACCEPTED], S.SPECIAL_AGREEMENT, None, None),
     (A.REVISE_SPECIAL, [S.SPECIAL_AGREEMENT], S.SPECIAL_AGREEMENT, None, None),
     (A.AGREE, [S.TERMS_ACCEPTED, S.SPECIAL_AGREEMENT], S.PENDING_APPROVAL, "needs_approval", None),
@@ -151,17 +156,25 @@ MACHINE: Final = _build()
 class Cursor:
     """The stage of one deal while an action is fired, and the facts conditions read."""
 
-    __slots__ = ("approvals_complete", "needs_approval", "signatures_complete", "state")
+    __slots__ = (
+        "amending",
+        "approvals_complete",
+        "needs_approval",
+        "signatures_complete",
+        "state",
+    )
 
     def __init__(
         self,
         stage: Stage,
         *,
+        amending: bool = False,
         needs_approval: bool = False,
         approvals_complete: bool = False,
         signatures_complete: bool = False,
     ) -> None:
         self.state: str = stage.value
+        self.amending = amending
         self.needs_approval = needs_approval
         self.approvals_complete = approvals_complete
         self.signatures_complete = signatures_complete

@@ -144,6 +144,20 @@ def _apply(state: dict[str, Any], event: AnyEvent | Event) -> None:
             state["signatures"] = []
         case _:
             pass
+    if event.stage is Stage.IN_SERVICE and state["contract_version"] > _signed_version(state):
+        # An amendment was rejected, lapsed or withdrawn: the signed contract stays in force.
+        signed = state["contracts"][-1]
+        state["contract_version"] = signed.contract_version
+        state["amendment_reason"] = signed.amendment_reason
+        state["signatures"] = list(signed.signatures)
+        state["approvals_required"] = ()
+        state["approvals"] = []
+        state["turn"] = None
+
+
+def _signed_version(state: dict[str, Any]) -> int:
+    contracts = state["contracts"]
+    return int(contracts[-1].contract_version) if contracts else 0
 
 
 def evolve(deal: Deal | None, event: AnyEvent | Event) -> Deal:

@@ -177,7 +177,15 @@ class DealLifecycle(RuleBasedStateMachine):
         assert before.stage not in TERMINAL, "a terminal stage must absorb"
         assert after.version == before.version + 1
         assert after.contracts[: len(before.contracts)] == before.contracts
-        if before.stage in FROZEN and not isinstance(command, d.Amend):
+        if before.amending and not after.amending:
+            # The amendment ended: signed (a new contract) or abandoned (the old one holds).
+            if after.stage is Stage.IN_SERVICE:
+                assert after.contracts == before.contracts
+                assert after.terms == before.contracts[-1].terms
+                assert after.contract_version == before.contracts[-1].contract_version
+            else:
+                assert after.stage is Stage.SIGNED
+        elif before.stage in FROZEN and not isinstance(command, d.Amend):
             assert after.terms_hash == before.terms_hash
         if isinstance(command, d.Accept):
             assert before.latest_offer is not None
@@ -209,7 +217,9 @@ class DealLifecycle(RuleBasedStateMachine):
         after = self.deal
         if expired:
             assert expired == [self.deal_id]
-            assert after.stage is Stage.EXPIRED
+            # A lapsed amendment leaves the signed contract in force.
+            assert after.stage is (Stage.IN_SERVICE if before.amending else Stage.EXPIRED)
+            assert not after.amending
             assert isinstance(self.service.history(self.deal_id)[-1], OfferExpired)
         else:
             assert after == before

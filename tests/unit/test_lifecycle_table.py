@@ -281,6 +281,35 @@ def test_an_amendment_opens_a_new_contract_version_and_keeps_the_signed_one(
     assert deal.contracts[1].amendment_reason == "two more sensors"
 
 
+@pytest.mark.parametrize("ending", ["reject", "withdraw", "expire"])
+def test_an_abandoned_amendment_leaves_the_signed_contract_in_force(
+    service: dealflow.DealService,
+    clock: dealflow.FixedClock,
+    spec: dealflow.DealSpec,
+    ending: str,
+) -> None:
+    deal_id = drive_to(service, spec, S.IN_SERVICE)
+    before = service.get(deal_id)
+    change = dealflow.TermsChange(quantities={"SNS-10": 12})
+    assert service.amend(deal_id, BUYER, change, reason="two more sensors").amending
+    if ending == "reject":
+        service.reject(deal_id, SELLER, "no stock")
+    elif ending == "withdraw":
+        service.withdraw(deal_id, SELLER, "no stock")
+    else:
+        clock.advance(timedelta(days=spec.offer_valid_days))
+        assert service.expire_due() == [deal_id]
+    deal = service.get(deal_id)
+    assert deal.stage is S.IN_SERVICE
+    assert not deal.amending
+    assert deal.contracts == before.contracts
+    assert deal.terms == before.terms
+    assert deal.terms_hash == before.terms_hash
+    assert deal.contract_version == 1
+    # The amendment can be tried again later.
+    assert service.amend(deal_id, BUYER, change, reason="again").contract_version == 2
+
+
 def test_offers_expire_and_acting_on_an_expired_offer_is_refused(
     service: dealflow.DealService, clock: dealflow.FixedClock, spec: dealflow.DealSpec
 ) -> None:
