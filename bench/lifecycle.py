@@ -1,0 +1,462 @@
+"""Benchmark of the deal lifecycle: what the service adds to a transition, and long deals.
+
+Three figures, each printed next to its target and as a ratio against a baseline measured in
+the same run (machines differ and are noisy, so every figure is the median of several repeats):
+
+1. Per-action cost of :class:`~dealflow.services.DealService` on the in-memory store, running
+   the sample deal through a full lifecycle (present, offer, six counters alternating buyer and
+   seller, accept, propose_special, agree, approve, sign twice, start_service; ``open_deal`` is
+   reported apart). Baseline: the same action sequence fired bare on the shared ``transitions``
+   machine, ``MACHINE.events[name].trigger(cursor)``, with the cursor facts set so that the
+   conditional transitions go the same way. Target: service <= 15x the bare firing.
+2. Cold load of a deal with about 1,000 events by a new service, on the memory store and on
+   a SQLite file, for two shapes of deal: a long-lived one (a negotiation, then amendment
+   rounds after signing: one event in four carries a whole terms snapshot) and the worst case
+   (open, present, offer, 997 counter-offers, each a whole terms snapshot). "Cold" means no
+   deal in the service's cache; SQLite's page cache is warm, as in a long-running process.
+   Target: <= 20 ms. Baseline:
+   ``EVENTS_ADAPTER.validate_json`` of the same stored JSON log, the parsing that any load from
+   a durable store must do; the plain sqlite3 read of the rows is printed beside it.
+3. One more counter on that 1,000-event deal (it grows by one per counter timed, to ~1,200)
+   vs on a 10-event deal, both with a warm service (deal cached), on both stores. Target:
+   ratio <= 1.5x, i.e. a long deal is not replayed or copied per action (quadratic growth
+   would make it ~100x).
+
+Run ``python bench/lifecycle.py`` from the repository root (``--quick`` for fewer repeats). It
+reports and never asserts: the exit code is 0 whatever the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import platform
+import sqlite3
+import statistics
+import tempfile
+from collections import defaultdict
+from collections.abc import Callable
+from contextlib import closing
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from pathlib import Path
+from time import perf_counter
+from typing import TypeVar
+
+import pydantic
+import transitions
+
+from dealflow import (
+    Actor,
+    Deal,
+    DealService,
+    DealSpec,
+    DeliverySplit,
+    Discount,
+    FixedClock,
+    MemoryEventStore,
+    Role,
+    Side,
+    SpecialTerms,
+    TermsChange,
+    open_store,
+)
+from dealflow.demo import sample_deal_spec
+from dealflow.domain.events import EVENTS_ADAPTER
+from dealflow.domain.lifecycle import MACHINE, Action, Cursor, Stage
+from dealflow.ports import EventStore
+
+SERVICE_RATIO_TARGET = 15.0
+COLD_LOAD_TARGET_MS = 20.0
+LONG_DEAL_RATIO_TARGET = 1.5
+
+LONG_DEAL_EVENTS = 1_000
+SHORT_DEAL_EVENTS = 10
+LIFECYCLES_PER_REPEAT = 20
+BARE_SEQUENCES_PER_REPEAT = 2_000
+COUNTERS_PER_REPEAT = 20
+
+T = TypeVar("T")
+
+# The clock never moves: every counter renews the offer's validity from "now", so no offer in
+# a long negotiation lapses, and timestamps (hence stored JSON) are the same from run to run.
+CLOCK = FixedClock(datetime(2026, 6, 1, 9, 0, tzinfo=UTC))
+
+# (discount, payment days) of each counter, buyer first; the seller's last word (9%) stays
+# under the default 10% ceiling, so only legal (for the custom clause) must approve.
+COUNTERS = [("15%", 60), ("7%", 45), ("12%", 60), ("8%", 45), ("10%", 50), ("9%", 45)]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One action of the script: how the service takes it, and the facts a bare cursor needs."""
+
+    action: Action
+    take: Callable[[DealService, str], Deal]
+    needs_approval: bool = False
+    approvals_complete: bool = False
+    signatures_complete: bool = False
+
+
+@dataclass(frozen=True)
+class Cast:
+    """The people who act on the sample deal."""
+
+    seller: Actor
+    buyer: Actor
+
+    @classmethod
+    def of(cls, spec: DealSpec) -> Cast:
+        return cls(
+            seller=Actor(name=spec.seller.representative.name, role=Role.SELLER),
+            buyer=Actor(name=spec.buyer.representative.name, role=Role.BUYER),
+        )
+
+    def on_turn(self, deal: Deal) -> Actor:
+        """The actor whose turn it is to answer the latest offer."""
+        return self.buyer if deal.turn is Side.BUYER else self.seller
+
+
+def terms_change(discount: str, payment_days: int) -> TermsChange:
+    return TermsChange(discount=Discount.parse(discount), payment_days=payment_days)
+
+
+def special_terms(spec: DealSpec) -> SpecialTerms:
+    """The demo's special agreement: split delivery and a free-text clause legal must see."""
+    first = spec.delivery.by if spec.delivery and spec.delivery.by else CLOCK.now().date()
+    return SpecialTerms(
+        purpose="Bottling line 3 expansion at Plant 2",
+        splits=(
+            DeliverySplit(sku="CNV-200", quantity=1, on=first),
+            DeliverySplit(sku="CNV-200", quantity=1, on=first + timedelta(days=30)),
+        ),
+        custom_clauses=("Liquidated damages of 0.1% per day of late delivery, capped at 5%.",),
+    )
+
+
+def lifecycle_script(spec: DealSpec) -> list[Step]:
+    """The full lifecycle after ``open_deal``; commands are built here, outside any timing."""
+    cast = Cast.of(spec)
+    legal = Actor(name="Legal reviewer", role=Role.LEGAL)
+    desk = Actor(name="Service desk", role=Role.SERVICE)
+    steps = [
+        Step(Action.PRESENT, partial(DealService.present, actor=cast.seller)),
+        Step(
+            Action.OFFER,
+            partial(DealService.offer, actor=cast.seller, change=terms_change("5%", 30)),
+        ),
+    ]
+    for n, (discount, days) in enumerate(COUNTERS):
+        actor = cast.buyer if n % 2 == 0 else cast.seller
+        change = terms_change(discount, days)
+        steps.append(Step(Action.COUNTER, partial(DealService.counter, actor=actor, change=change)))
+    special = special_terms(spec)
+    seller_title = spec.seller.representative.title
+    buyer_title = spec.buyer.representative.title
+    steps += [
+        Step(Action.ACCEPT, partial(DealService.accept, actor=cast.buyer)),
+        Step(
+            Action.PROPOSE_SPECIAL,
+            partial(DealService.propose_special, actor=cast.buyer, special=special),
+        ),
+        Step(Action.AGREE, partial(DealService.agree, actor=cast.seller), needs_approval=True),
+        Step(
+            Action.APPROVE,
+            partial(DealService.approve, actor=legal, reason="within our standard risk"),
+            approvals_complete=True,
+        ),
+        Step(Action.SIGN, partial(DealService.sign, actor=cast.seller, title=seller_title)),
+        Step(
+            Action.SIGN,
+            partial(DealService.sign, actor=cast.buyer, title=buyer_title),
+            signatures_complete=True,
+        ),
+        Step(Action.START_SERVICE, partial(DealService.start_service, actor=desk)),
+    ]
+    return steps
+
+
+# Measuring --------------------------------------------------------------------------------
+
+
+def repeat(repeats: int, measure: Callable[[], T]) -> list[T]:
+    """``repeats`` runs, each after a full collection so that no run pays for the garbage of
+    the one before (the collector stays on during a run: real callers run with it)."""
+    results = []
+    for _ in range(repeats):
+        gc.collect()
+        results.append(measure())
+    return results
+
+
+def median_of(repeats: int, measure: Callable[[], float]) -> float:
+    return statistics.median(repeat(repeats, measure))
+
+
+def fire_bare(cursor: Cursor, step: Step) -> str:
+    """Fire one action on the shared machine, with the facts the service's decision would set;
+    the stage it leads to."""
+    cursor.needs_approval = step.needs_approval
+    cursor.approvals_complete = step.approvals_complete
+    cursor.signatures_complete = step.signatures_complete
+    MACHINE.events[step.action.value].trigger(cursor)
+    return cursor.state
+
+
+def check_same_path(script: list[Step], spec: DealSpec) -> None:
+    """Warn if the bare firing does not go through the same stages as the service."""
+    service = DealService(MemoryEventStore(), CLOCK)
+    deal_id = service.open_deal(spec).id
+    by_service = [step.take(service, deal_id).stage.value for step in script]
+    cursor = Cursor(Stage.DRAFT)
+    bare = [fire_bare(cursor, step) for step in script]
+    if by_service != bare:
+        print(f"   WARNING: the baseline takes another path: {bare} vs {by_service}")
+
+
+def bare_per_action(script: list[Step]) -> float:
+    """Seconds per action of the script fired bare on fresh cursors."""
+    start = perf_counter()
+    for _ in range(BARE_SEQUENCES_PER_REPEAT):
+        cursor = Cursor(Stage.DRAFT)
+        for step in script:
+            fire_bare(cursor, step)
+    return (perf_counter() - start) / (BARE_SEQUENCES_PER_REPEAT * len(script))
+
+
+@dataclass
+class LifecycleRun:
+    """Seconds per action, per ``open_deal``, and per action of each kind, for one repeat."""
+
+    per_action: float
+    open_deal: float
+    by_action: dict[Action, float]
+
+
+def service_lifecycles(script: list[Step], spec: DealSpec) -> LifecycleRun:
+    """Run the script on fresh deals; each action timed alone so ``open_deal`` stays out."""
+    service = DealService(MemoryEventStore(), CLOCK)
+    opening = 0.0
+    by_action: dict[Action, list[float]] = defaultdict(list)
+    for _ in range(LIFECYCLES_PER_REPEAT):
+        start = perf_counter()
+        deal_id = service.open_deal(spec).id
+        opening += perf_counter() - start
+        for step in script:
+            start = perf_counter()
+            step.take(service, deal_id)
+            by_action[step.action].append(perf_counter() - start)
+    actions = [t for times in by_action.values() for t in times]
+    return LifecycleRun(
+        per_action=sum(actions) / len(actions),
+        open_deal=opening / LIFECYCLES_PER_REPEAT,
+        by_action={a: statistics.mean(times) for a, times in by_action.items()},
+    )
+
+
+def build_deal(service: DealService, spec: DealSpec, events: int) -> str:
+    """A deal of ``events`` events: open, present, offer, then alternating counters.
+
+    Every counter carries a whole terms snapshot: the worst case for loading."""
+    cast = Cast.of(spec)
+    asks = {Role.BUYER: terms_change("15%", 60), Role.SELLER: terms_change("5%", 30)}
+    deal = service.open_deal(spec)
+    service.present(deal.id, cast.seller)
+    deal = service.offer(deal.id, cast.seller, asks[Role.SELLER])
+    while deal.version < events:
+        actor = cast.on_turn(deal)
+        deal = service.counter(deal.id, actor, asks[actor.role])
+    return deal.id
+
+
+def build_long_lived_deal(service: DealService, spec: DealSpec, events: int) -> str:
+    """A deal of about ``events`` events that lives on after signing: a negotiation, then
+    amendment rounds (amend, accept, agree, two signatures, service restarts), so that about
+    one event in four carries a terms snapshot, the rest are small."""
+    cast = Cast.of(spec)
+    desk = Actor(name="Service desk", role=Role.SERVICE)
+    deal = service.open_deal(spec)
+    service.present(deal.id, cast.seller)
+    service.offer(deal.id, cast.seller, terms_change("5%", 30))
+    service.counter(deal.id, cast.buyer, terms_change("9%", 45))
+    deal = service.accept(deal.id, cast.seller)
+    round_number = 0
+    while True:
+        service.agree(deal.id, cast.seller)
+        service.sign(deal.id, cast.seller, title="Sales Director")
+        service.sign(deal.id, cast.buyer, title="Procurement Manager")
+        deal = service.start_service(deal.id, desk)
+        if deal.version + 6 > events:
+            return deal.id
+        round_number += 1
+        change = TermsChange(quantities={"SNS-10": 10 + round_number % 50})
+        service.amend(deal.id, cast.buyer, change, reason=f"round {round_number}")
+        deal = service.accept(deal.id, cast.seller)
+
+
+def one_counter_each(service: DealService, spec: DealSpec, deal_ids: list[str]) -> float:
+    """Mean seconds of one counter on each deal (ids may repeat), by whoever's turn it is."""
+    cast = Cast.of(spec)
+    change = terms_change("10%", 45)
+    total = 0.0
+    for deal_id in deal_ids:
+        actor = cast.on_turn(service.get(deal_id))  # warm: the cached deal, not timed
+        start = perf_counter()
+        service.counter(deal_id, actor, change)
+        total += perf_counter() - start
+    return total / len(deal_ids)
+
+
+def timed(action: Callable[[], object]) -> float:
+    start = perf_counter()
+    action()
+    return perf_counter() - start
+
+
+def cold_load(store: EventStore, deal_id: str) -> float:
+    """Seconds to get a deal through a new service, which has no deal in its cache."""
+    return timed(lambda: DealService(store, CLOCK).get(deal_id))
+
+
+def copy_deals(source: EventStore, target: EventStore, deal_ids: list[str]) -> None:
+    """Copy whole logs, one transaction per deal: with ``synchronous=FULL`` building a
+    1,000-event deal on SQLite action by action would time 1,000 fsyncs, not dealflow."""
+    for deal_id in deal_ids:
+        target.append(deal_id, 0, source.load(deal_id))
+
+
+# Reporting --------------------------------------------------------------------------------
+
+
+def verdict(ok: bool) -> str:
+    return "OK" if ok else "OVER TARGET"
+
+
+def us(seconds: float) -> str:
+    return f"{seconds * 1e6:.1f} us"
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1e3:.2f} ms"
+
+
+def report_lifecycle(repeats: int, spec: DealSpec) -> None:
+    script = lifecycle_script(spec)
+    print(f"1. lifecycle, memory store: {len(script)} actions per deal, open_deal apart")
+    check_same_path(script, spec)
+    bare = median_of(repeats, lambda: bare_per_action(script))
+    runs = repeat(repeats, lambda: service_lifecycles(script, spec))
+    service = statistics.median(r.per_action for r in runs)
+    ratio = service / bare
+    print(
+        f"   per action: service {us(service)}, bare transitions {us(bare)}, "
+        f"ratio {ratio:.1f}x (target <= {SERVICE_RATIO_TARGET:.0f}x) "
+        f"{verdict(ratio <= SERVICE_RATIO_TARGET)}"
+    )
+    opening = statistics.median(r.open_deal for r in runs)
+    print(f"   open_deal: {us(opening)} ({opening / bare:.1f}x bare; not in the figure above)")
+    kinds = dict.fromkeys(step.action for step in script)
+    by_kind = ", ".join(
+        f"{kind.value} {statistics.median(r.by_action[kind] for r in runs) * 1e6:.0f}"
+        for kind in kinds
+    )
+    print(f"   by action (us): {by_kind}")
+
+
+def stored_rows(raw: sqlite3.Connection, deal_id: str) -> list[str]:
+    """The deal's events as the SQLite store keeps them (JSON text), read with plain sqlite3."""
+    query = "SELECT data FROM events WHERE deal_id = ? ORDER BY version"
+    return [row[0] for row in raw.execute(query, (deal_id,))]
+
+
+def report_cold_load(
+    repeats: int, stores: dict[str, EventStore], deals: dict[str, str], db: Path
+) -> None:
+    print(f"2. cold load of a ~{LONG_DEAL_EVENTS:,}-event deal by a new service (no deal cache)")
+    with closing(sqlite3.connect(db)) as raw:
+        for shape, deal_id in deals.items():
+            read = median_of(repeats, partial(timed, partial(stored_rows, raw, deal_id)))
+            rows = stored_rows(raw, deal_id)
+            log = "[" + ",".join(rows) + "]"
+            # Parsing the stored JSON into typed events is what any load from a durable store
+            # must do at least; a cold load adds the read and the fold into a Deal.
+            parse = median_of(repeats, partial(timed, partial(EVENTS_ADAPTER.validate_json, log)))
+            print(
+                f"   {shape} ({len(rows):,} events, {len(log) / 1e6:.1f} MB stored): baseline "
+                f"EVENTS_ADAPTER.validate_json {ms(parse)}, "
+                f"{parse / len(rows) * 1e6:.0f} us/event; plain sqlite3 read {ms(read)}"
+            )
+            for name, store in stores.items():
+                load = median_of(repeats, partial(cold_load, store, deal_id))
+                within = load * 1e3 <= COLD_LOAD_TARGET_MS
+                print(
+                    f"     {name}: {ms(load)}, {load / parse:.1f}x baseline "
+                    f"(target <= {COLD_LOAD_TARGET_MS:.0f} ms) {verdict(within)}"
+                )
+
+
+def report_long_deal(
+    repeats: int, spec: DealSpec, stores: dict[str, EventStore], long_id: str, short: list[str]
+) -> None:
+    print(
+        f"3. one more counter, warm service: {LONG_DEAL_EVENTS:,}-event deal "
+        f"vs {SHORT_DEAL_EVENTS}-event deals"
+    )
+    for name, store in stores.items():
+        service = DealService(store, CLOCK)
+        for deal_id in [long_id, *short]:
+            service.get(deal_id)  # warm: later actions read only the events they add
+        fresh = iter(short)  # a short deal takes one counter only, so it stays short
+        long_samples: list[float] = []
+        short_samples: list[float] = []
+        for _ in range(repeats):
+            gc.collect()
+            long_samples.append(one_counter_each(service, spec, [long_id] * COUNTERS_PER_REPEAT))
+            batch = [next(fresh) for _ in range(COUNTERS_PER_REPEAT)]
+            gc.collect()
+            short_samples.append(one_counter_each(service, spec, batch))
+        long_cost = statistics.median(long_samples)
+        short_cost = statistics.median(short_samples)
+        ratio = long_cost / short_cost
+        print(
+            f"   {name}: {LONG_DEAL_EVENTS:,} events {us(long_cost)}, "
+            f"{SHORT_DEAL_EVENTS} events {us(short_cost)}, ratio {ratio:.2f}x "
+            f"(target <= {LONG_DEAL_RATIO_TARGET}x) {verdict(ratio <= LONG_DEAL_RATIO_TARGET)}"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="3 repeats instead of 9")
+    repeats = 3 if parser.parse_args().quick else 9
+    print(
+        f"dealflow lifecycle benchmark: medians of {repeats} repeats "
+        f"(Python {platform.python_version()}, pydantic {pydantic.VERSION}, "
+        f"transitions {transitions.__version__}, SQLite {sqlite3.sqlite_version})"
+    )
+    spec = sample_deal_spec()
+    report_lifecycle(repeats, spec)
+
+    memory = MemoryEventStore()
+    builder = DealService(memory, CLOCK)
+    long_id = build_deal(builder, spec, LONG_DEAL_EVENTS)
+    long_lived = build_long_lived_deal(builder, spec, LONG_DEAL_EVENTS)
+    short = [
+        build_deal(builder, spec, SHORT_DEAL_EVENTS) for _ in range(repeats * COUNTERS_PER_REPEAT)
+    ]
+    with tempfile.TemporaryDirectory(prefix="dealflow-bench-") as tmp:
+        db = Path(tmp) / "deals.db"
+        sqlite_store = open_store(f"sqlite:///{db}")  # absolute path: sqlite:////tmp/...
+        try:
+            copy_deals(memory, sqlite_store, [long_id, long_lived, *short])
+            stores: dict[str, EventStore] = {"memory": memory, "sqlite": sqlite_store}
+            shapes = {"long-lived deal": long_lived, "worst case, all counter-offers": long_id}
+            report_cold_load(repeats, stores, shapes, db)
+            report_long_deal(repeats, spec, stores, long_id, short)
+        finally:
+            sqlite_store.close()
+
+
+if __name__ == "__main__":
+    main()
