@@ -5,9 +5,12 @@ Where a builtin exception means the same thing, the dealflow error inherits it t
 ``except LookupError`` still works for code that does not know dealflow::
 
     DealflowError
-    ├── DealFileError (ValueError)           a deal file could not be read or is invalid
+    ├── FileProblemsError (ValueError)       a file could not be read or is invalid
+    │   ├── DealFileError                    … a deal file
+    │   └── PolicyFileError                  … a seller policy file
     ├── InvalidTermsError (ValueError)       a change to the terms is not possible
     ├── DealNotFoundError (LookupError)      no deal with that id in the store
+    ├── VersionNotFoundError (LookupError)   the deal has no terms version with that number
     ├── ActionRefusedError                   the engine refused an action on a deal
     │   ├── IllegalTransitionError           the action is not possible in the deal's stage
     │   ├── WrongRoleError (PermissionError) the actor's role may not take this action
@@ -31,7 +34,7 @@ class DealflowError(Exception):
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with a deal file: where (a field path) and what."""
+    """One thing wrong with a file: where (a field path) and what."""
 
     path: str
     message: str
@@ -40,8 +43,8 @@ class Problem:
         return f"{self.path}: {self.message}" if self.path else self.message
 
 
-class DealFileError(DealflowError, ValueError):
-    """A deal file could not be read, or it does not describe a valid deal."""
+class FileProblemsError(DealflowError, ValueError):
+    """A file could not be read, or its content is not valid; every problem is listed."""
 
     def __init__(self, source: str, problems: Sequence[Problem]) -> None:
         self.source = source
@@ -50,6 +53,14 @@ class DealFileError(DealflowError, ValueError):
         listed = "; ".join(str(p) for p in self.problems)
         noun = "problem" if count == 1 else "problems"
         super().__init__(f"{source}: {count} {noun}: {listed}")
+
+
+class DealFileError(FileProblemsError):
+    """A deal file could not be read, or it does not describe a valid deal."""
+
+
+class PolicyFileError(FileProblemsError):
+    """A seller policy file could not be read, or it is not a valid policy."""
 
 
 class InvalidTermsError(DealflowError, ValueError):
@@ -62,6 +73,10 @@ class DealNotFoundError(DealflowError, LookupError):
     def __init__(self, deal_id: str) -> None:
         self.deal_id = deal_id
         super().__init__(f"no deal with id {deal_id!r} in this store")
+
+
+class VersionNotFoundError(DealflowError, LookupError):
+    """The deal has no terms version with this number."""
 
 
 class ActionRefusedError(DealflowError):

@@ -41,6 +41,9 @@ class EventStore(Protocol):
 class Clock(Protocol):
     """Where the services read the time: timezone-aware UTC."""
 
+    #: True for a clock that is not the machine's: events recorded under it are marked so.
+    overridden: bool
+
     def now(self) -> datetime:
         """The current time, timezone-aware."""
         ...

@@ -15,14 +15,30 @@ from collections.abc import Callable, Sequence
 from dealflow.domain import decisions as d
 from dealflow.domain.deal import Deal, SignatureMethod
 from dealflow.domain.events import AnyEvent, Event
-from dealflow.domain.lifecycle import Stage
+from dealflow.domain.lifecycle import Action, Stage, allowed_actions
 from dealflow.domain.parties import Actor, Role
 from dealflow.domain.policy import DEFAULT_POLICY, ApprovalPolicy
 from dealflow.domain.projection import replay
 from dealflow.domain.spec import DealSpec
 from dealflow.domain.terms import SpecialTerms, TermsChange
-from dealflow.errors import ActionRefusedError, ConcurrencyConflictError, DealNotFoundError
+from dealflow.errors import (
+    ActionRefusedError,
+    ConcurrencyConflictError,
+    DealflowError,
+    DealNotFoundError,
+)
 from dealflow.ports import Clock, EventStore
+
+
+def _probe(action: Action, actor: Actor) -> d.Command:
+    """A command for ``action`` with neutral content, to ask whether it would be refused."""
+    match action:
+        case Action.AMEND:
+            return d.Amend(actor, reason="probe")
+        case Action.SIGN:
+            return d.Sign(actor, title="probe")
+        case _:
+            return d.COMMANDS[action](actor)
 
 
 def new_deal_id() -> str:
@@ -71,10 +87,35 @@ class DealService:
         """Every deal in the store, oldest first."""
         return [self.get(deal_id) for deal_id in self.store.deal_ids()]
 
+    def possible_actions(self, deal_id: str) -> dict[Role, list[Action]]:
+        """The actions each role could take on the deal now, found by a dry run of each.
+
+        Every action the stage allows is decided, not recorded, for each role, so the answer
+        follows the same rules as the action itself: roles, turns, expiry, pending approvals
+        and signatures. Roles with nothing to do are left out; ``expire`` is the clock's.
+        """
+        deal = self.get(deal_id)
+        now = self.clock.now()
+        possible: dict[Role, list[Action]] = {}
+        for role in (Role.SELLER, Role.BUYER, Role.MANAGER, Role.LEGAL, Role.SERVICE):
+            actor = Actor(name=role.value, role=role)
+            for name in allowed_actions(deal.stage):
+                action = Action(name)
+                if action is Action.EXPIRE:
+                    continue
+                try:
+                    d.decide(deal, _probe(action, actor), now, self.policy)
+                except DealflowError:
+                    continue
+                possible.setdefault(role, []).append(action)
+        return possible
+
     # Writing ----------------------------------------------------------------------------
 
     def _record(self, deal: Deal | None, deal_id: str, events: Sequence[Event]) -> Deal:
         expected = deal.version if deal else 0
+        if self.clock.overridden:
+            events = [e.model_copy(update={"clock_overridden": True}) for e in events]
         try:
             self.store.append(deal_id, expected, events)
         except ConcurrencyConflictError:

@@ -14,6 +14,8 @@ def _utc(at: datetime) -> datetime:
 class SystemClock:
     """The machine's time, in UTC."""
 
+    overridden = False
+
     def now(self) -> datetime:
         """The current UTC time."""
         return datetime.now(UTC)
@@ -21,6 +23,8 @@ class SystemClock:
 
 class FixedClock:
     """A clock that stands still until moved; times must be timezone-aware."""
+
+    overridden = True
 
     def __init__(self, at: datetime) -> None:
         self._at = _utc(at)

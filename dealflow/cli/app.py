@@ -1,7 +1,9 @@
-"""The ``dealflow`` Typer app: global options, the commands, and error handling.
+"""The ``dealflow`` console script: global options, the demo, and error handling.
 
-A dealflow error is printed as one plain line on stderr with exit code 1; a usage error exits
-2 (Click's convention); no user mistake ever shows a traceback.
+The commands live in ``deal_commands`` (negotiate, agree and sign), ``aftersales_commands``
+and ``view_commands``; importing them here registers them on the app. A dealflow error is
+printed as one plain line on stderr with exit code 1; a usage error exits 2 (Click's
+convention); no user mistake ever shows a traceback.
 """
 
 from __future__ import annotations
@@ -12,21 +14,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from dealflow.__about__ import __version__
+from dealflow.cli import aftersales_commands, deal_commands, view_commands
+from dealflow.cli.base import Options, app, err, options, out, parse_now
 from dealflow.errors import DealflowError
 
-app = typer.Typer(
-    name="dealflow",
-    help="Negotiate B2B deals from offer to signed contract and after-sales.",
-    no_args_is_help=True,
-    pretty_exceptions_show_locals=False,
-    add_completion=True,
-    rich_markup_mode=None,
-)
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+__all__ = ["aftersales_commands", "app", "deal_commands", "main", "view_commands"]
 
 
 def _version(value: bool) -> None:
@@ -43,8 +37,30 @@ def root(
         typer.Option(
             "--store",
             envvar="DEALFLOW_STORE",
+            metavar="URL",
             help="Store URL: sqlite:///FILE, a file path, or memory://. "
             "Default: deals.db in the user data directory.",
+        ),
+    ] = None,
+    json: Annotated[
+        bool, typer.Option("--json", help="Print JSON on stdout (errors stay on stderr).")
+    ] = False,
+    policy: Annotated[
+        str | None,
+        typer.Option(
+            "--policy",
+            metavar="FILE",
+            help="A seller policy file (YAML or JSON); default: built-in.",
+        ),
+    ] = None,
+    now: Annotated[
+        str | None,
+        typer.Option(
+            "--now",
+            envvar="DEALFLOW_NOW",
+            metavar="ISO8601",
+            help="Act as if it were this time (ISO 8601, e.g. 2027-01-15T09:00Z); "
+            "events are marked as recorded under simulated time.",
         ),
     ] = None,
     version: Annotated[
@@ -56,12 +72,12 @@ def root(
 ) -> None:
     """Negotiate B2B deals from offer to signed contract and after-sales.
 
-    Example: dealflow demo
+    Example: dealflow demo        Example: dealflow --store deals.db new deal.yaml
     """
-    ctx.obj = {"store": store}
+    ctx.obj = Options(store=store, json=json, policy=policy, now=parse_now(now))
 
 
-@app.command()
+@app.command(rich_help_panel="Try it")
 def demo(ctx: typer.Context) -> None:
     """Run the sample deal from opening to after-sales service and print each stage.
 
@@ -72,7 +88,7 @@ def demo(ctx: typer.Context) -> None:
     from dealflow.bootstrap import connect
     from dealflow.demo import run_demo
 
-    store_url = ctx.obj["store"]
+    store_url = options(ctx).store
     with tempfile.TemporaryDirectory(prefix="dealflow-demo-") as tmp:
         url = store_url or f"sqlite:///{Path(tmp) / 'demo.db'}"
         service = connect(url)
@@ -100,3 +116,6 @@ def main() -> None:
     except DealflowError as exc:
         err.print(f"error: {exc}", markup=False)
         sys.exit(1)
+    except KeyboardInterrupt:
+        err.print("interrupted; nothing was recorded for the action under way")
+        sys.exit(130)

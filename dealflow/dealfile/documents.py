@@ -1,4 +1,4 @@
-"""Turning a deal file's text into plain data, carefully: YAML or JSON, before validation.
+"""Turning a deal or policy file's text into plain data, carefully: YAML or JSON, before validation.
 
 YAML is read with the safe loader; a repeated key is an error rather than a silent overwrite;
 keys are read as the text written (``on:`` is not the boolean true); numbers with a decimal
@@ -132,7 +132,7 @@ _SafeLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 
 
 class _JSONProblem(ValueError):
-    """Something the json module accepts but a deal file must not contain."""
+    """Something the json module accepts but a dealflow file must not contain."""
 
 
 def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -175,8 +175,10 @@ class DocumentError(ValueError):
     """The text is not a document of named fields; the message says where and why."""
 
 
-def read_document(text: str | bytes, fmt: str = "yaml") -> dict[str, Any]:
-    """The plain data in a deal file's text; ``fmt`` is ``"yaml"`` or ``"json"``."""
+def read_document(
+    text: str | bytes, fmt: str = "yaml", *, kind: str = "deal file"
+) -> dict[str, Any]:
+    """The plain data in a file's text; ``fmt`` is ``"yaml"`` or ``"json"``."""
     try:
         if isinstance(text, bytes):
             text = text.decode("utf-8")
@@ -194,8 +196,8 @@ def read_document(text: str | bytes, fmt: str = "yaml") -> dict[str, Any]:
     except (yaml.YAMLError, ValueError, RecursionError) as exc:
         raise DocumentError(_syntax_message(exc, fmt)) from None
     if not isinstance(document, dict):
-        kind = "empty" if document is None else f"a {_KINDS.get(type(document), 'value')}"
-        raise DocumentError(f"a deal file must be a mapping of fields, but this one is {kind}")
+        found = "empty" if document is None else f"a {_KINDS.get(type(document), 'value')}"
+        raise DocumentError(f"a {kind} must be a mapping of fields, but this one is {found}")
     _count_nodes(document)
     return document
 

@@ -1,4 +1,4 @@
-"""Reporting a deal file's problems in a sales rep's words: field path + what is wrong.
+"""Reporting a file's problems in a sales rep's words: field path + what is wrong.
 
 pydantic's errors are rewritten into short sentences without its jargon, an unknown field
 suggests the field that was probably meant, and every message fits on one line.
@@ -15,7 +15,6 @@ from decimal import Decimal
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from dealflow.domain.spec import DealSpec
 from dealflow.errors import Problem
 
 _FIELD_NAME = re.compile(r"[\w\-]+")
@@ -62,9 +61,9 @@ def _shown(value: object) -> str | None:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _model_at(loc: tuple[int | str, ...]) -> type[BaseModel] | None:
+def _model_at(root: type[BaseModel], loc: tuple[int | str, ...]) -> type[BaseModel] | None:
     """The model whose fields are expected at ``loc`` (a path of field names and indexes)."""
-    model: type[BaseModel] = DealSpec
+    model = root
     for part in loc:
         if isinstance(part, int):
             continue
@@ -87,8 +86,8 @@ def _model_in(annotation: object) -> type[BaseModel] | None:
     return None
 
 
-def _unknown_field(loc: tuple[int | str, ...]) -> str:
-    model = _model_at(loc[:-1])
+def _unknown_field(root: type[BaseModel], loc: tuple[int | str, ...]) -> str:
+    model = _model_at(root, loc[:-1])
     if model is None:
         return "is not a known field (a typo?)"
     fields = list(model.model_fields)
@@ -102,7 +101,7 @@ def _number(value: object) -> str:
     return f"{value:,}" if isinstance(value, int | Decimal) else str(value)
 
 
-def _message(error: ErrorDetails) -> str:
+def _message(root: type[BaseModel], error: ErrorDetails) -> str:
     """What is wrong, in a rep's words rather than pydantic's."""
     kind = error["type"]
     ctx = error.get("ctx") or {}
@@ -113,7 +112,7 @@ def _message(error: ErrorDetails) -> str:
         case "missing":
             return "is required"
         case "extra_forbidden":
-            return _unknown_field(loc)
+            return _unknown_field(root, loc)
         case "value_error":
             return str(ctx.get("error") or error["msg"]).removeprefix("Value error, ")
         case "int_type" | "int_parsing" | "int_from_float":
@@ -138,7 +137,7 @@ def _message(error: ErrorDetails) -> str:
         case "string_pattern_mismatch":
             return _PATTERNS.get(str(field), "is not written in the expected form")
         case "model_type" | "model_attributes_type" | "dict_type":
-            model = _model_at(loc)
+            model = _model_at(root, loc)
             if model is None:
                 return "must be a section of named values"
             return f"must be a section with the fields {', '.join(model.model_fields)}"
@@ -168,9 +167,9 @@ def _message(error: ErrorDetails) -> str:
 _DECIMAL_REPR = re.compile(r"Decimal\('([^']*)'\)")
 
 
-def _problem(error: ErrorDetails) -> Problem:
+def _problem(root: type[BaseModel], error: ErrorDetails) -> Problem:
     loc = tuple(error["loc"])
-    message = _message(error)
+    message = _message(root, error)
     given = error.get("input")
     if error["type"] == "invalid_key":
         loc = loc[:-1]  # the bad "field name" is the key itself, not a path to a field
@@ -190,5 +189,6 @@ def _problem(error: ErrorDetails) -> Problem:
     return Problem(_location(loc), one_line(message))
 
 
-def problems(exc: ValidationError) -> list[Problem]:
-    return [_problem(error) for error in exc.errors()]
+def problems(exc: ValidationError, root: type[BaseModel]) -> list[Problem]:
+    """Each error of validating a document into ``root``, as a field path and plain words."""
+    return [_problem(root, error) for error in exc.errors()]

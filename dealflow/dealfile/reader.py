@@ -1,4 +1,4 @@
-"""Reading deal files: YAML or JSON on disk or in a string, into a validated DealSpec.
+"""Reading deal and policy files: YAML or JSON, on disk or in a string, into a validated model.
 
 Every problem is collected and reported at once in a :class:`~dealflow.errors.DealFileError`
 (field path + what is wrong), and nothing is written anywhere. A file is read up to a fixed
@@ -8,14 +8,16 @@ size, whatever size it claims.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from dealflow.dealfile.documents import DocumentError, read_document
 from dealflow.dealfile.problems import one_line, problems
 from dealflow.domain.spec import DealSpec
-from dealflow.errors import DealFileError, Problem
+from dealflow.errors import DealFileError, FileProblemsError, PolicyFileError, Problem
+
+M = TypeVar("M", bound=BaseModel)
 
 MAX_FILE_BYTES = 8 * 1024 * 1024
 _TOO_BIG = f"the file is larger than {MAX_FILE_BYTES:,} bytes"
@@ -27,21 +29,40 @@ def parse_deal_spec(text: str | bytes, *, source: str = "deal file", fmt: str = 
     YAML is a superset of JSON, so ``"yaml"`` reads both; ``"json"`` is stricter.
     Raises DealFileError listing every problem.
     """
-    if len(text) > MAX_FILE_BYTES:
-        raise DealFileError(source, [Problem("", _TOO_BIG)])
-    try:
-        document = read_document(text, fmt)
-    except DocumentError as exc:
-        raise DealFileError(source, [Problem("", one_line(str(exc)))]) from None
-    try:
-        return DealSpec.model_validate(document)
-    except ValidationError as exc:
-        raise DealFileError(source, problems(exc)) from None
+    return parse_file(text, DealSpec, DealFileError, source=source, fmt=fmt)
 
 
 def load_deal_file(path: str | Path) -> DealSpec:
     """Read a deal file from disk (``.json`` as JSON, anything else as YAML)."""
+    return load_file(path, DealSpec, DealFileError)
+
+
+def parse_file(
+    text: str | bytes,
+    model: type[M],
+    error: type[FileProblemsError],
+    *,
+    source: str,
+    fmt: str = "yaml",
+) -> M:
+    """Validate a file's text into ``model``; ``error`` lists every problem found."""
+    if len(text) > MAX_FILE_BYTES:
+        raise error(source, [Problem("", _TOO_BIG)])
+    kind = _KIND.get(error, "file")
+    try:
+        document = read_document(text, fmt, kind=kind)
+    except DocumentError as exc:
+        raise error(source, [Problem("", one_line(str(exc)))]) from None
+    try:
+        return model.model_validate(document)
+    except ValidationError as exc:
+        raise error(source, problems(exc, model)) from None
+
+
+def load_file(path: str | Path, model: type[M], error: type[FileProblemsError]) -> M:
+    """Read a YAML or JSON file from disk (``.json`` as JSON) and validate it into ``model``."""
     file = Path(path)
+    kind = _KIND.get(error, "file")
     try:
         if file.is_dir():
             raise IsADirectoryError
@@ -50,15 +71,21 @@ def load_deal_file(path: str | Path) -> DealSpec:
         with file.open("rb") as handle:
             data = handle.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
-        raise DealFileError(str(path), [Problem("", "no such file")]) from None
+        raise error(str(path), [Problem("", "no such file")]) from None
     except IsADirectoryError:
-        raise DealFileError(str(path), [Problem("", "is a folder, not a deal file")]) from None
+        raise error(str(path), [Problem("", f"is a folder, not a {kind}")]) from None
     except OSError as exc:
-        raise DealFileError(str(path), [Problem("", exc.strerror or str(exc))]) from None
+        raise error(str(path), [Problem("", exc.strerror or str(exc))]) from None
     if len(data) > MAX_FILE_BYTES:
-        raise DealFileError(str(path), [Problem("", _TOO_BIG)])
+        raise error(str(path), [Problem("", _TOO_BIG)])
     fmt = "json" if file.suffix.lower() == ".json" else "yaml"
-    return parse_deal_spec(data, source=str(path), fmt=fmt)
+    return parse_file(data, model, error, source=str(path), fmt=fmt)
+
+
+_KIND: dict[type[FileProblemsError], str] = {
+    DealFileError: "deal file",
+    PolicyFileError: "policy file",
+}
 
 
 def deal_file_schema() -> dict[str, Any]:

@@ -10,9 +10,11 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from dealflow.domain.diff import TermsDifference, diff_terms
 from dealflow.domain.lifecycle import Stage
 from dealflow.domain.parties import Party, Role, Side
 from dealflow.domain.terms import AfterSales, Terms
+from dealflow.errors import VersionNotFoundError
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 _IN_FORCE = frozenset({Stage.SIGNED, Stage.IN_SERVICE, Stage.COMPLETED})
@@ -145,6 +147,22 @@ class Deal(BaseModel):
     def terms_hash(self) -> str:
         """The SHA-256 of the canonical JSON of :attr:`terms`."""
         return self.terms.terms_hash
+
+    def terms_at(self, version: int) -> Terms:
+        """The terms of offer ``version``; 0 is the opening proposal from the deal file."""
+        if version == 0:
+            return self.proposal
+        for offer in self.offers:
+            if offer.version == version:
+                return offer.terms
+        known = ", ".join(["0", *(str(o.version) for o in self.offers)])
+        raise VersionNotFoundError(
+            f"deal {self.id} has no terms version {version}; its versions are {known}"
+        )
+
+    def diff(self, old: int, new: int) -> list[TermsDifference]:
+        """What changed from terms version ``old`` to ``new``, issue by issue."""
+        return diff_terms(self.terms_at(old), self.terms_at(new))
 
     @property
     def signed_contract(self) -> SignedContract | None:

@@ -159,6 +159,30 @@ class Complete(Command):
     reason: str | None = None
 
 
+#: The command class for each action.
+COMMANDS: dict[Action, type[Command]] = {
+    cls.action: cls
+    for cls in (
+        Present,
+        MakeOffer,
+        Counter,
+        Accept,
+        Reject,
+        Expire,
+        Withdraw,
+        ProposeSpecial,
+        ReviseSpecial,
+        Agree,
+        Approve,
+        Decline,
+        Sign,
+        StartService,
+        Amend,
+        Complete,
+    )
+}
+
+
 def open_deal(
     deal_id: str,
     *,

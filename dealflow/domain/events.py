@@ -29,6 +29,9 @@ class Event(BaseModel):
     occurred_at: AwareDatetime
     actor: Actor
     stage: Stage
+    #: True when the event was recorded under an overridden clock (``--now``, ``DEALFLOW_NOW``,
+    #: a fixed clock): its time is a simulation's, not the moment it was stored.
+    clock_overridden: bool = False
 
 
 class DealOpened(Event):

@@ -1,0 +1,200 @@
+"""What every command shares: the Typer app, the global options, the service, output.
+
+The global options (``--store``, ``--json``, ``--policy``, ``--now``) are read once by the
+root callback into :class:`Options`; a command asks for the service with :func:`service`,
+which connects on first use. ``--json`` output goes to stdout only, errors to stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+import typer
+from rich.console import Console
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from dealflow.domain.deal import Deal
+    from dealflow.domain.parties import Actor
+    from dealflow.services import DealService
+
+app = typer.Typer(
+    name="dealflow",
+    help="Negotiate B2B deals from offer to signed contract and after-sales.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+    add_completion=True,
+    rich_markup_mode=None,
+)
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class RoleName(StrEnum):
+    """The roles a person may act as (``--as``)."""
+
+    SELLER = "seller"
+    BUYER = "buyer"
+    MANAGER = "manager"
+    LEGAL = "legal"
+    SERVICE = "service"
+
+
+@dataclass
+class Options:
+    """The global options, and the service once connected."""
+
+    store: str | None = None
+    json: bool = False
+    policy: str | None = None
+    now: datetime | None = None
+    _service: DealService | None = field(default=None, repr=False)
+
+    def close(self) -> None:
+        if self._service is not None:
+            self._service.close()
+            self._service = None
+
+
+def options(ctx: typer.Context) -> Options:
+    """The global options of this invocation."""
+    found = ctx.find_root().obj
+    assert isinstance(found, Options)
+    return found
+
+
+def service(ctx: typer.Context) -> DealService:
+    """The service on the chosen store, clock and policy; connected once per invocation."""
+    opts = options(ctx)
+    if opts._service is None:
+        from dealflow.adapters.clock import FixedClock
+        from dealflow.bootstrap import connect
+        from dealflow.policyfile import load_policy_file
+
+        policy = load_policy_file(opts.policy).approval_policy() if opts.policy else None
+        clock = FixedClock(opts.now) if opts.now else None
+        opts._service = connect(opts.store, clock=clock, policy=policy)
+        ctx.find_root().call_on_close(opts.close)
+    return opts._service
+
+
+def actor(deal: Deal, role: RoleName, name: str | None) -> Actor:
+    """Who acts: ``--as`` and ``--name``, the party's representative by default."""
+    from dealflow.domain.parties import Actor, Role
+
+    if name is None:
+        if role is RoleName.SELLER:
+            name = deal.seller.representative.name
+        elif role is RoleName.BUYER:
+            name = deal.buyer.representative.name
+        else:
+            raise typer.BadParameter(f"say who approves as {role.value}", param_hint="--name")
+    return Actor(name=name, role=Role(role.value))
+
+
+# Output -----------------------------------------------------------------------------------
+
+
+def emit_json(data: Any) -> None:
+    """Print JSON on stdout: a model, a list of models, or plain data."""
+    text = json.dumps(_plain(data), indent=2, ensure_ascii=False)
+    typer.echo(text)
+
+
+def _plain(data: Any) -> Any:
+    from pydantic import BaseModel
+
+    if isinstance(data, BaseModel):
+        return data.model_dump(mode="json")
+    if isinstance(data, list | tuple):
+        return [_plain(d) for d in data]
+    if isinstance(data, dict):
+        return {str(k): _plain(v) for k, v in data.items()}
+    return data
+
+
+def dump(model: BaseModel) -> dict[str, Any]:
+    """A model's JSON form as plain data."""
+    result: dict[str, Any] = model.model_dump(mode="json")
+    return result
+
+
+def when(at: datetime | None) -> str:
+    """A time as a rep reads it: UTC, to the minute."""
+    return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if at else "-"
+
+
+# Parsing option values -------------------------------------------------------------------------
+
+_SKU = r"[A-Za-z0-9][\w.\-/]*"
+
+
+def parse_now(value: str | None) -> datetime | None:
+    """``--now``: an ISO 8601 time with a timezone; a date alone means midnight UTC."""
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            return datetime.fromisoformat(text).replace(tzinfo=UTC)
+        at = datetime.fromisoformat(text.replace("z", "Z"))
+    except ValueError:
+        raise typer.BadParameter(
+            f"{value!r} is not an ISO 8601 time; write e.g. 2027-01-15T09:00Z", param_hint="--now"
+        ) from None
+    if at.tzinfo is None:
+        raise typer.BadParameter(
+            f"{value!r} has no timezone; write e.g. 2027-01-15T09:00Z", param_hint="--now"
+        )
+    return at.astimezone(UTC)
+
+
+def parse_date(value: str, hint: str) -> date:
+    """A calendar date written YYYY-MM-DD."""
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise typer.BadParameter(
+            f"{value!r} is not a date; write YYYY-MM-DD, e.g. 2027-01-15", param_hint=hint
+        ) from None
+
+
+def parse_quantities(values: list[str] | None, hint: str = "--quantity") -> dict[str, int]:
+    """``SKU=N`` pairs."""
+    result: dict[str, int] = {}
+    for value in values or []:
+        match = re.fullmatch(rf"\s*({_SKU})\s*=\s*(\d{{1,10}})\s*", value)
+        if not match or int(match[2]) <= 0:
+            raise typer.BadParameter(
+                f"{value!r}: write SKU=N with N a whole number above 0, e.g. SNS-10=12",
+                param_hint=hint,
+            )
+        if match[1] in result:
+            raise typer.BadParameter(f"{match[1]} is given twice", param_hint=hint)
+        result[match[1]] = int(match[2])
+    return result
+
+
+def parse_prices(values: list[str] | None) -> dict[str, Decimal]:
+    """``SKU=PRICE`` pairs."""
+    result: dict[str, Decimal] = {}
+    for value in values or []:
+        sku, sep, price = value.partition("=")
+        try:
+            amount = Decimal(price.strip().replace("_", ""))
+        except InvalidOperation:
+            amount = Decimal(-1)
+        if not sep or not re.fullmatch(_SKU, sku.strip()) or not amount.is_finite() or amount < 0:
+            raise typer.BadParameter(
+                f"{value!r}: write SKU=PRICE with a price of 0 or more, e.g. SNS-10=4200000",
+                param_hint="--price",
+            )
+        result[sku.strip()] = amount
+    return result

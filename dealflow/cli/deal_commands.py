@@ -1,0 +1,382 @@
+"""The commands that act on a deal: one per lifecycle action, each a thin call to the service.
+
+After an action, a rep sees one line (the stage now and who moves next); with ``--json`` the
+deal as ``dealflow show --json`` gives it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+
+from dealflow.cli.base import (
+    RoleName,
+    actor,
+    app,
+    emit_json,
+    options,
+    out,
+    parse_date,
+    parse_prices,
+    parse_quantities,
+    service,
+    when,
+)
+from dealflow.dealfile import load_deal_file
+from dealflow.domain.deal import Deal, SignatureMethod
+from dealflow.domain.lifecycle import Stage
+from dealflow.domain.terms import DeliverySplit, SpecialTerms, TermsChange
+from dealflow.domain.terms import Discount as DiscountModel
+from dealflow.views import deal_view, whose_turn
+
+DealId = Annotated[str, typer.Argument(help="The deal's id, as `dealflow new` printed it.")]
+As = Annotated[RoleName, typer.Option("--as", help="The role you act as.", show_choices=True)]
+Name = Annotated[
+    str | None, typer.Option("--name", help="Your name (default: the side's representative).")
+]
+NoteOpt = Annotated[str | None, typer.Option("--note", help="A note kept with the action.")]
+Reason = Annotated[str | None, typer.Option("--reason", help="Why, in a few words.")]
+Discount = Annotated[
+    str | None, typer.Option("--discount", help='A percentage ("5%") or an amount ("1500000").')
+]
+ValidDays = Annotated[
+    int | None, typer.Option("--valid-days", min=1, max=365, help="Days the offer stays open.")
+]
+PaymentDays = Annotated[
+    int | None, typer.Option("--payment-days", min=0, max=3650, help="Days to pay the invoice.")
+]
+PaymentMethod = Annotated[
+    str | None, typer.Option("--payment-method", help='e.g. "bank transfer", "letter of credit".')
+]
+DeliveryDate = Annotated[
+    str | None, typer.Option("--delivery-date", help="Deliver by this date (YYYY-MM-DD).")
+]
+DeliveryPlace = Annotated[str | None, typer.Option("--delivery-place", help="Where to deliver.")]
+Warranty = Annotated[
+    int | None, typer.Option("--warranty-months", min=1, max=600, help="Warranty length.")
+]
+Quantity = Annotated[
+    list[str] | None, typer.Option("--quantity", help="SKU=N, a new quantity; repeatable.")
+]
+Price = Annotated[
+    list[str] | None, typer.Option("--price", help="SKU=PRICE, a new unit price; repeatable.")
+]
+
+
+def terms_change(
+    *,
+    discount: str | None,
+    valid_days: int | None,
+    payment_days: int | None,
+    payment_method: str | None,
+    delivery_date: str | None,
+    delivery_place: str | None,
+    warranty_months: int | None,
+    quantity: list[str] | None,
+    price: list[str] | None,
+) -> TermsChange:
+    parsed_discount = None
+    if discount is not None:
+        try:
+            parsed_discount = DiscountModel.parse(discount)
+        except ValidationError as exc:
+            reason = exc.errors()[0]["msg"].removeprefix("Value error, ")
+            raise typer.BadParameter(f"{discount!r}: {reason}", param_hint="--discount") from None
+    try:
+        return TermsChange(
+            discount=parsed_discount,
+            valid_days=valid_days,
+            payment_days=payment_days,
+            payment_method=payment_method,
+            delivery_date=parse_date(delivery_date, "--delivery-date") if delivery_date else None,
+            delivery_place=delivery_place,
+            warranty_months=warranty_months,
+            quantities=parse_quantities(quantity),
+            unit_prices=parse_prices(price),
+        )
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise typer.BadParameter(f"{where}: {first['msg']}") from None
+
+
+def report(ctx: typer.Context, deal: Deal, done: str) -> None:
+    """After an action: one line for a rep, or the deal as JSON."""
+    if options(ctx).json:
+        svc = service(ctx)
+        emit_json(deal_view(deal, svc.clock.now(), svc.possible_actions(deal.id)))
+        return
+    line = f"{done}. Deal {deal.id} is {deal.stage.value} (v{deal.version})."
+    latest = deal.latest_offer
+    turn = whose_turn(deal)
+    if turn is not None:
+        line += f" {turn.value.capitalize()} to answer"
+        if latest is not None and latest.expires_at is not None:
+            line += f" by {when(latest.expires_at)}"
+        line += "."
+    if deal.approvals_pending:
+        line += " Awaiting approval by " + " and ".join(r.value for r in deal.approvals_pending)
+        line += "."
+    out.print(line, markup=False)
+
+
+@app.command(rich_help_panel="Negotiate")
+def new(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="A deal file, YAML or JSON.")],
+) -> None:
+    """Open a deal from a deal file; prints only its id.
+
+    Example: dealflow new conveyor-deal.yaml
+    """
+    spec = load_deal_file(file)
+    deal = service(ctx).open_deal(spec)
+    if options(ctx).json:
+        report(ctx, deal, "Opened")
+    else:
+        out.print(deal.id, markup=False)
+
+
+@app.command(rich_help_panel="Negotiate")
+def present(
+    ctx: typer.Context, deal_id: DealId, role: As, name: Name = None, note: NoteOpt = None
+) -> None:
+    """Record that the seller presented products, value and credentials.
+
+    Example: dealflow present 3f2a9c1b7d4e --as seller --note "Demo at Plant 2"
+    """
+    svc = service(ctx)
+    deal = svc.present(deal_id, actor(svc.get(deal_id), role, name), note)
+    report(ctx, deal, "Presented")
+
+
+@app.command(rich_help_panel="Negotiate")
+def offer(
+    ctx: typer.Context,
+    deal_id: DealId,
+    role: As,
+    name: Name = None,
+    discount: Discount = None,
+    valid_days: ValidDays = None,
+    payment_days: PaymentDays = None,
+    payment_method: PaymentMethod = None,
+    delivery_date: DeliveryDate = None,
+    delivery_place: DeliveryPlace = None,
+    warranty_months: Warranty = None,
+    quantity: Quantity = None,
+    price: Price = None,
+    note: NoteOpt = None,
+) -> None:
+    """Make the seller's formal offer: the deal file's terms with any changes given.
+
+    Example: dealflow offer 3f2a9c1b7d4e --as seller --discount 5% --valid-days 14
+    """
+    change = terms_change(
+        discount=discount,
+        valid_days=valid_days,
+        payment_days=payment_days,
+        payment_method=payment_method,
+        delivery_date=delivery_date,
+        delivery_place=delivery_place,
+        warranty_months=warranty_months,
+        quantity=quantity,
+        price=price,
+    )
+    svc = service(ctx)
+    deal = svc.offer(deal_id, actor(svc.get(deal_id), role, name), change, note)
+    report(ctx, deal, "Offer made")
+
+
+@app.command(rich_help_panel="Negotiate")
+def counter(
+    ctx: typer.Context,
+    deal_id: DealId,
+    role: As,
+    name: Name = None,
+    discount: Discount = None,
+    valid_days: ValidDays = None,
+    payment_days: PaymentDays = None,
+    payment_method: PaymentMethod = None,
+    delivery_date: DeliveryDate = None,
+    delivery_place: DeliveryPlace = None,
+    warranty_months: Warranty = None,
+    quantity: Quantity = None,
+    price: Price = None,
+    note: NoteOpt = None,
+) -> None:
+    """Answer the other side's latest offer with changed terms.
+
+    Example: dealflow counter 3f2a9c1b7d4e --as buyer --discount 8% --payment-days 45
+    """
+    change = terms_change(
+        discount=discount,
+        valid_days=valid_days,
+        payment_days=payment_days,
+        payment_method=payment_method,
+        delivery_date=delivery_date,
+        delivery_place=delivery_place,
+        warranty_months=warranty_months,
+        quantity=quantity,
+        price=price,
+    )
+    svc = service(ctx)
+    deal = svc.counter(deal_id, actor(svc.get(deal_id), role, name), change, note)
+    report(ctx, deal, "Countered")
+
+
+@app.command(rich_help_panel="Negotiate")
+def accept(ctx: typer.Context, deal_id: DealId, role: As, name: Name = None) -> None:
+    """Accept the other side's latest offer.
+
+    Example: dealflow accept 3f2a9c1b7d4e --as buyer
+    """
+    svc = service(ctx)
+    deal = svc.accept(deal_id, actor(svc.get(deal_id), role, name))
+    report(ctx, deal, "Accepted")
+
+
+@app.command(rich_help_panel="Negotiate")
+def reject(
+    ctx: typer.Context, deal_id: DealId, role: As, name: Name = None, reason: Reason = None
+) -> None:
+    """Reject the other side's latest offer: the deal is lost (an amendment only ends itself).
+
+    Example: dealflow reject 3f2a9c1b7d4e --as buyer --reason "over budget"
+    """
+    svc = service(ctx)
+    deal = svc.reject(deal_id, actor(svc.get(deal_id), role, name), reason)
+    report(ctx, deal, "Rejected")
+
+
+@app.command(rich_help_panel="Negotiate")
+def withdraw(
+    ctx: typer.Context, deal_id: DealId, role: As, name: Name = None, reason: Reason = None
+) -> None:
+    """The seller withdraws from the deal.
+
+    Example: dealflow withdraw 3f2a9c1b7d4e --as seller --reason "out of stock"
+    """
+    svc = service(ctx)
+    deal = svc.withdraw(deal_id, actor(svc.get(deal_id), role, name), reason)
+    report(ctx, deal, "Withdrawn")
+
+
+@app.command(rich_help_panel="Negotiate")
+def special(
+    ctx: typer.Context,
+    deal_id: DealId,
+    role: As,
+    name: Name = None,
+    purpose: Annotated[
+        str | None, typer.Option("--purpose", help="What the buyer buys it for.")
+    ] = None,
+    delivery_place: DeliveryPlace = None,
+    split: Annotated[
+        list[str] | None,
+        typer.Option("--split", help="SKU=N@DATE, a partial delivery; repeatable."),
+    ] = None,
+    clause: Annotated[
+        list[str] | None,
+        typer.Option("--clause", help="A clause from the library, by id; repeatable."),
+    ] = None,
+    custom_clause: Annotated[
+        list[str] | None, typer.Option("--custom-clause", help="Free-text clause (legal approves).")
+    ] = None,
+    note: NoteOpt = None,
+) -> None:
+    """Propose (or revise) the special agreement: buyer-specific terms after acceptance.
+
+    Example: dealflow special 3f2a9c1b7d4e --as buyer --split CNV-200=1@2027-01-15
+    """
+    splits = []
+    for value in split or []:
+        head, at, on = value.partition("@")
+        quantities = parse_quantities([head], "--split") if at else {}
+        if not at or not quantities:
+            raise typer.BadParameter(f"{value!r}: write SKU=N@YYYY-MM-DD", param_hint="--split")
+        [(sku, quantity)] = quantities.items()
+        splits.append(DeliverySplit(sku=sku, quantity=quantity, on=parse_date(on, "--split")))
+    try:
+        terms = SpecialTerms(
+            purpose=purpose,
+            delivery_place=delivery_place,
+            splits=tuple(splits),
+            clauses=tuple(clause or ()),
+            custom_clauses=tuple(custom_clause or ()),
+        )
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise typer.BadParameter(f"{'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+    svc = service(ctx)
+    current = svc.get(deal_id)
+    who = actor(current, role, name)
+    if current.stage is Stage.SPECIAL_AGREEMENT:
+        deal = svc.revise_special(deal_id, who, terms, note)
+    else:
+        deal = svc.propose_special(deal_id, who, terms, note)
+    report(ctx, deal, "Special agreement proposed")
+
+
+@app.command(rich_help_panel="Agree and sign")
+def agree(ctx: typer.Context, deal_id: DealId, role: As, name: Name = None) -> None:
+    """Agree the accepted terms (and special agreement); the policy decides the approvals.
+
+    Example: dealflow agree 3f2a9c1b7d4e --as seller
+    """
+    svc = service(ctx)
+    deal = svc.agree(deal_id, actor(svc.get(deal_id), role, name))
+    report(ctx, deal, "Agreed")
+
+
+@app.command(rich_help_panel="Agree and sign")
+def approve(
+    ctx: typer.Context, deal_id: DealId, role: As, name: Name = None, reason: Reason = None
+) -> None:
+    """Approve the agreed terms as manager or legal.
+
+    Example: dealflow approve 3f2a9c1b7d4e --as manager --name "Maya Putri"
+    """
+    svc = service(ctx)
+    deal = svc.approve(deal_id, actor(svc.get(deal_id), role, name), reason)
+    report(ctx, deal, "Approved")
+
+
+@app.command(rich_help_panel="Agree and sign")
+def decline(
+    ctx: typer.Context, deal_id: DealId, role: As, name: Name = None, reason: Reason = None
+) -> None:
+    """Decline the agreed terms: they go back to the seller to revise.
+
+    Example: dealflow decline 3f2a9c1b7d4e --as manager --name "Maya Putri" --reason "discount"
+    """
+    svc = service(ctx)
+    deal = svc.decline(deal_id, actor(svc.get(deal_id), role, name), reason)
+    report(ctx, deal, "Declined")
+
+
+@app.command(rich_help_panel="Agree and sign")
+def sign(
+    ctx: typer.Context,
+    deal_id: DealId,
+    role: As,
+    name: Annotated[str, typer.Option("--name", help="The signatory's name.")],
+    title: Annotated[str, typer.Option("--title", help="The signatory's title.")],
+    method: Annotated[
+        SignatureMethod, typer.Option("--method", help="How the signatory signs.")
+    ] = SignatureMethod.TYPED,
+) -> None:
+    """Sign the agreed terms for your side; when both have signed the deal is signed.
+
+    Example: dealflow sign 3f2a9c1b7d4e --as buyer --name "Siti Rahmawati" --title Director
+    """
+    svc = service(ctx)
+    deal = svc.sign(
+        deal_id,
+        actor(svc.get(deal_id), role, name),
+        title=title,
+        method=method,
+    )
+    report(ctx, deal, "Signed")

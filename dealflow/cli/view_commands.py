@@ -1,0 +1,271 @@
+"""The commands that read: show, list, history, diff, next, and the lifecycle graph."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from dealflow.cli.base import RoleName, actor, app, emit_json, err, options, out, service, when
+from dealflow.cli.deal_commands import DealId
+from dealflow.domain.events import EVENTS_ADAPTER, AnyEvent
+from dealflow.domain.lifecycle import TERMINAL, TRANSITIONS, Action, Stage
+from dealflow.domain.parties import Role
+from dealflow.views import deal_summary, deal_view
+
+
+@app.command(rich_help_panel="Look")
+def show(ctx: typer.Context, deal_id: DealId) -> None:
+    """A deal at a glance: stage, parties, terms and totals, whose turn, what is due.
+
+    Example: dealflow show 3f2a9c1b7d4e        Example: dealflow --json show 3f2a9c1b7d4e
+    """
+    svc = service(ctx)
+    deal = svc.get(deal_id)
+    view = deal_view(deal, svc.clock.now(), svc.possible_actions(deal_id))
+    if options(ctx).json:
+        emit_json(view)
+        return
+    out.print(f"[bold]{deal.title}[/bold]  ({deal.id})")
+    out.print(
+        f"Stage: {deal.stage.value}   version {deal.version}   contract v{deal.contract_version}"
+    )
+    out.print(f"Seller: {deal.seller.name} — {deal.seller.representative.name}", markup=False)
+    out.print(f"Buyer:  {deal.buyer.name} — {deal.buyer.representative.name}", markup=False)
+    terms = deal.terms
+    items = Table(box=None, pad_edge=False)
+    for column in ("SKU", "Description", "Qty", "Unit price"):
+        items.add_column(column, justify="right" if column in ("Qty", "Unit price") else "left")
+    for item in terms.items:
+        items.add_row(item.sku, item.description, str(item.quantity), f"{item.unit_price:,}")
+    out.print(items)
+    totals = terms.totals
+    out.print(f"Subtotal {totals.subtotal}   discount {totals.discount}   tax {totals.tax}")
+    out.print(f"[bold]Grand total {totals.grand_total}[/bold]   terms hash {deal.terms_hash[:12]}")
+    out.print(f"Payment: {terms.payment.due_days} days, {terms.payment.method}", markup=False)
+    if terms.delivery is not None:
+        out.print(f"Delivery: {terms.delivery.place}, by {terms.delivery.by or '-'}", markup=False)
+    if view.latest_offer is not None:
+        o = view.latest_offer
+        expiry = ""
+        if o.expires_at is not None:
+            expiry = f", {'expired' if o.expired else 'expires'} {when(o.expires_at)}"
+        out.print(f"Latest terms: v{o.version} {o.kind.value} by {o.side.value}{expiry}")
+    if view.turn is not None:
+        out.print(f"Turn: {view.turn.value}")
+    if view.approvals_pending:
+        out.print("Approvals due: " + ", ".join(r.value for r in view.approvals_pending))
+    for signature in deal.signatures:
+        out.print(
+            f"Signed by {signature.side.value}: {signature.name}, {signature.title} "
+            f"({signature.method.value}) {when(signature.at)}",
+            markup=False,
+        )
+    if view.signatures_pending:
+        out.print("Signatures due: " + ", ".join(s.value for s in view.signatures_pending))
+    for promise in deal.commitments:
+        out.print(f"Commitment: {promise.kind.value} — {promise.description}", markup=False)
+    _print_next(view.next_actions)
+
+
+def _print_next(possible: dict[Role, list[Action]]) -> None:
+    if not possible:
+        out.print("Next: nothing; the deal is closed.")
+        return
+    for role, actions in possible.items():
+        out.print(f"Next for {role.value}: {', '.join(a.value for a in actions)}")
+
+
+@app.command("list", rich_help_panel="Look")
+def list_deals(
+    ctx: typer.Context,
+    stage: Annotated[
+        Stage | None, typer.Option("--stage", help="Only deals in this stage.")
+    ] = None,
+    buyer: Annotated[
+        str | None, typer.Option("--buyer", help="Only deals whose buyer's name contains this.")
+    ] = None,
+) -> None:
+    """Every deal in the store, oldest first, filtered by stage or buyer.
+
+    Example: dealflow list --stage negotiating        Example: dealflow list --buyer "Sinar"
+    """
+    summaries = [
+        deal_summary(deal)
+        for deal in service(ctx).deals()
+        if (stage is None or deal.stage is stage)
+        and (buyer is None or buyer.casefold() in deal.buyer.name.casefold())
+    ]
+    if options(ctx).json:
+        emit_json(summaries)
+        return
+    if not summaries:
+        out.print("No deals.")
+        return
+    table = Table(box=None, pad_edge=False)
+    for column in ("ID", "Title", "Stage", "Buyer", "Grand total", "Turn", "Updated"):
+        wraps = column in ("Title", "Buyer")
+        right = column == "Grand total"
+        table.add_column(column, justify="right" if right else "left", no_wrap=not wraps)
+    for s in summaries:
+        table.add_row(
+            s.id,
+            s.title,
+            s.stage.value,
+            s.buyer,
+            str(s.grand_total),
+            s.turn.value if s.turn else "-",
+            when(s.updated_at),
+        )
+    out.print(table)
+
+
+@app.command(rich_help_panel="Look")
+def history(ctx: typer.Context, deal_id: DealId) -> None:
+    """The deal's timeline: every event, oldest first, with who and when.
+
+    Events recorded under an overridden clock (--now) are marked "(simulated time)".
+
+    Example: dealflow history 3f2a9c1b7d4e        Example: dealflow --json history 3f2a9c1b7d4e
+    """
+    events = service(ctx).history(deal_id)
+    if options(ctx).json:
+        typer.echo(EVENTS_ADAPTER.dump_json(events, indent=2).decode())
+        return
+    for event in events:
+        mark = "  (simulated time)" if event.clock_overridden else ""
+        who = f"{event.actor.name} ({event.actor.role.value})"
+        out.print(
+            f"v{event.version:<3} {when(event.occurred_at)}  {event.type:<22} {who:<36} "
+            f"-> {event.stage.value}{_detail(event)}{mark}",
+            markup=False,
+        )
+
+
+def _detail(event: AnyEvent) -> str:
+    offer = getattr(event, "offer", None)
+    if offer is not None:
+        return f"  terms v{offer.version}, {offer.terms.totals.grand_total}"
+    for name in ("reason", "note"):
+        text = getattr(event, name, None)
+        if text:
+            return f"  {text}"
+    return ""
+
+
+@app.command(rich_help_panel="Look")
+def diff(
+    ctx: typer.Context,
+    deal_id: DealId,
+    v1: Annotated[int, typer.Argument(help="The older terms version (0: the deal file's).", min=0)],
+    v2: Annotated[int, typer.Argument(help="The newer terms version.", min=0)],
+) -> None:
+    """What changed between two terms versions, issue by issue.
+
+    Example: dealflow diff 3f2a9c1b7d4e 1 2
+    """
+    differences = service(ctx).get(deal_id).diff(v1, v2)
+    if options(ctx).json:
+        emit_json(differences)
+        return
+    if not differences:
+        out.print(f"Terms v{v1} and v{v2} are the same.")
+        return
+    table = Table(box=None, pad_edge=False)
+    for column in ("Issue", f"v{v1}", f"v{v2}"):
+        table.add_column(column)
+    for change in differences:
+        table.add_row(change.issue, change.old or "-", change.new or "-")
+    out.print(table)
+
+
+@app.command("next", rich_help_panel="Look")
+def next_step(ctx: typer.Context, deal_id: DealId) -> None:
+    """The actions each role may take now; on a terminal, offers to run one.
+
+    Example: dealflow next 3f2a9c1b7d4e
+    """
+    svc = service(ctx)
+    possible = svc.possible_actions(deal_id)
+    if options(ctx).json:
+        emit_json({role.value: [a.value for a in actions] for role, actions in possible.items()})
+        return
+    _print_next(possible)
+    simple = {Action.PRESENT, Action.ACCEPT, Action.AGREE}
+    choices = [(role, a) for role, actions in possible.items() for a in actions if a in simple]
+    if not choices or not out.is_terminal or not err.is_terminal:
+        return
+    for number, (role, action) in enumerate(choices, start=1):
+        out.print(f"  {number}. {action.value} as {role.value}")
+    picked = typer.prompt("Run one now? Number, or Enter to skip", default="", show_default=False)
+    if not picked.strip():
+        return
+    if not picked.strip().isdigit() or not 1 <= int(picked) <= len(choices):
+        raise typer.BadParameter(f"choose a number from 1 to {len(choices)}")
+    role, action = choices[int(picked) - 1]
+    deal = svc.get(deal_id)
+    who = actor(deal, RoleName(role.value), None)
+    done = getattr(svc, action.value)(deal_id, who)
+    out.print(f"Done: {action.value}. Deal {done.id} is {done.stage.value}.")
+
+
+def mermaid() -> str:
+    """The lifecycle as a Mermaid state diagram."""
+    lines = ["stateDiagram-v2", f"    [*] --> {Stage.DRAFT.value}"]
+    for action, sources, target, condition, unless in TRANSITIONS:
+        label = action.value
+        if condition:
+            label += f" [{condition}]"
+        if unless:
+            label += f" [not {unless}]"
+        for source in sources:
+            lines.append(f"    {source.value} --> {target.value}: {label}")
+    lines.extend(f"    {stage.value} --> [*]" for stage in Stage if stage in TERMINAL)
+    return "\n".join(lines) + "\n"
+
+
+def _dot() -> str:
+    lines = ["digraph lifecycle {", "  rankdir=LR;", "  node [shape=box, style=rounded];"]
+    for action, sources, target, condition, unless in TRANSITIONS:
+        label = action.value + (f"\\n[{condition}]" if condition else "")
+        label += f"\\n[not {unless}]" if unless else ""
+        for source in sources:
+            lines.append(f'  "{source.value}" -> "{target.value}" [label="{label}"];')
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+@app.command(rich_help_panel="Look")
+def graph(
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Write to FILE.md (mermaid) or FILE.svg.")
+    ] = None,
+) -> None:
+    """The lifecycle as a diagram: Mermaid text, or SVG when Graphviz's `dot` is installed.
+
+    Example: dealflow graph        Example: dealflow graph -o lifecycle.svg
+    """
+    if output is None:
+        typer.echo(mermaid(), nl=False)
+        return
+    if output.suffix.lower() == ".svg":
+        dot = shutil.which("dot")
+        if dot is None:
+            raise typer.BadParameter(
+                "SVG needs Graphviz's `dot` (apt install graphviz); or write FILE.md for Mermaid",
+                param_hint="-o",
+            )
+        svg = subprocess.run(
+            [dot, "-Tsvg"], input=_dot(), capture_output=True, text=True, check=True
+        )
+        output.write_text(svg.stdout, "utf-8")
+    elif output.suffix.lower() in (".md", ".mmd", ".mermaid"):
+        text = mermaid() if output.suffix.lower() != ".md" else f"```mermaid\n{mermaid()}```\n"
+        output.write_text(text, "utf-8")
+    else:
+        raise typer.BadParameter("write FILE.md (Mermaid) or FILE.svg", param_hint="-o")
+    out.print(f"Wrote {output}", markup=False)
