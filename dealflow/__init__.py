@@ -16,11 +16,12 @@ from dealflow.adapters.sqlite import SQLiteEventStore
 from dealflow.bootstrap import connect, open_store
 from dealflow.dealfile import deal_file_schema, load_deal_file, parse_deal_spec
 from dealflow.domain.deal import Deal, Language, Offer, OfferKind, SignatureMethod, SignedContract
+from dealflow.domain.diff import TermsDifference
 from dealflow.domain.events import AnyEvent, Event
 from dealflow.domain.lifecycle import Action, Stage, allowed_actions
 from dealflow.domain.money import Money
 from dealflow.domain.parties import Actor, Party, Representative, Role, Side
-from dealflow.domain.policy import ApprovalPolicy
+from dealflow.domain.policy import ApprovalPolicy, BuyerClass, SellerPolicy
 from dealflow.domain.spec import DealSpec
 from dealflow.domain.terms import (
     AfterSales,
@@ -40,15 +41,19 @@ from dealflow.errors import (
     DealFileError,
     DealflowError,
     DealNotFoundError,
+    FileProblemsError,
     IllegalTransitionError,
     InvalidTermsError,
     NotYourTurnError,
     OfferExpiredError,
+    PolicyFileError,
     StoreError,
     StoreSchemaError,
     TermsHashMismatchError,
+    VersionNotFoundError,
     WrongRoleError,
 )
+from dealflow.policyfile import load_policy_file, parse_policy
 from dealflow.services import DealService
 
 __all__ = [
@@ -58,6 +63,7 @@ __all__ = [
     "AfterSales",
     "AnyEvent",
     "ApprovalPolicy",
+    "BuyerClass",
     "ConcurrencyConflictError",
     "Deal",
     "DealFileError",
@@ -69,6 +75,7 @@ __all__ = [
     "DeliverySplit",
     "Discount",
     "Event",
+    "FileProblemsError",
     "FixedClock",
     "IllegalTransitionError",
     "InvalidTermsError",
@@ -82,9 +89,11 @@ __all__ = [
     "OfferKind",
     "Party",
     "Payment",
+    "PolicyFileError",
     "Representative",
     "Role",
     "SQLiteEventStore",
+    "SellerPolicy",
     "Side",
     "SignatureMethod",
     "SignedContract",
@@ -95,14 +104,18 @@ __all__ = [
     "SystemClock",
     "Terms",
     "TermsChange",
+    "TermsDifference",
     "TermsHashMismatchError",
     "Totals",
+    "VersionNotFoundError",
     "WrongRoleError",
     "__version__",
     "allowed_actions",
     "connect",
     "deal_file_schema",
     "load_deal_file",
+    "load_policy_file",
     "open_store",
     "parse_deal_spec",
+    "parse_policy",
 ]

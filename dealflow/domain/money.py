@@ -12,7 +12,14 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainSerializer, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    PlainSerializer,
+    WithJsonSchema,
+    field_validator,
+)
 
 # Active ISO 4217 codes whose exponent is not 2.
 _ZERO = "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF"
@@ -100,6 +107,10 @@ Percent = Annotated[
     Decimal,
     BeforeValidator(_percent),
     PlainSerializer(lambda d: f"{d}%", when_used="json"),
+    WithJsonSchema(
+        {"type": "string", "pattern": r"^\d+(\.\d+)?%$", "examples": ["11%"]},
+        mode="serialization",
+    ),
 ]
 
 
