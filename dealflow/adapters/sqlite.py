@@ -62,7 +62,14 @@ class SQLiteEventStore:
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
         if self.path != ":memory:":
-            Path(self.path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            folder = Path(self.path).expanduser().parent
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(
+                    f"cannot create the folder for the store {self.path}: "
+                    f"{exc.strerror or exc}; choose another --store path"
+                ) from exc
         self._lock = threading.Lock()
         try:
             self._db = sqlite3.connect(
@@ -86,6 +93,11 @@ class SQLiteEventStore:
                 db.execute(
                     "INSERT INTO meta (key, value) VALUES ('schema_version', ?)",
                     (str(SCHEMA_VERSION),),
+                )
+            elif not str(row[0]).isdigit():
+                raise StoreSchemaError(
+                    f"the store {self.path} has a damaged schema version ({row[0]!r}); "
+                    "restore it from a backup"
                 )
             elif int(row[0]) > SCHEMA_VERSION:
                 raise StoreSchemaError(

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from dealflow.cli.base import actor, app, emit_json, options, out, service
+from dealflow.cli.base import actor, app, emit_json, options, say, service
 from dealflow.cli.deal_commands import (
     As,
     DealId,
@@ -102,6 +102,6 @@ def sweep(ctx: typer.Context) -> None:
         emit_json({"expired": expired})
     elif expired:
         for deal_id in expired:
-            out.print(f"Expired: {deal_id}", markup=False)
+            say(f"Expired: {deal_id}")
     else:
-        out.print("No offers have lapsed.")
+        say("No offers have lapsed.")

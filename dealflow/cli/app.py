@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 
 from dealflow.__about__ import __version__
 from dealflow.cli import aftersales_commands, deal_commands, view_commands
-from dealflow.cli.base import Options, app, err, options, out, parse_now
+from dealflow.cli.base import Options, app, err, one_line, options, out, parse_now, say
 from dealflow.errors import DealflowError
 
 __all__ = ["aftersales_commands", "app", "deal_commands", "main", "view_commands"]
@@ -96,7 +97,7 @@ def demo(ctx: typer.Context) -> None:
             stages = []
             for number, (what, deal) in enumerate(run_demo(service), start=1):
                 if number == 1:
-                    out.print(f"Sample deal {deal.id}: {deal.title}")
+                    say(f"Sample deal {deal.id}: {deal.title}")
                 stages.append(deal.stage.value)
                 out.print(f"{number:>3}. {deal.stage.value:<20} {what}")
             path = dict.fromkeys(stages)
@@ -109,12 +110,39 @@ def demo(ctx: typer.Context) -> None:
             service.close()
 
 
+def _undecodable(args: list[str]) -> int | None:
+    """The position of the first argument that is not valid text (bytes the shell passed)."""
+    for number, arg in enumerate(args, start=1):
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            return number
+    return None
+
+
 def main() -> None:
-    """The console script: run the app, turning dealflow errors into one line and exit 1."""
+    """The console script: run the app, turning dealflow errors into one line and exit 1.
+
+    Messages are printed on one line whatever they quote: control characters in a file name
+    or a note are shown escaped, so nothing a user typed can forge lines on the terminal.
+    """
+    bad = _undecodable(sys.argv[1:])
+    if bad is not None:
+        err.print(f"Error: argument {bad} is not valid UTF-8 text", markup=False)
+        sys.exit(2)
     try:
         app(prog_name="dealflow")
     except DealflowError as exc:
-        err.print(f"error: {exc}", markup=False)
+        err.print(f"error: {one_line(str(exc))}", markup=False)
+        sys.exit(1)
+    except ValidationError as exc:  # a value no command option checked; still the user's
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        err.print(f"error: {one_line(where)}: {one_line(first['msg'])}", markup=False)
+        sys.exit(1)
+    except OSError as exc:  # a file named on the command line cannot be read or written
+        what = f"{exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else "")
+        err.print(f"error: {one_line(what)}", markup=False)
         sys.exit(1)
     except KeyboardInterrupt:
         err.print("interrupted; nothing was recorded for the action under way")

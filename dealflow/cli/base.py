@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -95,11 +96,29 @@ def actor(deal: Deal, role: RoleName, name: str | None) -> Actor:
         elif role is RoleName.BUYER:
             name = deal.buyer.representative.name
         else:
-            raise typer.BadParameter(f"say who approves as {role.value}", param_hint="--name")
+            raise typer.BadParameter(f"say who acts as {role.value}", param_hint="--name")
     return Actor(name=name, role=Role(role.value))
 
 
 # Output -----------------------------------------------------------------------------------
+
+_CONTROL = {c: f"\\x{c:02x}" for c in [*range(0x20), 0x7F]}
+_CONTROL.update({ord("\n"): "\\n", ord("\r"): "\\r", ord("\t"): " "})
+
+
+def one_line(text: str) -> str:
+    """Text with every control character shown escaped: it cannot break or colour a line."""
+    return text.translate(_CONTROL)
+
+
+def cells(*texts: str) -> list[Text]:
+    """Table cells shown as written: no markup read from them, control characters escaped."""
+    return [Text(one_line(text)) for text in texts]
+
+
+def say(text: str) -> None:
+    """Print a line for a person, with any control characters in it escaped."""
+    out.print(one_line(text), markup=False)
 
 
 def emit_json(data: Any) -> None:

@@ -18,10 +18,10 @@ from dealflow.cli.base import (
     app,
     emit_json,
     options,
-    out,
     parse_date,
     parse_prices,
     parse_quantities,
+    say,
     service,
     when,
 )
@@ -120,7 +120,7 @@ def report(ctx: typer.Context, deal: Deal, done: str) -> None:
     if deal.approvals_pending:
         line += " Awaiting approval by " + " and ".join(r.value for r in deal.approvals_pending)
         line += "."
-    out.print(line, markup=False)
+    say(line)
 
 
 @app.command(rich_help_panel="Negotiate")
@@ -137,7 +137,7 @@ def new(
     if options(ctx).json:
         report(ctx, deal, "Opened")
     else:
-        out.print(deal.id, markup=False)
+        say(deal.id)
 
 
 @app.command(rich_help_panel="Negotiate")

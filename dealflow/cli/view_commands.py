@@ -10,7 +10,19 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from dealflow.cli.base import RoleName, actor, app, emit_json, err, options, out, service, when
+from dealflow.cli.base import (
+    RoleName,
+    actor,
+    app,
+    cells,
+    emit_json,
+    err,
+    options,
+    out,
+    say,
+    service,
+    when,
+)
 from dealflow.cli.deal_commands import DealId
 from dealflow.domain.events import EVENTS_ADAPTER, AnyEvent
 from dealflow.domain.lifecycle import TERMINAL, TRANSITIONS, Action, Stage
@@ -30,54 +42,53 @@ def show(ctx: typer.Context, deal_id: DealId) -> None:
     if options(ctx).json:
         emit_json(view)
         return
-    out.print(f"[bold]{deal.title}[/bold]  ({deal.id})")
-    out.print(
-        f"Stage: {deal.stage.value}   version {deal.version}   contract v{deal.contract_version}"
-    )
-    out.print(f"Seller: {deal.seller.name} — {deal.seller.representative.name}", markup=False)
-    out.print(f"Buyer:  {deal.buyer.name} — {deal.buyer.representative.name}", markup=False)
+    say(f"{deal.title}  ({deal.id})")
+    say(f"Stage: {deal.stage.value}   version {deal.version}   contract v{deal.contract_version}")
+    say(f"Seller: {deal.seller.name} — {deal.seller.representative.name}")
+    say(f"Buyer:  {deal.buyer.name} — {deal.buyer.representative.name}")
     terms = deal.terms
     items = Table(box=None, pad_edge=False)
     for column in ("SKU", "Description", "Qty", "Unit price"):
         items.add_column(column, justify="right" if column in ("Qty", "Unit price") else "left")
     for item in terms.items:
-        items.add_row(item.sku, item.description, str(item.quantity), f"{item.unit_price:,}")
+        items.add_row(
+            *cells(item.sku, item.description, str(item.quantity), f"{item.unit_price:,}")
+        )
     out.print(items)
     totals = terms.totals
-    out.print(f"Subtotal {totals.subtotal}   discount {totals.discount}   tax {totals.tax}")
-    out.print(f"[bold]Grand total {totals.grand_total}[/bold]   terms hash {deal.terms_hash[:12]}")
-    out.print(f"Payment: {terms.payment.due_days} days, {terms.payment.method}", markup=False)
+    say(f"Subtotal {totals.subtotal}   discount {totals.discount}   tax {totals.tax}")
+    say(f"Grand total {totals.grand_total}   terms hash {deal.terms_hash[:12]}")
+    say(f"Payment: {terms.payment.due_days} days, {terms.payment.method}")
     if terms.delivery is not None:
-        out.print(f"Delivery: {terms.delivery.place}, by {terms.delivery.by or '-'}", markup=False)
+        say(f"Delivery: {terms.delivery.place}, by {terms.delivery.by or '-'}")
     if view.latest_offer is not None:
         o = view.latest_offer
         expiry = ""
         if o.expires_at is not None:
             expiry = f", {'expired' if o.expired else 'expires'} {when(o.expires_at)}"
-        out.print(f"Latest terms: v{o.version} {o.kind.value} by {o.side.value}{expiry}")
+        say(f"Latest terms: v{o.version} {o.kind.value} by {o.side.value}{expiry}")
     if view.turn is not None:
-        out.print(f"Turn: {view.turn.value}")
+        say(f"Turn: {view.turn.value}")
     if view.approvals_pending:
-        out.print("Approvals due: " + ", ".join(r.value for r in view.approvals_pending))
+        say("Approvals due: " + ", ".join(r.value for r in view.approvals_pending))
     for signature in deal.signatures:
-        out.print(
+        say(
             f"Signed by {signature.side.value}: {signature.name}, {signature.title} "
-            f"({signature.method.value}) {when(signature.at)}",
-            markup=False,
+            f"({signature.method.value}) {when(signature.at)}"
         )
     if view.signatures_pending:
-        out.print("Signatures due: " + ", ".join(s.value for s in view.signatures_pending))
+        say("Signatures due: " + ", ".join(s.value for s in view.signatures_pending))
     for promise in deal.commitments:
-        out.print(f"Commitment: {promise.kind.value} — {promise.description}", markup=False)
+        say(f"Commitment: {promise.kind.value} — {promise.description}")
     _print_next(view.next_actions)
 
 
 def _print_next(possible: dict[Role, list[Action]]) -> None:
     if not possible:
-        out.print("Next: nothing; the deal is closed.")
+        say("Next: nothing; the deal is closed.")
         return
     for role, actions in possible.items():
-        out.print(f"Next for {role.value}: {', '.join(a.value for a in actions)}")
+        say(f"Next for {role.value}: {', '.join(a.value for a in actions)}")
 
 
 @app.command("list", rich_help_panel="Look")
@@ -104,7 +115,7 @@ def list_deals(
         emit_json(summaries)
         return
     if not summaries:
-        out.print("No deals.")
+        say("No deals.")
         return
     table = Table(box=None, pad_edge=False)
     for column in ("ID", "Title", "Stage", "Buyer", "Grand total", "Turn", "Updated"):
@@ -113,13 +124,15 @@ def list_deals(
         table.add_column(column, justify="right" if right else "left", no_wrap=not wraps)
     for s in summaries:
         table.add_row(
-            s.id,
-            s.title,
-            s.stage.value,
-            s.buyer,
-            str(s.grand_total),
-            s.turn.value if s.turn else "-",
-            when(s.updated_at),
+            *cells(
+                s.id,
+                s.title,
+                s.stage.value,
+                s.buyer,
+                str(s.grand_total),
+                s.turn.value if s.turn else "-",
+                when(s.updated_at),
+            )
         )
     out.print(table)
 
@@ -139,10 +152,9 @@ def history(ctx: typer.Context, deal_id: DealId) -> None:
     for event in events:
         mark = "  (simulated time)" if event.clock_overridden else ""
         who = f"{event.actor.name} ({event.actor.role.value})"
-        out.print(
+        say(
             f"v{event.version:<3} {when(event.occurred_at)}  {event.type:<22} {who:<36} "
-            f"-> {event.stage.value}{_detail(event)}{mark}",
-            markup=False,
+            f"-> {event.stage.value}{_detail(event)}{mark}"
         )
 
 
@@ -173,13 +185,13 @@ def diff(
         emit_json(differences)
         return
     if not differences:
-        out.print(f"Terms v{v1} and v{v2} are the same.")
+        say(f"Terms v{v1} and v{v2} are the same.")
         return
     table = Table(box=None, pad_edge=False)
     for column in ("Issue", f"v{v1}", f"v{v2}"):
         table.add_column(column)
     for change in differences:
-        table.add_row(change.issue, change.old or "-", change.new or "-")
+        table.add_row(*cells(change.issue, change.old or "-", change.new or "-"))
     out.print(table)
 
 
@@ -200,7 +212,7 @@ def next_step(ctx: typer.Context, deal_id: DealId) -> None:
     if not choices or not out.is_terminal or not err.is_terminal:
         return
     for number, (role, action) in enumerate(choices, start=1):
-        out.print(f"  {number}. {action.value} as {role.value}")
+        say(f"  {number}. {action.value} as {role.value}")
     picked = typer.prompt("Run one now? Number, or Enter to skip", default="", show_default=False)
     if not picked.strip():
         return
@@ -210,7 +222,7 @@ def next_step(ctx: typer.Context, deal_id: DealId) -> None:
     deal = svc.get(deal_id)
     who = actor(deal, RoleName(role.value), None)
     done = getattr(svc, action.value)(deal_id, who)
-    out.print(f"Done: {action.value}. Deal {done.id} is {done.stage.value}.")
+    say(f"Done: {action.value}. Deal {done.id} is {done.stage.value}.")
 
 
 def mermaid() -> str:
@@ -268,4 +280,4 @@ def graph(
         output.write_text(text, "utf-8")
     else:
         raise typer.BadParameter("write FILE.md (Mermaid) or FILE.svg", param_hint="-o")
-    out.print(f"Wrote {output}", markup=False)
+    say(f"Wrote {output}")

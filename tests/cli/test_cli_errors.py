@@ -1,0 +1,751 @@
+"""A corpus of bad invocations and bad deal files, each run as a real ``dealflow`` subprocess.
+
+Every case holds the command line's error contract: exit 1 with ONE line on stderr starting
+``error: `` for a dealflow error, exit 2 with Click's usage box for a usage error; never exit 0,
+never a traceback, never an escape sequence from the user's input echoed raw, nothing on
+stdout; the message says something specific; and no file that existed before the run changes,
+the store above all (compared event by event, not byte by byte, since SQLite may checkpoint).
+
+Each test gets a copy of one store prepared once per module by running the real commands: a
+deal in ``offered`` (the buyer must answer the seller's offer) and a deal in ``draft``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Callable, Mapping
+from contextlib import closing
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import SAMPLE_FILE
+
+NOW = "2026-11-02T09:00Z"
+SAMPLE = SAMPLE_FILE.read_text("utf-8")
+HUGE = "A" * 100_000
+SQL = "'; DROP TABLE events; --"
+ANSI = "\x1b[2J\x1b[31mred\x1b[0m\x07"
+UNDECODABLE = "bad\udcffbyte"  # a byte that is not UTF-8 on the command line (b"\xff")
+
+
+def sample_with(old: str, new: str) -> str:
+    """The sample deal file with one piece of text replaced."""
+    assert old in SAMPLE, old
+    return SAMPLE.replace(old, new, 1)
+
+
+WITHOUT_BUYER = re.sub(r"^buyer:\n(?:  .*\n)+", "", SAMPLE, flags=re.MULTILINE)
+assert "\nbuyer:" not in WITHOUT_BUYER
+
+ALIAS_BOMB = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+    f"{name}: &{name} [{', '.join([f'*{prev}'] * 9)}]\n"
+    for prev, name in zip("abcdefgh", "bcdefghi", strict=True)
+)
+
+
+# Running dealflow ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class World:
+    """One test's directory: the store copy, a working folder, and the ids of the two deals."""
+
+    root: Path
+    store: Path
+    offered: str
+    draft: str
+
+    @property
+    def cwd(self) -> Path:
+        return self.root / "cwd"
+
+    def env(self) -> dict[str, str]:
+        environment = {k: v for k, v in os.environ.items() if not k.startswith("DEALFLOW_")}
+        environment.update(
+            DEALFLOW_STORE=str(self.store),
+            DEALFLOW_NOW=NOW,
+            HOME=str(self.root / "home"),
+            XDG_DATA_HOME=str(self.root / "xdg"),
+        )
+        return environment
+
+    def fill(self, text: str) -> str:
+        return text.replace("{deal}", self.offered).replace("{draft}", self.draft)
+
+    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "dealflow", *(self.fill(a) for a in args)],
+            cwd=self.cwd,
+            env=self.env(),
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            errors="backslashreplace",
+            timeout=60,
+            check=False,
+        )
+
+
+def _prepare(root: Path) -> None:
+    for folder in ("cwd", "home", "xdg", "store"):
+        (root / folder).mkdir(parents=True, exist_ok=True)
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> World:
+    """A store made once per module with the real commands: one deal offered, one in draft."""
+    root = tmp_path_factory.mktemp("template")
+    _prepare(root)
+    world = World(root=root, store=root / "store" / "deals.db", offered="", draft="")
+
+    def ok(*args: str) -> str:
+        result = world.run(*args)
+        assert result.returncode == 0, result.stderr
+        return result.stdout.strip()
+
+    offered = ok("new", str(SAMPLE_FILE))
+    ok("present", offered, "--as", "seller")
+    ok("offer", offered, "--as", "seller", "--discount", "5%")
+    draft = ok("new", str(SAMPLE_FILE))
+    return World(root=root, store=world.store, offered=offered, draft=draft)
+
+
+@pytest.fixture
+def world(template: World, tmp_path: Path) -> World:
+    """A fresh copy of the template store (with its WAL files, if any) for one test."""
+    _prepare(tmp_path)
+    here = World(root=tmp_path, store=tmp_path / "store" / "deals.db", **_ids(template))
+    for suffix in ("", "-wal", "-shm"):
+        source = template.store.with_name(template.store.name + suffix)
+        if source.exists():
+            shutil.copyfile(source, here.store.with_name(here.store.name + suffix))
+    return here
+
+
+def _ids(world: World) -> dict[str, str]:
+    return {"offered": world.offered, "draft": world.draft}
+
+
+# The store fingerprint -----------------------------------------------------------------------
+
+
+def fingerprint(root: Path) -> dict[str, object]:
+    """Every file under ``root``: a SQLite store by its events and meta rows, others by hash."""
+    prints: dict[str, object] = {}
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and not path.name.endswith(("-wal", "-shm", "-journal")):
+            prints[path.relative_to(root).as_posix()] = _file_print(path)
+    return prints
+
+
+def _file_print(path: Path) -> object:
+    data = path.read_bytes()
+    if data.startswith(b"SQLite format 3\x00"):
+        try:
+            with closing(sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)) as db:
+                events = db.execute(
+                    "SELECT deal_id, version, type, data FROM events ORDER BY deal_id, version"
+                ).fetchall()
+                meta = db.execute("SELECT key, value FROM meta ORDER BY key").fetchall()
+            return ("sqlite", events, meta)
+        except sqlite3.DatabaseError:
+            pass
+    return ("bytes", hashlib.sha256(data).hexdigest())
+
+
+def store_rows(world: World) -> list[tuple[str, int]]:
+    with closing(sqlite3.connect(f"{world.store.as_uri()}?mode=ro", uri=True)) as db:
+        rows = db.execute("SELECT deal_id, max(version) FROM events GROUP BY deal_id").fetchall()
+    return sorted(rows)
+
+
+# Damaged stores, made from a copy of the test's store ---------------------------------------
+
+
+def _damaged(sql: str) -> Callable[[World], None]:
+    def make(world: World) -> None:
+        with (
+            closing(sqlite3.connect(world.store)) as source,
+            closing(sqlite3.connect(world.cwd / "damaged.db")) as copy,
+        ):
+            source.backup(copy)
+            copy.execute(sql)
+            copy.commit()
+
+    return make
+
+
+def _sparse_file(name: str, size: int) -> Callable[[World], None]:
+    def make(world: World) -> None:
+        with (world.cwd / name).open("wb") as handle:
+            handle.truncate(size)
+
+    return make
+
+
+# The corpus ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Case:
+    """One bad invocation: its arguments, the exit code it must give, a fragment of the message.
+
+    ``{deal}`` in an argument is the deal in ``offered``, ``{draft}`` the one in ``draft``;
+    ``files`` are written into the working folder first (relative names), then ``setup`` runs.
+    """
+
+    id: str
+    args: tuple[str, ...]
+    code: int | tuple[int, ...]
+    fragment: str
+    files: Mapping[str, str | bytes] = field(default_factory=dict)
+    setup: Callable[[World], None] | None = None
+
+
+def case(
+    id: str,
+    *args: str,
+    code: int | tuple[int, ...],
+    says: str,
+    files: Mapping[str, str | bytes] | None = None,
+    setup: Callable[[World], None] | None = None,
+) -> Case:
+    return Case(id, args, code, says, files or {}, setup)
+
+
+# The buyer's move in `offered`: with these, only the option value can be wrong.
+COUNTER = ("counter", "{deal}", "--as", "buyer")
+
+CASES = [
+    # The deal, the role, the turn, the stage: dealflow errors --------------------------------
+    case("unknown-deal-show", "show", "nope", code=1, says="no deal with id 'nope'"),
+    case("unknown-deal-accept", "accept", "nope", "--as", "buyer", code=1, says="no deal with id"),
+    case("unknown-deal-next", "next", "nope", code=1, says="no deal with id 'nope'"),
+    case(
+        "wrong-role-present",
+        *("present", "{draft}", "--as", "buyer"),
+        code=1,
+        says="a buyer cannot present this deal now; only seller can",
+    ),
+    case(
+        "wrong-role-withdraw",
+        *("withdraw", "{deal}", "--as", "buyer"),
+        code=1,
+        says="a buyer cannot withdraw",
+    ),
+    case(
+        "present-when-offered",
+        *("present", "{deal}", "--as", "buyer"),
+        code=1,
+        says="cannot present a deal in stage 'offered'",
+    ),
+    case(
+        "wrong-turn-counter",
+        *("counter", "{deal}", "--as", "seller", "--discount", "3%"),
+        code=1,
+        says="the seller cannot counter now: it is the buyer's turn",
+    ),
+    case(
+        "wrong-turn-accept",
+        *("accept", "{deal}", "--as", "seller"),
+        code=1,
+        says="the seller cannot accept now",
+    ),
+    case(
+        "wrong-turn-reject",
+        *("reject", "{deal}", "--as", "seller", "--reason", "no"),
+        code=1,
+        says="the seller cannot reject now",
+    ),
+    case(
+        "sign-when-offered",
+        *("sign", "{deal}", "--as", "buyer", "--name", "Siti", "--title", "Manager"),
+        code=1,
+        says="cannot sign a deal in stage 'offered'",
+    ),
+    case(
+        "agree-when-offered",
+        *("agree", "{deal}", "--as", "buyer"),
+        code=1,
+        says="cannot agree a deal in stage 'offered'",
+    ),
+    case(
+        "approve-when-offered",
+        *("approve", "{deal}", "--as", "manager", "--name", "Maya"),
+        code=1,
+        says="cannot approve a deal in stage 'offered'",
+    ),
+    case(
+        "offer-in-draft",
+        *("offer", "{draft}", "--as", "seller", "--discount", "5%"),
+        code=1,
+        says="cannot offer a deal in stage 'draft'",
+    ),
+    case(
+        "special-when-offered",
+        *("special", "{deal}", "--as", "buyer", "--purpose", "Plant 2"),
+        code=1,
+        says="cannot propose_special a deal in stage 'offered'",
+    ),
+    case("unknown-sku", *COUNTER, "--quantity", "NOPE=3", code=1, says="unknown SKU NOPE"),
+    case(
+        "subtotal-too-large",
+        *COUNTER,
+        *("--quantity", "CNV-200=1000000000"),
+        code=1,
+        says="larger than dealflow accepts",
+    ),
+    case("diff-unknown-version", "diff", "{deal}", "1", "99", code=1, says="no terms version 99"),
+    # Option values: usage errors --------------------------------------------------------------
+    case("discount-not-a-number", *COUNTER, "--discount", "abc", code=2, says="'abc'"),
+    case("discount-over-100", *COUNTER, "--discount", "150%", code=2, says="between 0% and 100%"),
+    case("discount-negative", *COUNTER, "--discount", "-5%", code=2, says="between 0% and 100%"),
+    case("discount-nan", *COUNTER, "--discount", "NaN", code=2, says="not a finite number"),
+    case("payment-days-negative", *COUNTER, "--payment-days", "-1", code=2, says="--payment-days"),
+    case("payment-days-text", *COUNTER, "--payment-days", "x", code=2, says="--payment-days"),
+    case("quantity-zero", *COUNTER, "--quantity", "SNS-10=0", code=2, says="'SNS-10=0'"),
+    case("quantity-no-number", *COUNTER, "--quantity", "SNS-10", code=2, says="write SKU=N"),
+    case(
+        "quantity-twice",
+        *COUNTER,
+        *("--quantity", "SNS-10=1", "--quantity", "SNS-10=2"),
+        code=2,
+        says="SNS-10 is given twice",
+    ),
+    case("price-negative", *COUNTER, "--price", "SNS-10=-3", code=2, says="write SKU=PRICE"),
+    case("valid-days-zero", *COUNTER, "--valid-days", "0", code=2, says="--valid-days"),
+    case(
+        "delivery-date-impossible",
+        *COUNTER,
+        *("--delivery-date", "2027-13-45"),
+        code=2,
+        says="'2027-13-45' is not a date",
+    ),
+    case(
+        "split-date-in-words",
+        *("special", "{deal}", "--as", "buyer", "--split", "CNV-200=1@tomorrow"),
+        code=2,
+        says="'tomorrow' is not a date",
+    ),
+    case(
+        "split-without-date",
+        *("special", "{deal}", "--as", "buyer", "--split", "CNV-200=1"),
+        code=2,
+        says="write SKU=N@YYYY-MM-DD",
+    ),
+    case("now-in-words", "--now", "yesterday", "list", code=2, says="not an ISO 8601 time"),
+    case("now-without-tz", "--now", "2027-01-15T09:00", "list", code=2, says="has no timezone"),
+    case("now-impossible-date", "--now", "2026-02-30", "list", code=2, says="'2026-02-30'"),
+    case("unknown-role", *COUNTER[:2], "--as", "boss", code=2, says="'boss' is not one of"),
+    case(
+        "unknown-signature-method",
+        *("sign", "{deal}", "--as", "buyer", "--name", "S", "--title", "T", "--method", "quill"),
+        code=2,
+        says="'quill' is not one of",
+    ),
+    case(
+        "sign-without-title",
+        *("sign", "{deal}", "--as", "buyer", "--name", "Siti"),
+        code=2,
+        says="Missing option '--title'",
+    ),
+    case(
+        "approve-without-name",
+        *("approve", "{deal}", "--as", "manager"),
+        code=2,
+        says="--name",
+    ),
+    case(
+        "amend-without-reason",
+        *("amend", "{deal}", "--as", "buyer"),
+        code=2,
+        says="Missing option '--reason'",
+    ),
+    case("counter-without-role", "counter", "{deal}", code=2, says="Missing option '--as'"),
+    case("list-unknown-stage", "list", "--stage", "nonsense", code=2, says="'nonsense'"),
+    case("unknown-command", "haggle", code=2, says="No such command 'haggle'"),
+    case("show-without-id", "show", code=2, says="Missing argument"),
+    case("diff-version-not-a-number", "diff", "{deal}", "x", "2", code=2, says="v1"),
+    case("graph-unknown-format", "graph", "-o", "lifecycle.txt", code=2, says="FILE.md"),
+    # Deal and policy files: dealflow errors -------------------------------------------------
+    case("deal-file-missing", "new", "missing.yaml", code=1, says="missing.yaml: 1 problem"),
+    case(
+        "policy-file-missing",
+        *("--policy", "missing.yaml", "show", "{deal}"),
+        code=1,
+        says="missing.yaml: 1 problem: no such file",
+    ),
+    case(
+        "deal-file-invalid-yaml",
+        *("new", "deal.yaml"),
+        code=1,
+        says="invalid YAML at line 2",
+        files={"deal.yaml": "title: [unclosed\n  - a: b: c\n"},
+    ),
+    case(
+        "deal-file-is-a-list",
+        *("new", "deal.yaml"),
+        code=1,
+        says="this one is a list",
+        files={"deal.yaml": "- title\n- currency\n"},
+    ),
+    case(
+        "deal-file-alias-bomb",
+        *("new", "deal.yaml"),
+        code=1,
+        says="too many YAML aliases",
+        files={"deal.yaml": ALIAS_BOMB},
+    ),
+    case(
+        "deal-file-negative-quantity",
+        *("new", "deal.yaml"),
+        code=1,
+        says="items[0].quantity",
+        files={"deal.yaml": sample_with("quantity: 2\n", "quantity: -2\n")},
+    ),
+    case(
+        "deal-file-unknown-currency",
+        *("new", "deal.yaml"),
+        code=1,
+        says="unknown currency 'XYZ'",
+        files={"deal.yaml": sample_with("currency: IDR", "currency: XYZ")},
+    ),
+    case(
+        "deal-file-discount-over-100",
+        *("new", "deal.yaml"),
+        code=1,
+        says="discount: percentage 150%",
+        files={"deal.yaml": SAMPLE + 'discount: "150%"\n'},
+    ),
+    case(
+        "deal-file-without-buyer",
+        *("new", "deal.yaml"),
+        code=1,
+        says="buyer: is required",
+        files={"deal.yaml": WITHOUT_BUYER},
+    ),
+    case(
+        "deal-file-python-tag",
+        *("new", "deal.yaml"),
+        code=1,
+        says="!!python/object/apply:os.system is not allowed",
+        files={"deal.yaml": "!!python/object/apply:os.system ['echo pwned']\n"},
+    ),
+    case(
+        "deal-file-python-tag-inside",
+        *("new", "deal.yaml"),
+        code=1,
+        says="is not allowed",
+        files={
+            "deal.yaml": sample_with(
+                "title: Conveyor line upgrade for Plant 2", "title: !!python/object:os.system {}"
+            )
+        },
+    ),
+    case(
+        "deal-file-unknown-key",
+        *("new", "deal.yaml"),
+        code=1,
+        says="colour: is not a known field",
+        files={"deal.yaml": SAMPLE + "colour: red\n"},
+    ),
+    case(
+        "deal-file-several-problems",
+        *("new", "deal.yaml"),
+        code=1,
+        says="2 problems",
+        files={
+            "deal.yaml": sample_with("currency: IDR", "currency: RPH").replace(
+                "quantity: 10\n", "quantity: 0\n"
+            )
+        },
+    ),
+    case(
+        "deal-file-repeated-key",
+        *("new", "deal.yaml"),
+        code=1,
+        says="the key 'title' appears twice",
+        files={"deal.yaml": "title: one\ntitle: two\n"},
+    ),
+    case(
+        "deal-file-bad-json",
+        *("new", "deal.json"),
+        code=1,
+        says="invalid JSON",
+        files={"deal.json": '{"title": "x",\n "items": [\n'},
+    ),
+    case(
+        "deal-file-empty",
+        *("new", "deal.yaml"),
+        code=1,
+        says="this one is empty",
+        files={"deal.yaml": ""},
+    ),
+    case(
+        "deal-file-nested-too-deep",
+        *("new", "deal.yaml"),
+        code=1,
+        says="nested too deeply",
+        files={"deal.yaml": "[" * 100_000 + "\n"},
+    ),
+    case(
+        "deal-file-too-large",
+        *("new", "deal.yaml"),
+        code=1,
+        says="larger than 8,388,608 bytes",
+        setup=_sparse_file("deal.yaml", 9 * 1024 * 1024),
+    ),
+    case(
+        "deal-file-is-a-folder",
+        *("new", "folder"),
+        code=1,
+        says="folder: 1 problem: is a folder",
+        files={"folder/keep.txt": "x"},
+    ),
+    case(
+        "deal-file-binary-garbage",
+        *("new", "deal.yaml"),
+        code=1,
+        says="not UTF-8",
+        files={"deal.yaml": bytes(range(256)) * 16},
+    ),
+    case(
+        "policy-file-unknown-fields",
+        *("--policy", "policy.yaml", "show", "{deal}"),
+        code=1,
+        says="bogus: is not a known field",
+        files={"policy.yaml": 'discount_ceilings: {prospect: "5%"}\nbogus: 1\n'},
+    ),
+    case(
+        "policy-file-inconsistent",
+        *("--policy", "policy.yaml", "sweep"),
+        code=1,
+        says="loyal_after_signed_deals must not be below",
+        files={
+            "policy.yaml": "buyer_classes: {repeat_after_signed_deals: 5, "
+            "loyal_after_signed_deals: 2}\n"
+        },
+    ),
+    case(
+        "policy-file-is-text",
+        *("--policy", "policy.yaml", "list"),
+        code=1,
+        says="a policy file must be a mapping",
+        files={"policy.yaml": "just some text\n"},
+    ),
+    # Stores: dealflow errors ----------------------------------------------------------------
+    case(
+        "store-postgresql",
+        *("--store", "postgresql://x/y", "show", "{deal}"),
+        code=1,
+        says="PostgreSQL stores are not available",
+    ),
+    case("store-ftp", "--store", "ftp://x", "list", code=1, says="unknown store ftp://"),
+    case("store-sqlite-no-file", "--store", "sqlite://", "list", code=1, says="names no file"),
+    case(
+        "store-not-a-database",
+        *("--store", "junk.db", "show", "{deal}"),
+        code=1,
+        says="not a dealflow database",
+        files={"junk.db": bytes(range(256)) * 20},
+    ),
+    case(
+        "store-in-missing-folder",
+        *("--store", "no/such/folder/deals.db", "show", "{deal}"),
+        code=1,
+        says="no deal with id",
+    ),
+    case(
+        "store-under-a-file",
+        *("--store", "afile/deals.db", "list"),
+        code=1,
+        says="afile",
+        files={"afile": "not a folder\n"},
+    ),
+    case(
+        "store-from-newer-dealflow",
+        *("--store", "damaged.db", "list"),
+        code=1,
+        says="written by a newer dealflow",
+        setup=_damaged("UPDATE meta SET value = '99' WHERE key = 'schema_version'"),
+    ),
+    case(
+        "store-with-unreadable-event",
+        *("--store", "damaged.db", "show", "{deal}"),
+        code=1,
+        says="cannot be read",
+        setup=_damaged("UPDATE events SET data = 'not json' WHERE version = 2"),
+    ),
+    case(
+        "store-with-garbled-schema-version",
+        *("--store", "damaged.db", "list"),
+        code=1,
+        says="damaged.db",
+        setup=_damaged("UPDATE meta SET value = 'abc' WHERE key = 'schema_version'"),
+    ),
+    case(
+        "store-path-with-newline",
+        *("--store", "junk\nfolder/deals.db", "list"),
+        code=1,
+        says="not a dealflow database",
+        files={"junk\nfolder/deals.db": bytes(range(256)) * 20},
+    ),
+    # Hostile strings -----------------------------------------------------------------------
+    case("id-sql-injection", "show", SQL, code=1, says="no deal with id"),
+    case("id-sql-injection-action", "accept", SQL, "--as", "buyer", code=1, says="no deal with id"),
+    case("id-path-traversal", "history", "../../etc/passwd", code=1, says="'../../etc/passwd'"),
+    case("id-100kB", "show", HUGE, code=1, says="no deal with id 'AAAA"),
+    case("id-ansi-escapes", "show", ANSI, code=1, says="no deal with id"),
+    case("id-undecodable-bytes", "show", UNDECODABLE, code=2, says="argument 2 is not valid UTF-8"),
+    case("sku-100kB", *COUNTER, "--quantity", f"{HUGE}=3", code=1, says="unknown SKU AAAA"),
+    case(
+        "note-100kB-refused",
+        *("counter", "{deal}", "--as", "seller", "--note", HUGE),
+        code=1,
+        says="it is the buyer's turn",
+    ),
+    case(
+        "note-control-characters-refused",
+        *("counter", "{deal}", "--as", "seller", "--note", f"evil{ANSI}\r\nforged line"),
+        code=1,
+        says="it is the buyer's turn",
+    ),
+    case(
+        "name-undecodable-bytes",
+        *("present", "{draft}", "--as", "seller", "--name", UNDECODABLE),
+        code=2,
+        says="argument 6 is not valid UTF-8",
+    ),
+    case(
+        "note-undecodable-bytes",
+        *("present", "{draft}", "--as", "seller", "--note", UNDECODABLE),
+        code=2,
+        says="argument 6 is not valid UTF-8",
+    ),
+    case(
+        "deal-file-name-with-newline",
+        *("new", "missing\nforged: line.yaml"),
+        code=1,
+        says="no such file",
+    ),
+    case(
+        "graph-into-missing-folder",
+        *("graph", "-o", "missingfolder/lifecycle.md"),
+        code=(1, 2),
+        says="missingfolder",
+    ),
+    # --json: the error still goes to stderr, and stdout stays empty ---------------------------
+    case("json-unknown-deal", "--json", "show", "nope", code=1, says="no deal with id 'nope'"),
+    case(
+        "json-wrong-turn",
+        *("--json", "counter", "{deal}", "--as", "seller"),
+        code=1,
+        says="it is the buyer's turn",
+    ),
+    case(
+        "json-bad-deal-file",
+        *("--json", "new", "deal.yaml"),
+        code=1,
+        says="unknown currency 'XYZ'",
+        files={"deal.yaml": sample_with("currency: IDR", "currency: XYZ")},
+    ),
+    case("json-bad-store", "--json", "--store", "ftp://x", "list", code=1, says="unknown store"),
+    case(
+        "json-bad-option",
+        *("--json", *COUNTER, "--discount", "abc"),
+        code=2,
+        says="'abc'",
+    ),
+]
+
+
+def _write(world: World, files: Mapping[str, str | bytes]) -> None:
+    for name, content in files.items():
+        path = world.cwd / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, "utf-8")
+
+
+def assert_refused(result: subprocess.CompletedProcess[str], code: int | tuple[int, ...]) -> None:
+    """The error contract, whatever the case: exit code, stderr's shape, stdout empty."""
+    codes = code if isinstance(code, tuple) else (code,)
+    tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-3:])
+    traceback = "Traceback" in result.stdout + result.stderr
+    assert not traceback, f"a traceback, ending: {tail}"
+    assert result.returncode in codes, f"exit {result.returncode}, ending: {tail}"
+    assert result.stdout == ""
+    assert result.stderr.strip()
+    assert "\x1b" not in result.stderr, "the user's escape sequences reach the terminal"
+    if result.returncode == 1:
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1, lines
+        assert lines[0].startswith("error: ")
+    else:
+        assert "Error" in result.stderr or "Usage" in result.stderr
+
+
+def test_the_corpus_has_at_least_45_cases() -> None:
+    assert len(CASES) >= 45
+    assert len({c.id for c in CASES}) == len(CASES)
+
+
+@pytest.mark.parametrize("bad", CASES, ids=[c.id for c in CASES])
+def test_a_bad_invocation_is_refused_cleanly_and_changes_nothing(world: World, bad: Case) -> None:
+    _write(world, bad.files)
+    if bad.setup is not None:
+        bad.setup(world)
+    before = fingerprint(world.root)
+    rows = store_rows(world)
+
+    result = world.run(*bad.args)
+
+    assert_refused(result, bad.code)
+    assert world.fill(bad.fragment) in result.stderr
+    after = fingerprint(world.root)
+    assert {name: after.get(name) for name in before} == before
+    assert store_rows(world) == rows == sorted([(world.draft, 1), (world.offered, 3)])
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("show", "nope"),
+        ("counter", "{deal}", "--as", "seller", "--discount", "3%"),
+        ("diff", "{deal}", "1", "99"),
+        ("--policy", "missing.yaml", "list"),
+        ("--store", "postgresql://x/y", "list"),
+    ],
+    ids=["unknown-deal", "wrong-turn", "unknown-version", "missing-policy", "no-postgresql"],
+)
+def test_json_changes_nothing_about_an_error(world: World, args: tuple[str, ...]) -> None:
+    plain = world.run(*args)
+    as_json = world.run("--json", *args)
+    assert_refused(plain, 1)
+    assert_refused(as_json, 1)
+    assert as_json.stdout == ""
+    assert as_json.stderr == plain.stderr
+
+
+def test_hostile_text_in_a_note_cannot_forge_lines_or_colour_the_terminal(world: World) -> None:
+    note = "evil\x1b[31m red\r\nv99  forged line [bold]markup[/bold]"
+    done = world.run("present", "{draft}", "--as", "seller", "--note", note)
+    assert done.returncode == 0, done.stderr
+    for command in (("history", "{draft}"), ("show", "{draft}")):
+        shown = world.run(*command)
+        assert shown.returncode == 0, shown.stderr
+        assert "\x1b" not in shown.stdout
+        assert "forged line" not in shown.stdout or "\\r\\nv99  forged line" in shown.stdout
+    history = world.run("history", "{draft}").stdout.splitlines()
+    assert len(history) == 2
+    assert "[bold]markup[/bold]" in history[1]  # shown as written, not read as markup
