@@ -17,7 +17,8 @@ from pathlib import Path
 from dealflow.adapters.clock import SystemClock
 from dealflow.adapters.memory import MemoryEventStore
 from dealflow.adapters.sqlite import SQLiteEventStore
-from dealflow.domain.policy import DEFAULT_POLICY, ApprovalPolicy
+from dealflow.clauses import clause_standards
+from dealflow.domain.policy import SellerPolicy
 from dealflow.errors import StoreError
 from dealflow.ports import Clock, EventStore
 from dealflow.services import DealService
@@ -63,7 +64,13 @@ def connect(
     url: str | None = None,
     *,
     clock: Clock | None = None,
-    policy: ApprovalPolicy | None = None,
+    policy: SellerPolicy | None = None,
 ) -> DealService:
-    """A :class:`DealService` on the store a URL names, with the system clock by default."""
-    return DealService(open_store(url), clock or SystemClock(), policy or DEFAULT_POLICY)
+    """A :class:`DealService` on the store a URL names: the system clock, the default seller
+    policy and the built-in clause library unless told otherwise."""
+    return DealService(
+        open_store(url),
+        clock or SystemClock(),
+        policy or SellerPolicy(),
+        clauses=clause_standards(),
+    )

@@ -7,7 +7,8 @@ Where a builtin exception means the same thing, the dealflow error inherits it t
     DealflowError
     ├── FileProblemsError (ValueError)       a file could not be read or is invalid
     │   ├── DealFileError                    … a deal file
-    │   └── PolicyFileError                  … a seller policy file
+    │   ├── PolicyFileError                  … a seller policy file
+    │   └── ClauseFileError                  … a clause of the clause library
     ├── InvalidTermsError (ValueError)       a change to the terms is not possible
     ├── DealNotFoundError (LookupError)      no deal with that id in the store
     ├── VersionNotFoundError (LookupError)   the deal has no terms version with that number
@@ -16,6 +17,7 @@ Where a builtin exception means the same thing, the dealflow error inherits it t
     │   ├── WrongRoleError (PermissionError) the actor's role may not take this action
     │   ├── NotYourTurnError                 the other side is expected to move
     │   ├── OfferExpiredError                the offer acted upon has lapsed
+    │   ├── BelowFloorError                  a seller offer below the seller's price floor
     │   └── TermsHashMismatchError           a signature or approval names other terms
     ├── ConcurrencyConflictError             another writer changed the deal first
     └── StoreError (OSError)                 the event store failed; nothing was written
@@ -61,6 +63,10 @@ class DealFileError(FileProblemsError):
 
 class PolicyFileError(FileProblemsError):
     """A seller policy file could not be read, or it is not a valid policy."""
+
+
+class ClauseFileError(FileProblemsError):
+    """A clause file of the clause library is not valid."""
 
 
 class InvalidTermsError(DealflowError, ValueError):
@@ -140,6 +146,18 @@ class TermsHashMismatchError(ActionRefusedError):
         super().__init__(
             f"these are not the current terms: got hash {given[:12]}…, "
             f"the terms on the table hash to {expected[:12]}…"
+        )
+
+
+class BelowFloorError(ActionRefusedError):
+    """A seller offer would go below the seller's own price floor."""
+
+    def __init__(self, breaches: Sequence[str]) -> None:
+        self.breaches = tuple(breaches)
+        super().__init__(
+            "the seller may not offer below the price floor: "
+            + "; ".join(self.breaches)
+            + " (a buyer's counter below it needs a manager's approval instead)"
         )
 
 

@@ -9,15 +9,18 @@ ConcurrencyConflictError and the stale copy is dropped.
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
 from collections.abc import Callable, Sequence
+from datetime import timedelta
 
 from dealflow.domain import decisions as d
 from dealflow.domain.deal import Deal, SignatureMethod
 from dealflow.domain.events import AnyEvent, Event
+from dealflow.domain.interactions import Channel, InteractionKind
 from dealflow.domain.lifecycle import Action, Stage, allowed_actions
-from dealflow.domain.parties import Actor, Role
-from dealflow.domain.policy import DEFAULT_POLICY, ApprovalPolicy
+from dealflow.domain.parties import Actor, Party, Role
+from dealflow.domain.policy import ApprovalPolicy, BuyerClass, SellerPolicy
 from dealflow.domain.projection import replay
 from dealflow.domain.spec import DealSpec
 from dealflow.domain.terms import SpecialTerms, TermsChange
@@ -41,6 +44,23 @@ def _probe(action: Action, actor: Actor) -> d.Command:
             return d.COMMANDS[action](actor)
 
 
+def _normalised(name: str) -> str:
+    text = unicodedata.normalize("NFKC", name).casefold()
+    words = "".join(c if c.isalnum() else " " for c in text).split()
+    return " ".join(w for w in words if w not in _LEGAL_FORMS)
+
+
+#: Legal-form words left out when buyers are matched by name ("PT Sinar Abadi" = "Sinar Abadi").
+_LEGAL_FORMS = frozenset({"pt", "tbk", "cv", "ltd", "inc", "llc", "gmbh", "co", "corp", "bv"})
+
+
+def same_buyer(a: Party, b: Party) -> bool:
+    """The same organisation: equal tax ids when both have one, else equal normalised names."""
+    if a.tax_id and b.tax_id:
+        return "".join(filter(str.isalnum, a.tax_id)) == "".join(filter(str.isalnum, b.tax_id))
+    return _normalised(a.name) == _normalised(b.name)
+
+
 def new_deal_id() -> str:
     """A random 12-character deal id."""
     return uuid.uuid4().hex[:12]
@@ -53,15 +73,43 @@ class DealService:
         self,
         store: EventStore,
         clock: Clock,
-        policy: ApprovalPolicy = DEFAULT_POLICY,
+        policy: SellerPolicy | None = None,
         *,
+        clauses: dict[str, bool] | None = None,
         new_id: Callable[[], str] = new_deal_id,
     ) -> None:
         self.store = store
         self.clock = clock
-        self.policy = policy
+        self.policy = policy or SellerPolicy()
+        self.clauses = clauses
         self._new_id = new_id
         self._deals: dict[str, Deal] = {}
+
+    # Policy -----------------------------------------------------------------------------
+
+    def buyer_class(self, deal: Deal) -> BuyerClass:
+        """Prospect, repeat or loyal, from the buyer's other signed deals in this store.
+
+        A buyer is matched by tax id when both deals have one, else by normalised name. Repeat
+        after the policy's number of signed deals; loyal after its number within its window.
+        """
+        rules = self.policy.buyer_classes
+        window = self.clock.now() - timedelta(days=round(rules.loyal_window_months * 30.44))
+        signed_at = [
+            other.contracts[0].signed_at
+            for other in self.deals()
+            if other.id != deal.id and other.contracts and same_buyer(other.buyer, deal.buyer)
+        ]
+        if sum(at >= window for at in signed_at) >= rules.loyal_after_signed_deals:
+            return BuyerClass.LOYAL
+        if len(signed_at) >= rules.repeat_after_signed_deals:
+            return BuyerClass.REPEAT
+        return BuyerClass.PROSPECT
+
+    def rules(self, deal: Deal, *, with_class: bool = True) -> ApprovalPolicy:
+        """The policy's rules for this deal: its buyer's class, floor and clause library."""
+        buyer_class = self.buyer_class(deal) if with_class else BuyerClass.PROSPECT
+        return self.policy.approval_policy(buyer_class, self.clauses)
 
     # Reading ----------------------------------------------------------------------------
 
@@ -96,6 +144,7 @@ class DealService:
         """
         deal = self.get(deal_id)
         now = self.clock.now()
+        rules = self.rules(deal, with_class=False)  # whether to agree does not depend on it
         possible: dict[Role, list[Action]] = {}
         for role in (Role.SELLER, Role.BUYER, Role.MANAGER, Role.LEGAL, Role.SERVICE):
             actor = Actor(name=role.value, role=role)
@@ -104,7 +153,7 @@ class DealService:
                 if action is Action.EXPIRE:
                     continue
                 try:
-                    d.decide(deal, _probe(action, actor), now, self.policy)
+                    d.decide(deal, _probe(action, actor), now, rules)
                 except DealflowError:
                     continue
                 possible.setdefault(role, []).append(action)
@@ -128,7 +177,9 @@ class DealService:
     def execute(self, deal_id: str, command: d.Command) -> Deal:
         """Decide a command on the deal and record its events; the deal after it."""
         deal = self.get(deal_id)
-        events = d.decide(deal, command, self.clock.now(), self.policy)
+        # Only agreeing reads the buyer's class (it sets the discount ceiling for approvals).
+        rules = self.rules(deal, with_class=isinstance(command, d.Agree))
+        events = d.decide(deal, command, self.clock.now(), rules)
         return self._record(deal, deal_id, events)
 
     def open_deal(
@@ -237,6 +288,29 @@ class DealService:
     def complete(self, deal_id: str, actor: Actor, reason: str | None = None) -> Deal:
         """Close the deal: every commitment met or the term ended."""
         return self.execute(deal_id, d.Complete(actor, reason))
+
+    def log_interaction(
+        self,
+        deal_id: str,
+        actor: Actor,
+        *,
+        channel: Channel | str,
+        kind: InteractionKind | str,
+        note: str,
+        csat: int | None = None,
+    ) -> Deal:
+        """Record a contact with the buyer (meeting, call, complaint, competitor quote...)."""
+        deal = self.get(deal_id)
+        event = d.log_interaction(
+            deal,
+            actor,
+            self.clock.now(),
+            channel=Channel(channel),
+            kind=InteractionKind(kind),
+            note=note,
+            csat=csat,
+        )
+        return self._record(deal, deal_id, [event])
 
     def expire_due(self) -> list[str]:
         """Move every deal whose latest offer has lapsed to ``expired``; their ids."""

@@ -15,6 +15,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 import dealflow
+from dealflow.clauses import clause_standards
 from dealflow.demo import sample_deal_spec
 
 settings.register_profile(
@@ -51,7 +52,7 @@ def clock() -> dealflow.FixedClock:
 
 @pytest.fixture
 def service(clock: dealflow.FixedClock) -> Iterator[dealflow.DealService]:
-    """A service on a fresh in-memory store."""
-    svc = dealflow.DealService(dealflow.MemoryEventStore(), clock)
+    """A service on a fresh in-memory store, with the default policy and clause library."""
+    svc = dealflow.DealService(dealflow.MemoryEventStore(), clock, clauses=clause_standards())
     yield svc
     svc.close()

@@ -79,7 +79,7 @@ def service(ctx: typer.Context) -> DealService:
         from dealflow.bootstrap import connect
         from dealflow.policyfile import load_policy_file
 
-        policy = load_policy_file(opts.policy).approval_policy() if opts.policy else None
+        policy = load_policy_file(opts.policy) if opts.policy else None
         clock = FixedClock(opts.now) if opts.now else None
         opts._service = connect(opts.store, clock=clock, policy=policy)
         ctx.find_root().call_on_close(opts.close)

@@ -11,6 +11,7 @@ from typing import Annotated
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from dealflow.domain.diff import TermsDifference, diff_terms
+from dealflow.domain.interactions import Interaction
 from dealflow.domain.lifecycle import Stage
 from dealflow.domain.parties import Party, Role, Side
 from dealflow.domain.terms import AfterSales, Terms
@@ -116,9 +117,12 @@ class Deal(BaseModel):
     turn: Side | None = None
     declined_offer: int | None = None
     approvals_required: tuple[Role, ...] = ()
+    approval_reasons: dict[Role, str] = Field(default_factory=dict)
     approvals: tuple[Approval, ...] = ()
+    approval_history: tuple[Approval, ...] = ()
     signatures: tuple[Signature, ...] = ()
     contracts: tuple[SignedContract, ...] = ()
+    interactions: tuple[Interaction, ...] = ()
     contract_version: int = 1
     amendment_reason: str | None = None
     opened_at: AwareDatetime

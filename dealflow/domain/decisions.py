@@ -25,6 +25,7 @@ from dealflow.domain.events import (
     DealPresented,
     DealWithdrawn,
     Event,
+    InteractionLogged,
     OfferCountered,
     OfferExpired,
     OfferMade,
@@ -35,12 +36,14 @@ from dealflow.domain.events import (
     TermsAccepted,
     TermsAgreed,
 )
+from dealflow.domain.interactions import Channel, InteractionKind
 from dealflow.domain.lifecycle import ROLES, Action, Cursor, Stage, allowed_actions, fire
-from dealflow.domain.parties import SYSTEM_ACTOR, Actor, Party, Side
+from dealflow.domain.parties import SYSTEM_ACTOR, Actor, Party, Role, Side
 from dealflow.domain.policy import ApprovalPolicy
 from dealflow.domain.terms import SpecialTerms, Terms, TermsChange
 from dealflow.errors import (
     ActionRefusedError,
+    BelowFloorError,
     IllegalTransitionError,
     InvalidTermsError,
     NotYourTurnError,
@@ -221,6 +224,36 @@ def decide(deal: Deal, command: Command, now: datetime, policy: ApprovalPolicy) 
     return [handler(deal, command, now, policy)]
 
 
+def log_interaction(
+    deal: Deal,
+    actor: Actor,
+    now: datetime,
+    *,
+    channel: Channel,
+    kind: InteractionKind,
+    note: str,
+    csat: int | None = None,
+) -> InteractionLogged:
+    """Record a contact with the buyer, at any stage; the stage does not change."""
+    if actor.role is Role.SYSTEM:
+        raise WrongRoleError(
+            "log", actor.role.value, [r.value for r in Role if r is not Role.SYSTEM]
+        )
+    if not note.strip():
+        raise InvalidTermsError("an interaction needs a note saying what happened")
+    return InteractionLogged(
+        deal_id=deal.id,
+        version=deal.version + 1,
+        occurred_at=now,
+        actor=actor,
+        stage=deal.stage,
+        channel=channel,
+        kind=kind,
+        note=note,
+        csat=csat,
+    )
+
+
 # Shared checks --------------------------------------------------------------------------
 
 
@@ -279,6 +312,23 @@ def _new_offer(
     )
 
 
+def _check_floor(command: Command, terms: Terms, policy: ApprovalPolicy) -> None:
+    """A seller's terms may not go below the floor; a buyer's may (a manager decides)."""
+    if command.actor.role is Role.SELLER:
+        breaches = policy.floor_breaches(terms)
+        if breaches:
+            raise BelowFloorError(breaches)
+
+
+def _check_clauses(special: SpecialTerms, policy: ApprovalPolicy) -> None:
+    unknown = policy.unknown_clauses(special)
+    if unknown:
+        known = ", ".join(sorted(policy.clauses or {})) or "none"
+        raise InvalidTermsError(
+            f"unknown clause {', '.join(unknown)}; the clause library has: {known}"
+        )
+
+
 def _changed(terms: Terms, change: TermsChange) -> Terms:
     try:
         return terms.changed(change)
@@ -301,16 +351,18 @@ def _present(deal: Deal, cmd: Present, now: datetime, _: ApprovalPolicy) -> Even
     return DealPresented(**_base(deal, cmd, now, stage), note=cmd.note)
 
 
-def _offer(deal: Deal, cmd: MakeOffer, now: datetime, _: ApprovalPolicy) -> Event:
+def _offer(deal: Deal, cmd: MakeOffer, now: datetime, policy: ApprovalPolicy) -> Event:
     terms = _changed(deal.terms, cmd.change)
+    _check_floor(cmd, terms, policy)
     offer = _new_offer(deal, cmd, now, OfferKind.OFFER, terms, cmd.note)
     stage = _next_stage(deal, cmd.action)
     return OfferMade(**_base(deal, cmd, now, stage), offer=offer)
 
 
-def _counter(deal: Deal, cmd: Counter, now: datetime, _: ApprovalPolicy) -> Event:
+def _counter(deal: Deal, cmd: Counter, now: datetime, policy: ApprovalPolicy) -> Event:
     _require_turn(deal, cmd, now)
     terms = _changed(deal.terms, cmd.change)
+    _check_floor(cmd, terms, policy)
     offer = _new_offer(deal, cmd, now, OfferKind.COUNTER, terms, cmd.note)
     stage = _next_stage(deal, cmd.action)
     return OfferCountered(**_base(deal, cmd, now, stage), offer=offer)
@@ -362,15 +414,21 @@ def _withdraw(deal: Deal, cmd: Withdraw, now: datetime, _: ApprovalPolicy) -> Ev
     return DealWithdrawn(**_base(deal, cmd, now, stage), reason=cmd.reason)
 
 
-def _propose_special(deal: Deal, cmd: ProposeSpecial, now: datetime, _: ApprovalPolicy) -> Event:
+def _propose_special(
+    deal: Deal, cmd: ProposeSpecial, now: datetime, policy: ApprovalPolicy
+) -> Event:
+    _check_clauses(cmd.special, policy)
     terms = _changed(deal.terms, TermsChange(special=cmd.special))
+    _check_floor(cmd, terms, policy)
     offer = _new_offer(deal, cmd, now, OfferKind.SPECIAL, terms, cmd.note)
     stage = _next_stage(deal, cmd.action)
     return SpecialTermsProposed(**_base(deal, cmd, now, stage), offer=offer)
 
 
-def _revise_special(deal: Deal, cmd: ReviseSpecial, now: datetime, _: ApprovalPolicy) -> Event:
+def _revise_special(deal: Deal, cmd: ReviseSpecial, now: datetime, policy: ApprovalPolicy) -> Event:
+    _check_clauses(cmd.special, policy)
     terms = _changed(deal.terms, TermsChange(special=cmd.special))
+    _check_floor(cmd, terms, policy)
     offer = _new_offer(deal, cmd, now, OfferKind.SPECIAL, terms, cmd.note)
     stage = _next_stage(deal, cmd.action)
     return SpecialTermsRevised(**_base(deal, cmd, now, stage), offer=offer)
@@ -387,10 +445,21 @@ def _agree(deal: Deal, cmd: Agree, now: datetime, policy: ApprovalPolicy) -> Eve
             why=f"the special terms are the {side.value}'s own proposal; "
             f"the {side.other.value} must agree to them",
         )
-    required = policy.approvals_for(deal.terms)
-    stage = _next_stage(deal, cmd.action, needs_approval=bool(required))
+    reasons = policy.approvals_for(deal.terms)
+    current = deal.terms_hash
+    # An approval binds the terms hash it approved: unchanged terms keep it, any change voids it.
+    reused = tuple(
+        role
+        for role in reasons
+        if any(a.role is role and a.terms_hash == current for a in deal.approval_history)
+    )
+    stage = _next_stage(deal, cmd.action, needs_approval=len(reused) < len(reasons))
     return TermsAgreed(
-        **_base(deal, cmd, now, stage), terms_hash=deal.terms_hash, approvals_required=required
+        **_base(deal, cmd, now, stage),
+        terms_hash=current,
+        approvals_required=tuple(reasons),
+        approval_reasons=reasons,
+        approvals_reused=reused,
     )
 
 
@@ -451,12 +520,13 @@ def _start_service(deal: Deal, cmd: StartService, now: datetime, _: ApprovalPoli
     return ServiceStarted(**_base(deal, cmd, now, stage), note=cmd.note)
 
 
-def _amend(deal: Deal, cmd: Amend, now: datetime, _: ApprovalPolicy) -> Event:
+def _amend(deal: Deal, cmd: Amend, now: datetime, policy: ApprovalPolicy) -> Event:
     if not cmd.reason.strip():
         raise InvalidTermsError("an amendment needs a reason")
     signed = deal.signed_contract
     assert signed is not None, "in_service deals have a signed contract"
     terms = _changed(signed.terms, cmd.change)
+    _check_floor(cmd, terms, policy)
     number = deal.contract_version + 1
     offer = _new_offer(deal, cmd, now, OfferKind.AMENDMENT, terms, cmd.reason, number)
     stage = _next_stage(deal, cmd.action)

@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
 
 from dealflow.domain.deal import Language, Note, Offer, SignatureMethod
+from dealflow.domain.interactions import Channel, InteractionKind, Satisfaction
 from dealflow.domain.lifecycle import Stage
 from dealflow.domain.parties import Actor, Party, Role, Side
 from dealflow.domain.terms import Terms
@@ -112,11 +113,14 @@ class SpecialTermsRevised(Event):
 
 
 class TermsAgreed(Event):
-    """Both sides agreed the terms; the approvals the policy requires are listed."""
+    """Both sides agreed the terms; the approvals the policy requires are listed with their
+    reasons. Approvals already given for this very terms hash are reused, listed apart."""
 
     type: Literal["TermsAgreed"] = "TermsAgreed"
     terms_hash: str
     approvals_required: tuple[Role, ...] = ()
+    approval_reasons: dict[Role, str] = Field(default_factory=dict)
+    approvals_reused: tuple[Role, ...] = ()
 
 
 class ApprovalGranted(Event):
@@ -168,6 +172,16 @@ class DealCompleted(Event):
     reason: Note | None = None
 
 
+class InteractionLogged(Event):
+    """A contact with the buyer was recorded; the stage does not change."""
+
+    type: Literal["InteractionLogged"] = "InteractionLogged"
+    channel: Channel
+    kind: InteractionKind
+    note: Annotated[str, Field(min_length=1, max_length=5000)]
+    csat: Satisfaction | None = None
+
+
 AnyEvent = Annotated[
     DealOpened
     | DealPresented
@@ -185,7 +199,8 @@ AnyEvent = Annotated[
     | ContractSigned
     | ServiceStarted
     | ContractAmended
-    | DealCompleted,
+    | DealCompleted
+    | InteractionLogged,
     Field(discriminator="type"),
 ]
 

@@ -1,7 +1,9 @@
-"""The seller's policy: which internal approvals agreed terms need, and the policy file.
+"""The seller's policy: which internal approvals agreed terms need, the price floor, and the
+policy file.
 
-A manager approves a discount above the ceiling or a deal above a total; legal approves terms
-that carry a free-text clause outside the standard library. The defaults are a cautious
+A manager approves a discount above the buyer class's ceiling, a deal above a total, or terms
+below the price floor; legal approves terms that carry a free-text clause or a non-standard
+library clause. The defaults are a cautious
 starting point that a team's policy file (:class:`SellerPolicy`) overrides: discount ceilings
 per buyer class, approval rules, and the seller's negotiation preferences.
 """
@@ -14,37 +16,9 @@ from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-from dealflow.domain.money import Amount, Percent
+from dealflow.domain.money import Amount, Money, Percent, round_to_minor_unit
 from dealflow.domain.parties import Role
-from dealflow.domain.terms import Terms
-
-
-class ApprovalPolicy(BaseModel):
-    """When agreed terms need a manager or legal before signatures."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    discount_ceiling: Percent = Decimal(10)
-    manager_above_total: Amount | None = None
-    legal_for_non_standard_clauses: bool = True
-
-    def approvals_for(self, terms: Terms) -> tuple[Role, ...]:
-        """The roles that must approve these terms, manager first."""
-        needed: list[Role] = []
-        total = terms.totals.grand_total.amount
-        if terms.discount_percent > self.discount_ceiling or (
-            self.manager_above_total is not None and total > self.manager_above_total
-        ):
-            needed.append(Role.MANAGER)
-        if self.legal_for_non_standard_clauses and terms.special and terms.special.non_standard:
-            needed.append(Role.LEGAL)
-        return tuple(needed)
-
-
-DEFAULT_POLICY = ApprovalPolicy()
-
-
-# The seller policy file ------------------------------------------------------------------
+from dealflow.domain.terms import SpecialTerms, Terms
 
 
 class BuyerClass(StrEnum):
@@ -53,6 +27,103 @@ class BuyerClass(StrEnum):
     PROSPECT = "prospect"
     REPEAT = "repeat"
     LOYAL = "loyal"
+
+
+def _money(amount: Decimal, currency: str) -> str:
+    return str(Money.model_construct(amount=amount, currency=currency))
+
+
+class ApprovalPolicy(BaseModel):
+    """The rules that apply to one deal: when agreed terms need a manager or legal, and the
+    price floor no seller offer may go below.
+
+    Made from the seller's :class:`SellerPolicy` for the buyer's class. ``clauses`` maps the
+    clause library's ids to whether each is standard; ``None`` means no library is checked.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    discount_ceiling: Percent = Decimal(10)
+    manager_above_total: Amount | None = None
+    legal_for_non_standard_clauses: bool = True
+    buyer_class: BuyerClass = BuyerClass.PROSPECT
+    min_unit_price: dict[str, Amount] = Field(default_factory=dict)
+    unit_cost: dict[str, Amount] = Field(default_factory=dict)
+    min_margin: Percent | None = None
+    clauses: dict[str, bool] | None = None
+
+    def approvals_for(self, terms: Terms) -> dict[Role, str]:
+        """The roles that must approve these terms, manager first, each with its reasons."""
+        manager: list[str] = []
+        total = terms.totals.grand_total.amount
+        if terms.discount_percent > self.discount_ceiling:
+            ceiling = f"{self.discount_ceiling.normalize():f}%"
+            manager.append(
+                f"discount {terms.discount_percent.normalize():f}% is above the {ceiling} "
+                f"ceiling for a {self.buyer_class.value} buyer"
+            )
+        if self.manager_above_total is not None and total > self.manager_above_total:
+            manager.append(
+                f"total {_money(total, terms.currency)} is above "
+                f"{_money(self.manager_above_total, terms.currency)}"
+            )
+        floor = self.floor_breaches(terms)
+        if floor:
+            manager.append("below the price floor: " + "; ".join(floor))
+        legal: list[str] = []
+        special = terms.special
+        if self.legal_for_non_standard_clauses and special is not None:
+            legal.extend(f"free-text clause {text[:60]!r}" for text in special.custom_clauses)
+            if self.clauses is not None:
+                legal.extend(
+                    f"non-standard library clause {cid}"
+                    for cid in special.clauses
+                    if not self.clauses.get(cid, True)
+                )
+        needed: dict[Role, str] = {}
+        if manager:
+            needed[Role.MANAGER] = "; ".join(manager)
+        if legal:
+            needed[Role.LEGAL] = "; ".join(legal)
+        return needed
+
+    def floor_breaches(self, terms: Terms) -> list[str]:
+        """Each line whose net unit price (after its share of the discount) is below the floor:
+        a minimum unit price for the SKU, or a minimum margin over the SKU's unit cost."""
+        totals = terms.totals
+        if totals.subtotal.amount == 0:
+            return []
+        share = totals.net.amount / totals.subtotal.amount
+        breaches = []
+        for item in terms.items:
+            net = item.unit_price * share
+            shown = _money(round_to_minor_unit(net, terms.currency), terms.currency)
+            floor = self.min_unit_price.get(item.sku)
+            if floor is not None and net < floor:
+                breaches.append(
+                    f"{item.sku} at {shown} a unit, floor {_money(floor, terms.currency)}"
+                )
+            cost = self.unit_cost.get(item.sku)
+            if cost is not None and self.min_margin is not None:
+                margin = (net - cost) * 100 / net if net else Decimal(-100)
+                if margin < self.min_margin:
+                    breaches.append(
+                        f"{item.sku} at {shown} a unit leaves a {margin.quantize(Decimal('0.1'))}% "
+                        f"margin, minimum {self.min_margin.normalize():f}%"
+                    )
+        return breaches
+
+    def unknown_clauses(self, special: SpecialTerms) -> list[str]:
+        """The clause ids the library does not hold."""
+        if self.clauses is None:
+            return []
+        return [cid for cid in special.clauses if cid not in self.clauses]
+
+
+DEFAULT_POLICY = ApprovalPolicy()
+
+
+# The seller policy file ------------------------------------------------------------------
 
 
 class _Section(BaseModel):
@@ -90,6 +161,22 @@ class ApprovalRules(_Section):
 
     manager_above_total: Amount | None = None
     legal_for_non_standard_clauses: bool = True
+
+
+class FloorRules(_Section):
+    """The price floor: no seller offer may go below it; a buyer's counter below it needs a
+    manager's approval once agreed. Either a minimum net unit price per SKU, or a minimum
+    margin over each SKU's unit cost, or both."""
+
+    min_unit_price: dict[str, Amount] = Field(default_factory=dict)
+    unit_cost: dict[str, Amount] = Field(default_factory=dict)
+    min_margin: Percent | None = None
+
+    @model_validator(mode="after")
+    def _margin_needs_costs(self) -> Self:
+        if self.min_margin is not None and not self.unit_cost:
+            raise ValueError("min_margin needs unit_cost for the SKUs it applies to")
+        return self
 
 
 class Tactic(StrEnum):
@@ -135,12 +222,22 @@ class SellerPolicy(_Section):
     buyer_classes: BuyerClassRules = BuyerClassRules()
     discount_ceiling: DiscountCeilings = DiscountCeilings()
     approvals: ApprovalRules = ApprovalRules()
+    floor: FloorRules = FloorRules()
     preferences: Preferences = Preferences()
 
-    def approval_policy(self, buyer_class: BuyerClass = BuyerClass.PROSPECT) -> ApprovalPolicy:
-        """The approval rules for a buyer of this class."""
+    def approval_policy(
+        self,
+        buyer_class: BuyerClass = BuyerClass.PROSPECT,
+        clauses: dict[str, bool] | None = None,
+    ) -> ApprovalPolicy:
+        """The rules for a deal with a buyer of this class (``clauses``: the library)."""
         return ApprovalPolicy(
             discount_ceiling=self.discount_ceiling.for_class(buyer_class),
             manager_above_total=self.approvals.manager_above_total,
             legal_for_non_standard_clauses=self.approvals.legal_for_non_standard_clauses,
+            buyer_class=buyer_class,
+            min_unit_price=self.floor.min_unit_price,
+            unit_cost=self.floor.unit_cost,
+            min_margin=self.floor.min_margin,
+            clauses=clauses,
         )

@@ -20,6 +20,7 @@ from dealflow.domain.events import (
     ContractSigned,
     DealOpened,
     Event,
+    InteractionLogged,
     OfferCountered,
     OfferMade,
     SpecialTermsProposed,
@@ -27,11 +28,12 @@ from dealflow.domain.events import (
     TermsAccepted,
     TermsAgreed,
 )
+from dealflow.domain.interactions import Interaction
 from dealflow.domain.lifecycle import Stage
 from dealflow.domain.parties import Side
 
 #: The fields of a deal that grow with its history: lists while folding, tuples in a Deal.
-_GROWING = ("offers", "approvals", "signatures", "contracts")
+_GROWING = ("offers", "approvals", "approval_history", "signatures", "contracts", "interactions")
 
 
 class ReplayError(ValueError):
@@ -41,7 +43,10 @@ class ReplayError(ValueError):
 def _opening(event: AnyEvent | Event) -> dict[str, Any]:
     if not isinstance(event, DealOpened) or event.version != 1:
         raise ReplayError(f"the log of deal {event.deal_id} does not start with DealOpened")
-    state = {name: field.default for name, field in Deal.model_fields.items()}
+    state = {
+        name: field.get_default(call_default_factory=True)
+        for name, field in Deal.model_fields.items()
+    }
     state.update(
         id=event.deal_id,
         title=event.title,
@@ -93,25 +98,20 @@ def _apply(state: dict[str, Any], event: AnyEvent | Event) -> None:
             state["turn"] = offer.side.other
         case TermsAccepted():
             state["turn"] = None
-        case TermsAgreed(approvals_required=required):
-            state["approvals_required"] = required
-            state["approvals"] = []
-            state["signatures"] = []
-        case ApprovalGranted(terms_hash=terms_hash, reason=reason):
-            state["approvals"].append(
-                Approval.model_construct(
-                    role=event.actor.role,
-                    name=event.actor.name,
-                    terms_hash=terms_hash,
+        case TermsAgreed() | ApprovalGranted() | ApprovalDeclined():
+            _apply_approvals(state, event)
+        case InteractionLogged(channel=channel, kind=kind, note=note, csat=csat):
+            state["interactions"].append(
+                Interaction.model_construct(
                     at=event.occurred_at,
-                    reason=reason,
+                    by=event.actor.name,
+                    role=event.actor.role,
+                    channel=channel,
+                    kind=kind,
+                    note=note,
+                    csat=csat,
                 )
             )
-        case ApprovalDeclined():
-            state["approvals_required"] = ()
-            state["approvals"] = []
-            state["declined_offer"] = offers[-1].version if offers else None
-            state["turn"] = Side.SELLER  # the seller must revise what was declined
         case ContractSigned(side=side, title=title, method=method, terms_hash=terms_hash):
             state["signatures"].append(
                 Signature.model_construct(
@@ -140,6 +140,7 @@ def _apply(state: dict[str, Any], event: AnyEvent | Event) -> None:
             offers.append(offer)
             state["turn"] = offer.side.other
             state["approvals_required"] = ()
+            state["approval_reasons"] = {}
             state["approvals"] = []
             state["signatures"] = []
         case _:
@@ -151,8 +152,44 @@ def _apply(state: dict[str, Any], event: AnyEvent | Event) -> None:
         state["amendment_reason"] = signed.amendment_reason
         state["signatures"] = list(signed.signatures)
         state["approvals_required"] = ()
+        state["approval_reasons"] = {}
         state["approvals"] = []
         state["turn"] = None
+
+
+def _apply_approvals(state: dict[str, Any], event: AnyEvent | Event) -> None:
+    offers = state["offers"]
+    match event:
+        case TermsAgreed(
+            approvals_required=required,
+            approval_reasons=reasons,
+            approvals_reused=reused,
+            terms_hash=terms_hash,
+        ):
+            state["approvals_required"] = required
+            state["approval_reasons"] = dict(reasons)
+            state["approvals"] = [
+                a
+                for a in state["approval_history"]
+                if a.role in reused and a.terms_hash == terms_hash
+            ]
+            state["signatures"] = []
+        case ApprovalGranted(terms_hash=terms_hash, reason=reason):
+            approval = Approval.model_construct(
+                role=event.actor.role,
+                name=event.actor.name,
+                terms_hash=terms_hash,
+                at=event.occurred_at,
+                reason=reason,
+            )
+            state["approvals"].append(approval)
+            state["approval_history"].append(approval)
+        case ApprovalDeclined():
+            state["approvals_required"] = ()
+            state["approval_reasons"] = {}
+            state["approvals"] = []
+            state["declined_offer"] = offers[-1].version if offers else None
+            state["turn"] = Side.SELLER  # the seller must revise what was declined
 
 
 def _signed_version(state: dict[str, Any]) -> int:

@@ -165,7 +165,9 @@ class SpecialTerms(BaseModel):
 
     purpose: LongText | None = None
     delivery_place: LongText | None = None
+    delivery_by: date | None = None
     splits: tuple[DeliverySplit, ...] = ()
+    after_sales: Annotated[tuple[AfterSales, ...], Field(max_length=100)] = ()
     clauses: tuple[ShortText, ...] = ()
     custom_clauses: tuple[LongText, ...] = ()
 
@@ -219,6 +221,13 @@ class Terms(BaseModel):
             unknown = sorted({s.sku for s in self.special.splits} - set(skus))
             if unknown:
                 raise ValueError(f"delivery split names unknown SKU {', '.join(unknown)}")
+            for item in self.items:
+                scheduled = sum(s.quantity for s in self.special.splits if s.sku == item.sku)
+                if scheduled > item.quantity:  # the rest comes on the main delivery date
+                    raise ValueError(
+                        f"the delivery splits of {item.sku} add up to {scheduled}, "
+                        f"more than its quantity of {item.quantity}"
+                    )
         return self
 
     def line_total(self, item: LineItem) -> Money:
@@ -331,8 +340,28 @@ class Terms(BaseModel):
             update["after_sales"] = self._with_warranty(change.warranty_months)
         if change.valid_days is not None:
             update["valid_days"] = change.valid_days
+        if change.response_hours is not None:
+            if self.warranty_months is None and change.warranty_months is None:
+                raise ValueError("there is no warranty to set a response time on")
+            promises = update.get("after_sales", self.after_sales)
+            assert isinstance(promises, tuple)
+            update["after_sales"] = tuple(
+                p.model_copy(update={"response_hours": change.response_hours})
+                if p.kind is AfterSalesKind.WARRANTY
+                else p
+                for p in promises
+            )
         if change.special is not None:
             update["special"] = change.special
+            if change.special.after_sales:
+                # Promises made in the special agreement replace those of the same kind.
+                promised = {p.kind for p in change.special.after_sales}
+                kept = update.get("after_sales", self.after_sales)
+                assert isinstance(kept, tuple)
+                update["after_sales"] = (
+                    *(p for p in kept if p.kind not in promised),
+                    *change.special.after_sales,
+                )
         if not update:
             return self
         # Re-validate the whole snapshot so that a change cannot break an invariant.
@@ -354,6 +383,7 @@ class TermsChange(BaseModel):
     delivery_place: LongText | None = None
     delivery_date: date | None = None
     warranty_months: Annotated[int, Field(gt=0, le=600)] | None = None
+    response_hours: Annotated[int, Field(gt=0, le=8760)] | None = None
     valid_days: Annotated[int, Field(gt=0, le=365)] | None = None
     special: SpecialTerms | None = None
 

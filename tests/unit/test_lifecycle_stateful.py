@@ -24,6 +24,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_stat
 
 import dealflow
 from dealflow import Action, Role, Side, Stage
+from dealflow.clauses import clause_standards
 from dealflow.demo import sample_deal_spec
 from dealflow.domain import decisions as d
 from dealflow.domain.events import OfferExpired, TermsAgreed
@@ -85,10 +86,12 @@ SPECIALS = [
     for purpose, clauses, custom in [
         (None, (), ()),
         ("Plant 2 expansion", (), ()),
-        (None, ("penalty",), ()),
-        ("Plant 2 expansion", ("penalty", "escrow"), ()),
+        (None, ("late-delivery-penalty",), ()),
+        ("Plant 2 expansion", ("late-delivery-penalty", "escrow-payment"), ()),
+        (None, ("exclusivity",), ()),
+        (None, ("no-such-clause",), ()),
         (None, (), ("Late delivery costs 0.1% a day",)),
-        ("Plant 2 expansion", ("escrow",), ("Late delivery costs 0.1% a day",)),
+        ("Plant 2 expansion", ("escrow-payment",), ("Late delivery costs 0.1% a day",)),
     ]
 ]
 
@@ -138,7 +141,9 @@ class DealLifecycle(RuleBasedStateMachine):
     def __init__(self, goal: Stage) -> None:
         super().__init__()
         self.clock = dealflow.FixedClock(START)
-        self.service = dealflow.DealService(dealflow.MemoryEventStore(), self.clock)
+        self.service = dealflow.DealService(
+            dealflow.MemoryEventStore(), self.clock, clauses=clause_standards()
+        )
         self.deal_id = self.service.open_deal(SPEC).id
         self.goal = goal
         self.replayed: dealflow.Deal | None = None
