@@ -18,6 +18,7 @@ from dealflow.dealfile import deal_file_schema, load_deal_file, parse_deal_spec
 from dealflow.domain.deal import Deal, Language, Offer, OfferKind, SignatureMethod, SignedContract
 from dealflow.domain.diff import TermsDifference
 from dealflow.domain.events import AnyEvent, Event
+from dealflow.domain.interactions import Channel, Interaction, InteractionKind
 from dealflow.domain.lifecycle import Action, Stage, allowed_actions
 from dealflow.domain.money import Money
 from dealflow.domain.parties import Actor, Party, Representative, Role, Side
@@ -37,6 +38,8 @@ from dealflow.domain.terms import (
 )
 from dealflow.errors import (
     ActionRefusedError,
+    BelowFloorError,
+    ClauseFileError,
     ConcurrencyConflictError,
     DealFileError,
     DealflowError,
@@ -63,7 +66,10 @@ __all__ = [
     "AfterSales",
     "AnyEvent",
     "ApprovalPolicy",
+    "BelowFloorError",
     "BuyerClass",
+    "Channel",
+    "ClauseFileError",
     "ConcurrencyConflictError",
     "Deal",
     "DealFileError",
@@ -78,6 +84,8 @@ __all__ = [
     "FileProblemsError",
     "FixedClock",
     "IllegalTransitionError",
+    "Interaction",
+    "InteractionKind",
     "InvalidTermsError",
     "Language",
     "LineItem",

@@ -14,6 +14,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, TypeAdapter
 
 from dealflow.domain.deal import Approval, Deal, Language, OfferKind, Signature
 from dealflow.domain.events import EVENTS_ADAPTER
+from dealflow.domain.interactions import Interaction
 from dealflow.domain.lifecycle import Action, Stage
 from dealflow.domain.money import Money
 from dealflow.domain.parties import Party, Role, Side
@@ -80,14 +81,18 @@ class DealView(BaseModel):
     terms_hash: str
     turn: Side | None
     latest_offer: OfferView | None
+    #: The latest offer lapsed but no sweep has recorded the expiry yet; it cannot be accepted.
+    offer_lapsed: bool
     offers: list[OfferView]
     approvals_required: list[Role]
+    approval_reasons: dict[Role, str]
     approvals: list[Approval]
     approvals_pending: list[Role]
     signatures: list[Signature]
     signatures_pending: list[Side]
     contracts: list[ContractView]
     commitments: list[AfterSales]
+    interactions: list[Interaction]
     next_actions: dict[Role, list[Action]]
 
 
@@ -148,8 +153,12 @@ def deal_view(deal: Deal, now: datetime, next_actions: dict[Role, list[Action]])
         terms_hash=deal.terms_hash,
         turn=whose_turn(deal),
         latest_offer=offers[-1] if offers else None,
+        offer_lapsed=bool(offers)
+        and offers[-1].expired
+        and deal.stage in (Stage.OFFERED, Stage.NEGOTIATING),
         offers=offers,
         approvals_required=list(deal.approvals_required),
+        approval_reasons=dict(deal.approval_reasons),
         approvals=list(deal.approvals),
         approvals_pending=list(deal.approvals_pending),
         signatures=list(deal.signatures),
@@ -167,6 +176,7 @@ def deal_view(deal: Deal, now: datetime, next_actions: dict[Role, list[Action]])
             for c in deal.contracts
         ],
         commitments=list(deal.commitments),
+        interactions=list(deal.interactions),
         next_actions=next_actions,
     )
 

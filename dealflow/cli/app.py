@@ -1,9 +1,9 @@
 """The ``dealflow`` console script: global options, the demo, and error handling.
 
-The commands live in ``deal_commands`` (negotiate, agree and sign), ``aftersales_commands``
-and ``view_commands``; importing them here registers them on the app. A dealflow error is
-printed as one plain line on stderr with exit code 1; a usage error exits 2 (Click's
-convention); no user mistake ever shows a traceback.
+The commands live in ``deal_commands`` (negotiate, agree and sign), ``aftersales_commands``,
+``relationship_commands`` and ``view_commands``; importing them here registers them on the
+app. A dealflow error is printed as one plain line on stderr with exit code 1; a usage error
+exits 2 (Click's convention); no user mistake ever shows a traceback.
 """
 
 from __future__ import annotations
@@ -17,11 +17,23 @@ import typer
 from pydantic import ValidationError
 
 from dealflow.__about__ import __version__
-from dealflow.cli import aftersales_commands, deal_commands, view_commands
+from dealflow.cli import (
+    aftersales_commands,
+    deal_commands,
+    relationship_commands,
+    view_commands,
+)
 from dealflow.cli.base import Options, app, err, one_line, options, out, parse_now, say
 from dealflow.errors import DealflowError
 
-__all__ = ["aftersales_commands", "app", "deal_commands", "main", "view_commands"]
+__all__ = [
+    "aftersales_commands",
+    "app",
+    "deal_commands",
+    "main",
+    "relationship_commands",
+    "view_commands",
+]
 
 
 def _version(value: bool) -> None:

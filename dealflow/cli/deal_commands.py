@@ -58,6 +58,10 @@ DeliveryPlace = Annotated[str | None, typer.Option("--delivery-place", help="Whe
 Warranty = Annotated[
     int | None, typer.Option("--warranty-months", min=1, max=600, help="Warranty length.")
 ]
+ResponseHours = Annotated[
+    int | None,
+    typer.Option("--response-hours", min=1, max=8760, help="Service level: warranty response."),
+]
 Quantity = Annotated[
     list[str] | None, typer.Option("--quantity", help="SKU=N, a new quantity; repeatable.")
 ]
@@ -77,6 +81,7 @@ def terms_change(
     warranty_months: int | None,
     quantity: list[str] | None,
     price: list[str] | None,
+    response_hours: int | None = None,
 ) -> TermsChange:
     parsed_discount = None
     if discount is not None:
@@ -94,6 +99,7 @@ def terms_change(
             delivery_date=parse_date(delivery_date, "--delivery-date") if delivery_date else None,
             delivery_place=delivery_place,
             warranty_months=warranty_months,
+            response_hours=response_hours,
             quantities=parse_quantities(quantity),
             unit_prices=parse_prices(price),
         )
@@ -117,9 +123,8 @@ def report(ctx: typer.Context, deal: Deal, done: str) -> None:
         if latest is not None and latest.expires_at is not None:
             line += f" by {when(latest.expires_at)}"
         line += "."
-    if deal.approvals_pending:
-        line += " Awaiting approval by " + " and ".join(r.value for r in deal.approvals_pending)
-        line += "."
+    for role in deal.approvals_pending:
+        line += f" Needs {role.value} approval: {deal.approval_reasons.get(role, 'policy')}."
     say(line)
 
 
@@ -166,6 +171,7 @@ def offer(
     delivery_date: DeliveryDate = None,
     delivery_place: DeliveryPlace = None,
     warranty_months: Warranty = None,
+    response_hours: ResponseHours = None,
     quantity: Quantity = None,
     price: Price = None,
     note: NoteOpt = None,
@@ -182,6 +188,7 @@ def offer(
         delivery_date=delivery_date,
         delivery_place=delivery_place,
         warranty_months=warranty_months,
+        response_hours=response_hours,
         quantity=quantity,
         price=price,
     )
@@ -203,6 +210,7 @@ def counter(
     delivery_date: DeliveryDate = None,
     delivery_place: DeliveryPlace = None,
     warranty_months: Warranty = None,
+    response_hours: ResponseHours = None,
     quantity: Quantity = None,
     price: Price = None,
     note: NoteOpt = None,
@@ -219,6 +227,7 @@ def counter(
         delivery_date=delivery_date,
         delivery_place=delivery_place,
         warranty_months=warranty_months,
+        response_hours=response_hours,
         quantity=quantity,
         price=price,
     )
@@ -274,6 +283,9 @@ def special(
         str | None, typer.Option("--purpose", help="What the buyer buys it for.")
     ] = None,
     delivery_place: DeliveryPlace = None,
+    delivery_by: Annotated[
+        str | None, typer.Option("--delivery-by", help="Deliver by this date (YYYY-MM-DD).")
+    ] = None,
     split: Annotated[
         list[str] | None,
         typer.Option("--split", help="SKU=N@DATE, a partial delivery; repeatable."),
@@ -303,6 +315,7 @@ def special(
         terms = SpecialTerms(
             purpose=purpose,
             delivery_place=delivery_place,
+            delivery_by=parse_date(delivery_by, "--delivery-by") if delivery_by else None,
             splits=tuple(splits),
             clauses=tuple(clause or ()),
             custom_clauses=tuple(custom_clause or ()),

@@ -67,10 +67,17 @@ def show(ctx: typer.Context, deal_id: DealId) -> None:
         if o.expires_at is not None:
             expiry = f", {'expired' if o.expired else 'expires'} {when(o.expires_at)}"
         say(f"Latest terms: v{o.version} {o.kind.value} by {o.side.value}{expiry}")
-    if view.turn is not None:
+    if view.offer_lapsed and view.latest_offer is not None:
+        say(
+            f"The offer lapsed at {when(view.latest_offer.expires_at)}: it can no longer be "
+            "accepted; `dealflow sweep` records the deal as expired."
+        )
+    elif view.turn is not None:
         say(f"Turn: {view.turn.value}")
-    if view.approvals_pending:
-        say("Approvals due: " + ", ".join(r.value for r in view.approvals_pending))
+    for role in view.approvals_pending:
+        say(f"Approval due from {role.value}: {view.approval_reasons.get(role, '')}")
+    for approval in deal.approvals:
+        say(f"Approved by {approval.role.value}: {approval.name} {when(approval.at)}")
     for signature in deal.signatures:
         say(
             f"Signed by {signature.side.value}: {signature.name}, {signature.title} "
@@ -78,6 +85,12 @@ def show(ctx: typer.Context, deal_id: DealId) -> None:
         )
     if view.signatures_pending:
         say("Signatures due: " + ", ".join(s.value for s in view.signatures_pending))
+    for contact in deal.interactions[-3:]:
+        csat = f", satisfaction {contact.csat}/5" if contact.csat else ""
+        say(
+            f"Contact {when(contact.at)}: {contact.kind.value} by {contact.channel.value}"
+            f"{csat} — {contact.note}"
+        )
     for promise in deal.commitments:
         say(f"Commitment: {promise.kind.value} — {promise.description}")
     _print_next(view.next_actions)
