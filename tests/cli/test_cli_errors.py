@@ -225,6 +225,33 @@ def case(
 COUNTER = ("counter", "{deal}", "--as", "buyer")
 
 CASES = [
+    # Negotiation rules --------------------------------------------------------------------------
+    case(
+        "policy-floor-without-costs",
+        *("--policy", "floor.yaml", "show", "{deal}"),
+        code=1,
+        says="min_margin needs unit_cost",
+        files={"floor.yaml": 'floor: {min_margin: "15%"}\n'},
+    ),
+    case(
+        "log-satisfaction-out-of-range",
+        *("log", "{deal}", "--channel", "phone", "--kind", "feedback", "--csat", "9"),
+        *("--note", "ok"),
+        code=2,
+        says="--csat",
+    ),
+    case(
+        "log-unknown-channel",
+        *("log", "{deal}", "--channel", "pigeon", "--kind", "contact", "--note", "coo"),
+        code=2,
+        says="--channel",
+    ),
+    case(
+        "log-empty-note",
+        *("log", "{deal}", "--channel", "email", "--kind", "contact", "--note", " "),
+        code=1,
+        says="needs a note",
+    ),
     # The deal, the role, the turn, the stage: dealflow errors --------------------------------
     case("unknown-deal-show", "show", "nope", code=1, says="no deal with id 'nope'"),
     case("unknown-deal-accept", "accept", "nope", "--as", "buyer", code=1, says="no deal with id"),

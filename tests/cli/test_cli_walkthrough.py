@@ -103,8 +103,11 @@ def test_the_readme_walkthrough_runs_as_written(shell: Shell) -> None:
     assert "Stage: in_service" in shown.stdout
     assert "SNS-10" in shown.stdout
     assert "Signed by buyer: Siti Rahmawati, Procurement Manager (wet-ink)" in shown.stdout
+    assert "Approved by legal: Lukas Hartono" in shown.stdout
+    assert "feedback by meeting, satisfaction 5/5" in shown.stdout
     history, _ = shell.run(f"dealflow history {deal_id}")
-    assert len(history.stdout.splitlines()) == 12  # opened + 11 actions
+    assert len(history.stdout.splitlines()) == 13  # opened + 11 actions + a logged contact
+    assert "InteractionLogged" in history.stdout.splitlines()[-1]
     assert all(line.endswith("(simulated time)") for line in history.stdout.splitlines())
     diff, _ = shell.run(f"dealflow diff {deal_id} 2 3")
     assert re.search(r"discount\.percent\s+12%\s+9%", diff.stdout), diff.stdout
