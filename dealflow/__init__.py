@@ -38,6 +38,7 @@ from dealflow.domain.terms import (
 )
 from dealflow.errors import (
     ActionRefusedError,
+    ArtifactConflictError,
     BelowFloorError,
     ClauseFileError,
     ConcurrencyConflictError,
@@ -66,6 +67,7 @@ __all__ = [
     "AfterSales",
     "AnyEvent",
     "ApprovalPolicy",
+    "ArtifactConflictError",
     "BelowFloorError",
     "BuyerClass",
     "Channel",

@@ -5,6 +5,8 @@ Store URLs:
 - ``memory://`` — in process memory, gone when the process ends;
 - ``sqlite:///relative/path.db`` or ``sqlite:////absolute/path.db`` (SQLAlchemy's
   convention), or a plain file path — a SQLite file;
+- ``postgresql://user:password@host:port/database`` — a PostgreSQL database shared by a team
+  (needs the ``postgres`` extra: ``pip install "dealflow[postgres]"``);
 - nothing — ``$DEALFLOW_STORE`` if set, else ``deals.db`` in the user data directory.
 """
 
@@ -53,10 +55,15 @@ def open_store(url: str | None = None) -> EventStore:
             raise StoreError(f"{url!r} names no file; write sqlite:///deals.db")
         return SQLiteEventStore(rest[1:])
     if url.startswith(("postgresql://", "postgres://")):
-        raise StoreError("PostgreSQL stores are not available in this version of dealflow")
+        from dealflow.adapters.postgres import PostgresEventStore
+
+        return PostgresEventStore(url)
     if "://" in url:
         scheme = url.split("://", 1)[0]
-        raise StoreError(f"unknown store {scheme}://; use sqlite:///FILE, memory:// or a file path")
+        raise StoreError(
+            f"unknown store {scheme}://; use sqlite:///FILE, postgresql://..., memory:// "
+            "or a file path"
+        )
     return SQLiteEventStore(Path(url).expanduser())
 
 

@@ -20,6 +20,7 @@ Where a builtin exception means the same thing, the dealflow error inherits it t
     │   ├── BelowFloorError                  a seller offer below the seller's price floor
     │   └── TermsHashMismatchError           a signature or approval names other terms
     ├── ConcurrencyConflictError             another writer changed the deal first
+    ├── ArtifactConflictError                a kept file would be replaced by other bytes
     └── StoreError (OSError)                 the event store failed; nothing was written
         └── StoreSchemaError                 the store was written by another dealflow version
 """
@@ -170,6 +171,17 @@ class ConcurrencyConflictError(DealflowError):
         super().__init__(
             f"deal {deal_id} was changed by someone else after version {expected_version}; "
             "reload it and try again"
+        )
+
+
+class ArtifactConflictError(DealflowError):
+    """A file kept for a deal exists with other bytes; kept files are never replaced."""
+
+    def __init__(self, deal_id: str, name: str) -> None:
+        self.deal_id = deal_id
+        self.name = name
+        super().__init__(
+            f"deal {deal_id} already keeps a different {name!r}; kept files are never replaced"
         )
 
 

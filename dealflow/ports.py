@@ -1,7 +1,8 @@
 """The ports: what the services need from the outside world, as Protocols.
 
 :class:`EventStore` keeps each deal's events in order, with the version as the optimistic
-concurrency check; :class:`Clock` tells the time. Concrete adapters live in
+concurrency check, a read-model row per deal for queries, and files made for deals;
+:class:`Clock` tells the time. Concrete adapters live in
 :mod:`dealflow.adapters` and are chosen in :mod:`dealflow.bootstrap`.
 """
 
@@ -12,17 +13,42 @@ from datetime import datetime
 from typing import Protocol
 
 from dealflow.domain.events import AnyEvent, Event
+from dealflow.domain.listing import DealQuery, DealRow
 
 
 class EventStore(Protocol):
-    """An append-only log of events per deal."""
+    """An append-only log of events per deal, its read model, and the deal's artifacts."""
 
-    def append(self, deal_id: str, expected_version: int, events: Sequence[Event]) -> None:
-        """Append events after ``expected_version``, all or nothing.
+    def append(
+        self,
+        deal_id: str,
+        expected_version: int,
+        events: Sequence[Event],
+        row: DealRow | None = None,
+    ) -> None:
+        """Append events after ``expected_version``, all or nothing, and write the deal's
+        read-model ``row`` in the same transaction.
 
         Raises ConcurrencyConflictError when the deal's latest version is not
         ``expected_version`` (another writer was first), and StoreError when the store fails.
         """
+        ...
+
+    def list_deals(self, query: DealQuery) -> list[DealRow]:
+        """The read-model rows that answer ``query``, oldest deal first."""
+        ...
+
+    def put_artifact(self, deal_id: str, name: str, data: bytes) -> None:
+        """Keep a file made for a deal (a signed PDF...). Written once: the same name with
+        other bytes raises ArtifactConflictError; the same bytes again change nothing."""
+        ...
+
+    def get_artifact(self, deal_id: str, name: str) -> bytes | None:
+        """A kept file's bytes, or None."""
+        ...
+
+    def artifacts(self, deal_id: str) -> list[str]:
+        """The names of a deal's kept files, sorted."""
         ...
 
     def load(self, deal_id: str, after: int = 0) -> list[AnyEvent]:

@@ -9,17 +9,18 @@ ConcurrencyConflictError and the stale copy is dropped.
 
 from __future__ import annotations
 
-import unicodedata
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import timedelta
+from typing import Any
 
 from dealflow.domain import decisions as d
 from dealflow.domain.deal import Deal, SignatureMethod
 from dealflow.domain.events import AnyEvent, Event
 from dealflow.domain.interactions import Channel, InteractionKind
 from dealflow.domain.lifecycle import Action, Stage, allowed_actions
-from dealflow.domain.parties import Actor, Party, Role
+from dealflow.domain.listing import DealQuery, DealRow, deal_row
+from dealflow.domain.parties import Actor, Role
 from dealflow.domain.policy import ApprovalPolicy, BuyerClass, SellerPolicy
 from dealflow.domain.projection import replay
 from dealflow.domain.spec import DealSpec
@@ -42,23 +43,6 @@ def _probe(action: Action, actor: Actor) -> d.Command:
             return d.Sign(actor, title="probe")
         case _:
             return d.COMMANDS[action](actor)
-
-
-def _normalised(name: str) -> str:
-    text = unicodedata.normalize("NFKC", name).casefold()
-    words = "".join(c if c.isalnum() else " " for c in text).split()
-    return " ".join(w for w in words if w not in _LEGAL_FORMS)
-
-
-#: Legal-form words left out when buyers are matched by name ("PT Sinar Abadi" = "Sinar Abadi").
-_LEGAL_FORMS = frozenset({"pt", "tbk", "cv", "ltd", "inc", "llc", "gmbh", "co", "corp", "bv"})
-
-
-def same_buyer(a: Party, b: Party) -> bool:
-    """The same organisation: equal tax ids when both have one, else equal normalised names."""
-    if a.tax_id and b.tax_id:
-        return "".join(filter(str.isalnum, a.tax_id)) == "".join(filter(str.isalnum, b.tax_id))
-    return _normalised(a.name) == _normalised(b.name)
 
 
 def new_deal_id() -> str:
@@ -95,10 +79,11 @@ class DealService:
         """
         rules = self.policy.buyer_classes
         window = self.clock.now() - timedelta(days=round(rules.loyal_window_months * 30.44))
+        query = DealQuery(same_buyer_as=deal.buyer, signed_only=True)
         signed_at = [
-            other.contracts[0].signed_at
-            for other in self.deals()
-            if other.id != deal.id and other.contracts and same_buyer(other.buyer, deal.buyer)
+            row.signed_at
+            for row in self.store.list_deals(query)
+            if row.id != deal.id and row.signed_at is not None
         ]
         if sum(at >= window for at in signed_at) >= rules.loyal_after_signed_deals:
             return BuyerClass.LOYAL
@@ -132,8 +117,13 @@ class DealService:
         return events
 
     def deals(self) -> list[Deal]:
-        """Every deal in the store, oldest first."""
+        """Every deal in the store, oldest first, each folded from its events."""
         return [self.get(deal_id) for deal_id in self.store.deal_ids()]
+
+    def list_deals(self, query: DealQuery | None = None, **filters: Any) -> list[DealRow]:
+        """Deals as read-model rows, from the store's index: ``list_deals(stage=...)``,
+        ``buyer=``, ``owner=``, ``min_total=``, ``max_total=``, ``expires_before=``..."""
+        return self.store.list_deals(query or DealQuery(**filters))
 
     def possible_actions(self, deal_id: str) -> dict[Role, list[Action]]:
         """The actions each role could take on the deal now, found by a dry run of each.
@@ -165,12 +155,12 @@ class DealService:
         expected = deal.version if deal else 0
         if self.clock.overridden:
             events = [e.model_copy(update={"clock_overridden": True}) for e in events]
+        updated = replay(events, deal)
         try:
-            self.store.append(deal_id, expected, events)
+            self.store.append(deal_id, expected, events, deal_row(updated))
         except ConcurrencyConflictError:
             self._deals.pop(deal_id, None)
             raise
-        updated = replay(events, deal)
         self._deals[deal_id] = updated
         return updated
 

@@ -16,18 +16,17 @@ from dealflow.domain.deal import Approval, Deal, Language, OfferKind, Signature
 from dealflow.domain.events import EVENTS_ADAPTER
 from dealflow.domain.interactions import Interaction
 from dealflow.domain.lifecycle import Action, Stage
+from dealflow.domain.listing import ANSWERING, DealRow
 from dealflow.domain.money import Money
 from dealflow.domain.parties import Party, Role, Side
 from dealflow.domain.terms import AfterSales, Terms, Totals
 
 _VIEW = ConfigDict(frozen=True, extra="forbid")
-#: The stages in which one side is expected to answer the other.
-_ANSWERING = frozenset({Stage.OFFERED, Stage.NEGOTIATING, Stage.SPECIAL_AGREEMENT})
 
 
 def whose_turn(deal: Deal) -> Side | None:
     """The side expected to answer the other's latest terms, while that is what is due."""
-    return deal.turn if deal.stage in _ANSWERING else None
+    return deal.turn if deal.stage in ANSWERING else None
 
 
 class OfferView(BaseModel):
@@ -96,24 +95,7 @@ class DealView(BaseModel):
     next_actions: dict[Role, list[Action]]
 
 
-class DealSummary(BaseModel):
-    """One line of ``dealflow list``."""
-
-    model_config = _VIEW
-
-    id: str
-    title: str
-    stage: Stage
-    seller: str
-    buyer: str
-    grand_total: Money
-    turn: Side | None
-    expires_at: AwareDatetime | None
-    updated_at: AwareDatetime
-    version: int
-
-
-DEAL_LIST_ADAPTER: TypeAdapter[list[DealSummary]] = TypeAdapter(list[DealSummary])
+DEAL_LIST_ADAPTER: TypeAdapter[list[DealRow]] = TypeAdapter(list[DealRow])
 
 
 def _offer_view(deal: Deal, index: int, now: datetime) -> OfferView:
@@ -178,24 +160,6 @@ def deal_view(deal: Deal, now: datetime, next_actions: dict[Role, list[Action]])
         commitments=list(deal.commitments),
         interactions=list(deal.interactions),
         next_actions=next_actions,
-    )
-
-
-def deal_summary(deal: Deal) -> DealSummary:
-    """The one-line summary of a deal."""
-    latest = deal.latest_offer
-    open_offer = deal.stage in (Stage.OFFERED, Stage.NEGOTIATING)
-    return DealSummary(
-        id=deal.id,
-        title=deal.title,
-        stage=deal.stage,
-        seller=deal.seller.name,
-        buyer=deal.buyer.name,
-        grand_total=deal.terms.totals.grand_total,
-        turn=whose_turn(deal),
-        expires_at=latest.expires_at if latest and open_offer else None,
-        updated_at=deal.updated_at,
-        version=deal.version,
     )
 
 

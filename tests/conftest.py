@@ -56,3 +56,37 @@ def service(clock: dealflow.FixedClock) -> Iterator[dealflow.DealService]:
     svc = dealflow.DealService(dealflow.MemoryEventStore(), clock, clauses=clause_standards())
     yield svc
     svc.close()
+
+
+# PostgreSQL ---------------------------------------------------------------------------------
+
+#: A server for the PostgreSQL tests, e.g. postgresql://dealflow@127.0.0.1:54329/dealflow_test
+#: (``scripts/ci-postgres start`` makes one). Without it they skip, unless
+#: DEALFLOW_REQUIRE_POSTGRES=1 (as in CI), when a missing server fails them instead.
+POSTGRES_ENV = "DEALFLOW_TEST_POSTGRES"
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> str:
+    url = os.environ.get(POSTGRES_ENV)
+    if not url:
+        if os.environ.get("DEALFLOW_REQUIRE_POSTGRES") == "1":
+            pytest.fail(f"{POSTGRES_ENV} is not set, and CI requires the PostgreSQL tests to run")
+        pytest.skip(f"no PostgreSQL server: set {POSTGRES_ENV} to run these tests")
+    return url
+
+
+@pytest.fixture
+def postgres_url(postgres_server: str) -> Iterator[str]:
+    """The test server's URL with a fresh, empty schema as the search path; dropped after."""
+    import uuid
+
+    import psycopg
+
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(postgres_server, autocommit=True) as admin:
+        admin.execute(f"CREATE SCHEMA {schema}")
+    joiner = "&" if "?" in postgres_server else "?"
+    yield f"{postgres_server}{joiner}options=-csearch_path%3D{schema}"
+    with psycopg.connect(postgres_server, autocommit=True) as admin:
+        admin.execute(f"DROP SCHEMA {schema} CASCADE")

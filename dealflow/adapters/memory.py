@@ -1,7 +1,7 @@
 """The in-memory event store: a real implementation of the port, for tests and demos.
 
 Events are kept as the objects appended, so nothing is serialised; a lock makes appends from
-several threads as safe as on the durable stores.
+several threads as safe as on the durable stores. Queries filter the read-model rows in order.
 """
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ import threading
 from collections.abc import Sequence
 
 from dealflow.domain.events import AnyEvent, Event
-from dealflow.errors import ConcurrencyConflictError
+from dealflow.domain.listing import DealQuery, DealRow, matches
+from dealflow.errors import ArtifactConflictError, ConcurrencyConflictError
 
 
 class MemoryEventStore:
@@ -18,9 +19,17 @@ class MemoryEventStore:
 
     def __init__(self) -> None:
         self._logs: dict[str, list[AnyEvent]] = {}
+        self._rows: dict[str, DealRow] = {}
+        self._files: dict[tuple[str, str], bytes] = {}
         self._lock = threading.Lock()
 
-    def append(self, deal_id: str, expected_version: int, events: Sequence[Event]) -> None:
+    def append(
+        self,
+        deal_id: str,
+        expected_version: int,
+        events: Sequence[Event],
+        row: DealRow | None = None,
+    ) -> None:
         """Append all events or none; refuse if the deal moved past ``expected_version``."""
         with self._lock:
             log = self._logs.get(deal_id)
@@ -31,6 +40,8 @@ class MemoryEventStore:
                 if event.deal_id != deal_id or event.version != expected_version + offset:
                     raise ValueError(f"event v{event.version} does not follow v{current}")
             self._logs.setdefault(deal_id, []).extend(events)  # type: ignore[arg-type]
+            if row is not None:
+                self._rows[deal_id] = row
 
     def load(self, deal_id: str, after: int = 0) -> list[AnyEvent]:
         """The deal's events after a version (versions start at 1, so index = version - 1)."""
@@ -39,6 +50,28 @@ class MemoryEventStore:
     def deal_ids(self) -> list[str]:
         """Deal ids in the order they were opened."""
         return list(self._logs)
+
+    def list_deals(self, query: DealQuery) -> list[DealRow]:
+        """The rows that answer the query, oldest deal first."""
+        with self._lock:
+            found = [row for row in self._rows.values() if matches(row, query)]
+        return found[: query.limit] if query.limit else found
+
+    def put_artifact(self, deal_id: str, name: str, data: bytes) -> None:
+        """Keep a file once; the same bytes again change nothing."""
+        with self._lock:
+            kept = self._files.get((deal_id, name))
+            if kept is not None and kept != data:
+                raise ArtifactConflictError(deal_id, name)
+            self._files[(deal_id, name)] = bytes(data)
+
+    def get_artifact(self, deal_id: str, name: str) -> bytes | None:
+        """A kept file's bytes, or None."""
+        return self._files.get((deal_id, name))
+
+    def artifacts(self, deal_id: str) -> list[str]:
+        """The names of a deal's kept files, sorted."""
+        return sorted(name for (owner, name) in self._files if owner == deal_id)
 
     def close(self) -> None:
         """Nothing to release."""

@@ -10,6 +10,7 @@ StoreError here, with a message that says what to do.
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -18,12 +19,20 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from dealflow.adapters.rows import COLUMNS, row_from, row_values, where
 from dealflow.domain.events import EVENTS_ADAPTER, AnyEvent, Event
-from dealflow.errors import ConcurrencyConflictError, StoreError, StoreSchemaError
+from dealflow.domain.listing import DealQuery, DealRow, deal_row
+from dealflow.domain.projection import replay
+from dealflow.errors import (
+    ArtifactConflictError,
+    ConcurrencyConflictError,
+    StoreError,
+    StoreSchemaError,
+)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
-_SCHEMA = """
+_BASE = """
 CREATE TABLE IF NOT EXISTS meta (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -37,6 +46,50 @@ CREATE TABLE IF NOT EXISTS events (
     PRIMARY KEY (deal_id, version)
 );
 """
+#: Each step takes the schema from version N to N + 1, in one transaction with the version.
+_MIGRATIONS = {
+    2: """
+CREATE TABLE deals (
+    id             TEXT    PRIMARY KEY,
+    title          TEXT    NOT NULL,
+    stage          TEXT    NOT NULL,
+    seller         TEXT    NOT NULL,
+    buyer          TEXT    NOT NULL,
+    buyer_search   TEXT    NOT NULL,
+    buyer_tax      TEXT,
+    buyer_name_key TEXT    NOT NULL,
+    owner          TEXT    NOT NULL,
+    owner_key      TEXT    NOT NULL,
+    total_amount   TEXT    NOT NULL,
+    total_value    REAL    NOT NULL,
+    currency       TEXT    NOT NULL,
+    turn           TEXT,
+    expires_at     TEXT,
+    opened_at      TEXT    NOT NULL,
+    updated_at     TEXT    NOT NULL,
+    signed_at      TEXT,
+    version        INTEGER NOT NULL
+);
+CREATE INDEX deals_stage ON deals (stage, opened_at);
+CREATE INDEX deals_buyer_tax ON deals (buyer_tax);
+CREATE INDEX deals_buyer_name ON deals (buyer_name_key);
+CREATE INDEX deals_owner ON deals (owner_key);
+CREATE INDEX deals_value ON deals (total_value);
+CREATE INDEX deals_expiry ON deals (expires_at) WHERE expires_at IS NOT NULL;
+CREATE TABLE artifacts (
+    deal_id    TEXT NOT NULL,
+    name       TEXT NOT NULL,
+    sha256     TEXT NOT NULL,
+    data       BLOB NOT NULL,
+    PRIMARY KEY (deal_id, name)
+);
+""",
+}
+_INSERT_ROW = (
+    f"INSERT INTO deals ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))}) "
+    "ON CONFLICT (id) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in COLUMNS if c != "id")
+)
 
 
 def _explain(exc: sqlite3.Error, path: str) -> str:
@@ -84,26 +137,47 @@ class SQLiteEventStore:
             raise StoreError(_explain(exc, self.path)) from exc
 
     def _migrate(self) -> None:
+        """Create the schema on first use, or bring an older one forward; refuse a newer one."""
         with self._transaction() as db:
-            for statement in _SCHEMA.split(";"):
+            for statement in _BASE.split(";"):
                 if statement.strip():
                     db.execute(statement)
             row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
             if row is None:
-                db.execute(
-                    "INSERT INTO meta (key, value) VALUES ('schema_version', ?)",
-                    (str(SCHEMA_VERSION),),
-                )
+                current = 1
+                db.execute("INSERT INTO meta (key, value) VALUES ('schema_version', '1')")
             elif not str(row[0]).isdigit():
                 raise StoreSchemaError(
                     f"the store {self.path} has a damaged schema version ({row[0]!r}); "
                     "restore it from a backup"
                 )
-            elif int(row[0]) > SCHEMA_VERSION:
+            else:
+                current = int(row[0])
+            if current > SCHEMA_VERSION:
                 raise StoreSchemaError(
                     f"the store {self.path} was written by a newer dealflow (schema "
-                    f"{row[0]}, this one reads {SCHEMA_VERSION}); upgrade dealflow"
+                    f"{current}, this one reads {SCHEMA_VERSION}); upgrade dealflow"
                 )
+            for version in range(current + 1, SCHEMA_VERSION + 1):
+                # One statement at a time: executescript would commit the transaction.
+                for statement in _MIGRATIONS[version].split(";"):
+                    if statement.strip():
+                        db.execute(statement)
+                if version == 2:
+                    self._backfill_rows(db)
+                db.execute(
+                    "UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(version),)
+                )
+
+    def _backfill_rows(self, db: sqlite3.Connection) -> None:
+        """Schema 2 adds the read model: fold every existing deal once to fill it."""
+        ids = [r[0] for r in db.execute("SELECT deal_id FROM events WHERE version = 1")]
+        for deal_id in ids:
+            data = db.execute(
+                "SELECT data FROM events WHERE deal_id = ? ORDER BY version", (deal_id,)
+            ).fetchall()
+            events = EVENTS_ADAPTER.validate_json("[" + ",".join(r[0] for r in data) + "]")
+            db.execute(_INSERT_ROW, row_values(deal_row(replay(events))))
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
@@ -117,8 +191,14 @@ class SQLiteEventStore:
             else:
                 self._db.execute("COMMIT")
 
-    def append(self, deal_id: str, expected_version: int, events: Sequence[Event]) -> None:
-        """Append all events in one transaction, or none."""
+    def append(
+        self,
+        deal_id: str,
+        expected_version: int,
+        events: Sequence[Event],
+        row: DealRow | None = None,
+    ) -> None:
+        """Append all events and the deal's read-model row in one transaction, or nothing."""
         rows = [
             (e.deal_id, e.version, type(e).__name__, e.occurred_at.isoformat(), e.model_dump_json())
             for e in events
@@ -135,6 +215,8 @@ class SQLiteEventStore:
                     "VALUES (?, ?, ?, ?, ?)",
                     rows,
                 )
+                if row is not None:
+                    db.execute(_INSERT_ROW, row_values(row))
         except sqlite3.IntegrityError as exc:
             raise ConcurrencyConflictError(deal_id, expected_version) from exc
         except sqlite3.Error as exc:
@@ -170,6 +252,59 @@ class SQLiteEventStore:
         except sqlite3.Error as exc:
             raise StoreError(_explain(exc, self.path)) from exc
         return [r[0] for r in rows]
+
+    def list_deals(self, query: DealQuery) -> list[DealRow]:
+        """The read-model rows that answer the query, from the indexed ``deals`` table."""
+        clause, params = where(query, "?")
+        sql = f"SELECT {', '.join(COLUMNS)} FROM deals{clause} ORDER BY rowid"
+        if query.limit:
+            sql += f" LIMIT {int(query.limit)}"
+        try:
+            with self._lock:
+                found = self._db.execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise StoreError(_explain(exc, self.path)) from exc
+        return [row_from(values) for values in found]
+
+    def put_artifact(self, deal_id: str, name: str, data: bytes) -> None:
+        """Keep a file once; the same bytes again change nothing."""
+        digest = hashlib.sha256(data).hexdigest()
+        try:
+            with self._transaction() as db:
+                kept = db.execute(
+                    "SELECT sha256 FROM artifacts WHERE deal_id = ? AND name = ?", (deal_id, name)
+                ).fetchone()
+                if kept is None:
+                    db.execute(
+                        "INSERT INTO artifacts (deal_id, name, sha256, data) VALUES (?, ?, ?, ?)",
+                        (deal_id, name, digest, bytes(data)),
+                    )
+                elif kept[0] != digest:
+                    raise ArtifactConflictError(deal_id, name)
+        except sqlite3.Error as exc:
+            raise StoreError(_explain(exc, self.path)) from exc
+
+    def get_artifact(self, deal_id: str, name: str) -> bytes | None:
+        """A kept file's bytes, or None."""
+        try:
+            with self._lock:
+                found = self._db.execute(
+                    "SELECT data FROM artifacts WHERE deal_id = ? AND name = ?", (deal_id, name)
+                ).fetchone()
+        except sqlite3.Error as exc:
+            raise StoreError(_explain(exc, self.path)) from exc
+        return None if found is None else bytes(found[0])
+
+    def artifacts(self, deal_id: str) -> list[str]:
+        """The names of a deal's kept files, sorted."""
+        try:
+            with self._lock:
+                found = self._db.execute(
+                    "SELECT name FROM artifacts WHERE deal_id = ? ORDER BY name", (deal_id,)
+                ).fetchall()
+        except sqlite3.Error as exc:
+            raise StoreError(_explain(exc, self.path)) from exc
+        return [r[0] for r in found]
 
     def close(self) -> None:
         """Close the connection."""

@@ -27,7 +27,7 @@ from dealflow.cli.deal_commands import DealId
 from dealflow.domain.events import EVENTS_ADAPTER, AnyEvent
 from dealflow.domain.lifecycle import TERMINAL, TRANSITIONS, Action, Stage
 from dealflow.domain.parties import Role
-from dealflow.views import deal_summary, deal_view
+from dealflow.views import deal_view
 
 
 @app.command(rich_help_panel="Look")
@@ -118,12 +118,7 @@ def list_deals(
 
     Example: dealflow list --stage negotiating        Example: dealflow list --buyer "Sinar"
     """
-    summaries = [
-        deal_summary(deal)
-        for deal in service(ctx).deals()
-        if (stage is None or deal.stage is stage)
-        and (buyer is None or buyer.casefold() in deal.buyer.name.casefold())
-    ]
+    summaries = service(ctx).list_deals(stage=stage, buyer=buyer)
     if options(ctx).json:
         emit_json(summaries)
         return

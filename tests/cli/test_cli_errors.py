@@ -571,9 +571,9 @@ CASES = [
     # Stores: dealflow errors ----------------------------------------------------------------
     case(
         "store-postgresql",
-        *("--store", "postgresql://x/y", "show", "{deal}"),
+        *("--store", "postgresql://dealflow@127.0.0.1:1/deals", "show", "{deal}"),
         code=1,
-        says="PostgreSQL stores are not available",
+        says="cannot reach PostgreSQL at 127.0.0.1:1/deals; is the server running",
     ),
     case("store-ftp", "--store", "ftp://x", "list", code=1, says="unknown store ftp://"),
     case("store-sqlite-no-file", "--store", "sqlite://", "list", code=1, says="names no file"),

@@ -1,8 +1,10 @@
-"""One contract for every event store: each backend subclasses :class:`EventStoreContract`.
+"""One contract for every event store: each backend subclasses :class:`EventStoreContract`
+(memory, SQLite, PostgreSQL).
 
 Append and load round-trip exactly, versions are the concurrency control (a second writer on
-the same version is refused and writes nothing), appends are all-or-nothing, and deals list
-in the order they were opened.
+the same version is refused and writes nothing), appends are all-or-nothing, deals list in
+the order they were opened, the read model follows every append and answers queries, and
+kept files are written once.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -18,6 +21,7 @@ import dealflow
 from dealflow.demo import sample_deal_spec
 from dealflow.domain import decisions as d
 from dealflow.domain.decisions import decide
+from dealflow.domain.listing import DealQuery, deal_row
 from dealflow.domain.policy import DEFAULT_POLICY
 from dealflow.ports import EventStore
 from tests.conftest import BUYER, SELLER, START
@@ -85,6 +89,8 @@ class EventStoreContract:
         assert caught.value.expected_version == 1
         assert [type(e).__name__ for e in store.load(deal_id)] == ["DealOpened", "DealPresented"]
         assert second.get(deal_id).stage is dealflow.Stage.PRESENTED
+        if other is not store:
+            other.close()
 
     def test_an_append_is_all_or_nothing(self, store: EventStore) -> None:
         service = self.service(store)
@@ -133,6 +139,83 @@ class EventStoreContract:
         assert len(events) == 1 + len(landed)
         assert len(landed) + len(conflicts) == 80
 
+    def test_the_read_model_follows_every_append(self, store: EventStore) -> None:
+        service = self.service(store)
+        deal_id = service.open_deal(sample_deal_spec()).id
+        assert store.list_deals(DealQuery()) == [deal_row(service.get(deal_id))]
+        service.present(deal_id, SELLER)
+        service.offer(deal_id, SELLER, dealflow.TermsChange(discount=dealflow.Discount.parse("5%")))
+        (row,) = store.list_deals(DealQuery())
+        assert row == deal_row(service.get(deal_id))
+        assert row.stage is dealflow.Stage.OFFERED
+        assert row.turn is dealflow.Side.BUYER
+        assert row.expires_at is not None
+
+    def test_a_refused_append_leaves_the_read_model_as_it_was(self, store: EventStore) -> None:
+        service = self.service(store)
+        deal_id = service.open_deal(sample_deal_spec()).id
+        before = store.list_deals(DealQuery())
+        deal = service.get(deal_id)
+        events = decide(deal, d.Present(SELLER), START, DEFAULT_POLICY)
+        wrong = deal_row(deal).model_copy(update={"stage": dealflow.Stage.LOST})
+        with pytest.raises(dealflow.ConcurrencyConflictError):
+            store.append(deal_id, 0, events, wrong)
+        assert store.list_deals(DealQuery()) == before
+
+    def test_queries_filter_by_stage_buyer_owner_value_and_expiry(self, store: EventStore) -> None:
+        service = self.service(store)
+        spec = sample_deal_spec()
+        other_buyer = spec.buyer.model_copy(update={"name": "CV Kopi Nusantara", "tax_id": None})
+        small = spec.model_copy(
+            update={"buyer": other_buyer, "items": spec.items[1:], "title": "Sensors only"}
+        )
+        offered = service.open_deal(spec).id
+        service.present(offered, SELLER)
+        service.offer(offered, SELLER)
+        draft = service.open_deal(small).id
+        signed_deal = service.open_deal(spec).id
+        for step in (
+            lambda: service.present(signed_deal, SELLER),
+            lambda: service.offer(signed_deal, SELLER),
+            lambda: service.accept(signed_deal, BUYER),
+            lambda: service.agree(signed_deal, SELLER),
+            lambda: service.sign(signed_deal, SELLER, title="Director"),
+            lambda: service.sign(signed_deal, BUYER, title="Manager"),
+        ):
+            step()
+
+        def ids(**filters: object) -> list[str]:
+            return [row.id for row in store.list_deals(DealQuery(**filters))]  # type: ignore[arg-type]
+
+        assert ids() == [offered, draft, signed_deal]
+        assert ids(stage=dealflow.Stage.OFFERED) == [offered]
+        assert ids(buyer="kopi") == [draft]
+        assert ids(buyer="SINAR abadi") == [offered, signed_deal]
+        assert ids(buyer="100%_") == []
+        assert ids(same_buyer_as=spec.buyer) == [offered, signed_deal]
+        assert ids(same_buyer_as=spec.buyer, signed_only=True) == [signed_deal]
+        assert ids(owner="budi santoso") == [offered, draft, signed_deal]
+        assert ids(owner="nobody") == []
+        assert ids(max_total=100_000_000) == [draft]
+        assert ids(min_total=100_000_000) == [offered, signed_deal]
+        assert ids(expires_before=START + timedelta(days=30)) == [offered]
+        assert ids(expires_before=START) == []
+        assert ids(limit=2) == [offered, draft]
+
+    def test_kept_files_are_written_once(self, store: EventStore) -> None:
+        store.put_artifact("deal-1", "contract-v1.pdf", b"%PDF-1.7 first")
+        store.put_artifact("deal-1", "contract-v1.pdf", b"%PDF-1.7 first")  # the same: no-op
+        with pytest.raises(dealflow.ArtifactConflictError, match="never replaced"):
+            store.put_artifact("deal-1", "contract-v1.pdf", b"%PDF-1.7 forged")
+        store.put_artifact("deal-1", "audit.json", b"{}")
+        assert store.get_artifact("deal-1", "contract-v1.pdf") == b"%PDF-1.7 first"
+        assert store.get_artifact("deal-1", "missing.pdf") is None
+        assert store.artifacts("deal-1") == ["audit.json", "contract-v1.pdf"]
+        assert store.artifacts("deal-2") == []
+        blob = bytes(range(256)) * 1000
+        store.put_artifact("deal-2", "big.bin", blob)
+        assert store.get_artifact("deal-2", "big.bin") == blob
+
 
 class TestMemoryEventStore(EventStoreContract):
     def make_store(self, tmp_path: Path) -> EventStore:
@@ -161,7 +244,7 @@ class TestSQLiteEventStore(EventStoreContract):
         db = sqlite3.connect(tmp_path / "deals.db")
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         version = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-        assert version == ("1",)
+        assert version == ("2",)
         db.close()
 
     def test_a_store_from_a_newer_dealflow_is_refused(self, tmp_path: Path) -> None:
@@ -184,4 +267,112 @@ class TestSQLiteEventStore(EventStoreContract):
             db.execute('UPDATE events SET data = \'{"type": "DealOpened"}\'')
         with pytest.raises(dealflow.StoreError, match="cannot be read"):
             store.load(deal_id)
+        store.close()
+
+    def test_a_version_1_store_is_migrated_forward_with_its_read_model(
+        self, tmp_path: Path
+    ) -> None:
+        path = tmp_path / "deals.db"
+        store = dealflow.SQLiteEventStore(path)
+        service = self.service(store)
+        deal_id = service.open_deal(sample_deal_spec()).id
+        live = service.present(deal_id, SELLER)
+        store.close()
+        with sqlite3.connect(path) as db:  # back to what dealflow 0.1's first schema held
+            db.execute("DROP TABLE deals")
+            db.execute("DROP TABLE artifacts")
+            db.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+        migrated = dealflow.SQLiteEventStore(path)
+        assert migrated.list_deals(DealQuery()) == [deal_row(live)]
+        assert self.service(migrated).get(deal_id) == live
+        migrated.close()
+        with sqlite3.connect(path) as db:
+            assert db.execute("SELECT value FROM meta").fetchone() == ("2",)
+
+
+class TestPostgresEventStore(EventStoreContract):
+    """The contract on a real PostgreSQL server (skipped without one, except in CI)."""
+
+    @pytest.fixture(autouse=True)
+    def _server(self, postgres_url: str) -> None:
+        self.url = postgres_url
+
+    def make_store(self, tmp_path: Path) -> EventStore:
+        from dealflow.adapters.postgres import PostgresEventStore
+
+        return PostgresEventStore(self.url)
+
+    def second_handle(self, store: EventStore, tmp_path: Path) -> EventStore:
+        return self.make_store(tmp_path)
+
+    def test_connect_picks_postgres_from_the_url(self) -> None:
+        service = dealflow.connect(self.url, clock=dealflow.FixedClock(START))
+        deal_id = service.open_deal(sample_deal_spec()).id
+        assert type(service.store).__name__ == "PostgresEventStore"
+        service.close()
+        again = dealflow.connect(self.url)
+        assert again.get(deal_id).stage is dealflow.Stage.DRAFT
+        again.close()
+
+    def test_a_store_from_a_newer_dealflow_is_refused(self, tmp_path: Path) -> None:
+        import psycopg
+
+        self.make_store(tmp_path).close()
+        with psycopg.connect(self.url, autocommit=True) as db:
+            db.execute("UPDATE dealflow_meta SET value = '99' WHERE key = 'schema_version'")
+        with pytest.raises(dealflow.StoreSchemaError, match="newer dealflow"):
+            self.make_store(tmp_path)
+
+    def test_a_version_1_store_is_migrated_forward_with_its_read_model(
+        self, tmp_path: Path
+    ) -> None:
+        import psycopg
+
+        store = self.make_store(tmp_path)
+        service = self.service(store)
+        deal_id = service.open_deal(sample_deal_spec()).id
+        live = service.present(deal_id, SELLER)
+        store.close()
+        with psycopg.connect(self.url, autocommit=True) as db:
+            db.execute("DROP TABLE deals")
+            db.execute("DROP TABLE artifacts")
+            db.execute("UPDATE dealflow_meta SET value = '1' WHERE key = 'schema_version'")
+        migrated = self.make_store(tmp_path)
+        assert migrated.list_deals(DealQuery()) == [deal_row(live)]
+        migrated.close()
+        with psycopg.connect(self.url) as db:
+            assert db.execute("SELECT value FROM dealflow_meta").fetchone() == ("2",)
+
+    def test_a_wrong_password_and_a_closed_port_are_clear_store_errors(self) -> None:
+        from urllib.parse import urlsplit, urlunsplit
+
+        from dealflow.adapters.postgres import PostgresEventStore
+
+        parts = urlsplit(self.url)
+        closed = parts._replace(netloc=f"{parts.username}@127.0.0.1:1")
+        with pytest.raises(dealflow.StoreError, match=r"cannot reach PostgreSQL at 127\.0\.0\.1:1"):
+            PostgresEventStore(urlunsplit(closed))
+        unknown = parts._replace(netloc=f"no_such_user@{parts.hostname}:{parts.port}")
+        with pytest.raises(dealflow.StoreError, match="no_such_user"):
+            PostgresEventStore(urlunsplit(unknown))
+
+    def test_a_lost_connection_mid_transaction_saves_nothing_and_recovers(
+        self, tmp_path: Path
+    ) -> None:
+        import psycopg
+
+        from dealflow.adapters.postgres import PostgresEventStore
+
+        store = self.make_store(tmp_path)
+        assert isinstance(store, PostgresEventStore)
+        service = self.service(store)
+        deal_id = service.open_deal(sample_deal_spec()).id
+        pid = store._db.info.backend_pid
+        with psycopg.connect(self.url, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        with pytest.raises(dealflow.StoreError, match=r"lost|PostgreSQL"):
+            service.present(deal_id, SELLER)
+        # The next action reconnects; nothing of the failed one was written.
+        assert [e.version for e in store.load(deal_id)] == [1]
+        assert self.service(store).present(deal_id, SELLER).version == 2
         store.close()

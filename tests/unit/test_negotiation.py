@@ -185,7 +185,7 @@ def test_a_repeat_buyer_gets_twelve_percent_without_a_manager(
 
 
 def test_buyers_match_by_tax_id_else_by_normalised_name() -> None:
-    from dealflow.services import same_buyer
+    from dealflow.domain.listing import same_buyer
 
     base = dealflow.Party(
         name="PT Sinar Abadi Minuman",

@@ -9,7 +9,8 @@ import pytest
 
 import dealflow
 from dealflow import Action, Role, Stage
-from dealflow.views import deal_summary, deal_view
+from dealflow.domain.listing import deal_row
+from dealflow.views import deal_view
 from tests.conftest import BUYER, SELLER
 from tests.paths import drive_to
 
@@ -68,9 +69,9 @@ def test_views_show_the_turn_only_while_an_answer_is_due(
     service: dealflow.DealService, spec: dealflow.DealSpec
 ) -> None:
     offered = service.get(drive_to(service, spec, Stage.OFFERED))
-    assert deal_summary(offered).turn is dealflow.Side.BUYER
+    assert deal_row(offered).turn is dealflow.Side.BUYER
     signed = service.get(drive_to(service, spec, Stage.SIGNED))
-    summary = deal_summary(signed)
+    summary = deal_row(signed)
     assert summary.turn is None
     assert summary.grand_total == signed.terms.totals.grand_total
     view = deal_view(signed, signed.updated_at, service.possible_actions(signed.id))
