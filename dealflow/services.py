@@ -164,9 +164,17 @@ class DealService:
         self._deals[deal_id] = updated
         return updated
 
-    def execute(self, deal_id: str, command: d.Command) -> Deal:
-        """Decide a command on the deal and record its events; the deal after it."""
+    def execute(
+        self, deal_id: str, command: d.Command, *, expected_version: int | None = None
+    ) -> Deal:
+        """Decide a command on the deal and record its events; the deal after it.
+
+        With ``expected_version``, the command is meant for the deal as it was at that
+        version (what its author saw): if the deal has moved since, ConcurrencyConflictError.
+        """
         deal = self.get(deal_id)
+        if expected_version is not None and deal.version != expected_version:
+            raise ConcurrencyConflictError(deal_id, expected_version)
         # Only agreeing reads the buyer's class (it sets the discount ceiling for approvals).
         rules = self.rules(deal, with_class=isinstance(command, d.Agree))
         events = d.decide(deal, command, self.clock.now(), rules)

@@ -1,0 +1,53 @@
+"""A writer process for the concurrency and crash tests: ``python -m tests.contract.store_worker
+URL SHARED_DEAL ATTEMPTS`` acts on the shared deal and on a deal of its own, in turn, and
+prints what landed as one JSON line; with ATTEMPTS 0 it acts until it is killed."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import dealflow
+from dealflow.demo import sample_deal_spec
+from dealflow.domain import decisions as d
+
+SELLER = dealflow.Actor(name="Budi Santoso", role=dealflow.Role.SELLER)
+BUYER = dealflow.Actor(name="Siti Rahmawati", role=dealflow.Role.BUYER)
+
+
+def next_command(deal: dealflow.Deal, step: int) -> d.Command:
+    """The next move that keeps a negotiation going: present, offer, then counter-offers."""
+    if deal.stage is dealflow.Stage.DRAFT:
+        return d.Present(SELLER)
+    if deal.stage is dealflow.Stage.PRESENTED:
+        return d.MakeOffer(SELLER)
+    actor = BUYER if deal.turn is dealflow.Side.BUYER else SELLER
+    change = dealflow.TermsChange(payment_days=30 + step % 30)
+    return d.Counter(actor, change)
+
+
+def main() -> None:
+    url, shared, attempts = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    service = dealflow.connect(url)
+    own = service.open_deal(sample_deal_spec()).id
+    print(json.dumps({"own": own}), flush=True)
+    landed = {"shared": 0, "own": 0}
+    conflicts = 0
+    step = 0
+    while attempts == 0 or step < attempts:
+        step += 1
+        for name, deal_id in (("shared", shared), ("own", own)):
+            deal = service.get(deal_id)
+            try:
+                command = next_command(deal, step)
+                service.execute(deal_id, command, expected_version=deal.version)
+            except dealflow.ConcurrencyConflictError:
+                conflicts += 1
+            else:
+                landed[name] += 1
+    print(json.dumps({"own": own, "landed": landed, "conflicts": conflicts}), flush=True)
+    service.close()
+
+
+if __name__ == "__main__":
+    main()
