@@ -186,10 +186,17 @@ class SQLiteEventStore:
             try:
                 yield self._db
             except BaseException:
-                self._db.execute("ROLLBACK")
+                # SQLite may have rolled back already (a full disk, an I/O error): then the
+                # original error must surface, not "cannot rollback".
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
                 raise
-            else:
+            try:
                 self._db.execute("COMMIT")
+            except BaseException:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise
 
     def append(
         self,

@@ -51,7 +51,8 @@ def root(
             "--store",
             envvar="DEALFLOW_STORE",
             metavar="URL",
-            help="Store URL: sqlite:///FILE, a file path, or memory://. "
+            help="Store URL: sqlite:///FILE, a file path, postgresql://USER@HOST/DB, "
+            "or memory://. "
             "Default: deals.db in the user data directory.",
         ),
     ] = None,

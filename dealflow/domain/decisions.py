@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
+from pydantic import ValidationError
+
 from dealflow.domain.deal import Deal, Language, Offer, OfferKind, SignatureMethod
 from dealflow.domain.events import (
     ApprovalDeclined,
@@ -221,7 +223,10 @@ def decide(deal: Deal, command: Command, now: datetime, policy: ApprovalPolicy) 
     if actor.role not in ROLES[action]:
         raise WrongRoleError(action.value, actor.role.value, [r.value for r in ROLES[action]])
     handler = _HANDLERS[type(command)]
-    return [handler(deal, command, now, policy)]
+    try:
+        return [handler(deal, command, now, policy)]
+    except ValidationError as exc:  # a note too long, a name empty...: the user's input
+        raise InvalidTermsError(_first_line(exc)) from None
 
 
 def log_interaction(

@@ -376,3 +376,34 @@ class TestPostgresEventStore(EventStoreContract):
         assert [e.version for e in store.load(deal_id)] == [1]
         assert self.service(store).present(deal_id, SELLER).version == 2
         store.close()
+
+
+def test_a_full_disk_is_a_clear_store_error_and_writes_nothing(tmp_path: Path) -> None:
+    store = dealflow.SQLiteEventStore(tmp_path / "deals.db")
+    service = dealflow.DealService(store, dealflow.FixedClock(START))
+    deal_id = service.open_deal(sample_deal_spec()).id
+    (pages,) = store._db.execute("PRAGMA page_count").fetchone()
+    store._db.execute(f"PRAGMA max_page_count = {pages}")  # SQLite's own "disk is full"
+    with pytest.raises(dealflow.StoreError, match="is full; free some space"):
+        for _ in range(50):
+            service.log_interaction(
+                deal_id, SELLER, channel="email", kind="contact", note="x" * 4000
+            )
+    assert store.list_deals(DealQuery())[0].version == len(store.load(deal_id))
+    store._db.execute("PRAGMA max_page_count = 1073741823")
+    with pytest.raises(dealflow.InvalidTermsError, match="at most 5000 characters"):
+        service.present(deal_id, SELLER, "x" * 5001)
+    written = len(store.load(deal_id))
+    assert service.get(deal_id).version == written
+    store.close()
+
+
+def test_a_read_only_store_is_a_clear_store_error(tmp_path: Path) -> None:
+    store = dealflow.SQLiteEventStore(tmp_path / "deals.db")
+    service = dealflow.DealService(store, dealflow.FixedClock(START))
+    deal_id = service.open_deal(sample_deal_spec()).id
+    store._db.execute("PRAGMA query_only = ON")  # writes fail as on a read-only file
+    with pytest.raises(dealflow.StoreError, match="read-only; check the file's permissions"):
+        service.present(deal_id, SELLER)
+    assert service.get(deal_id).version == 1
+    store.close()
