@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
 
@@ -113,12 +115,35 @@ def list_deals(
     buyer: Annotated[
         str | None, typer.Option("--buyer", help="Only deals whose buyer's name contains this.")
     ] = None,
+    owner: Annotated[
+        str | None, typer.Option("--owner", help="Only deals of this seller rep (full name).")
+    ] = None,
+    min_total: Annotated[
+        float | None, typer.Option("--min-total", min=0, help="Grand total at least this.")
+    ] = None,
+    max_total: Annotated[
+        float | None, typer.Option("--max-total", min=0, help="Grand total at most this.")
+    ] = None,
+    expiring_days: Annotated[
+        int | None,
+        typer.Option("--expiring", min=0, max=3650, help="Open offers lapsing within N days."),
+    ] = None,
 ) -> None:
-    """Every deal in the store, oldest first, filtered by stage or buyer.
+    """Deals in the store, oldest first, from the store's index; filters combine.
 
-    Example: dealflow list --stage negotiating        Example: dealflow list --buyer "Sinar"
+    Example: dealflow list --stage negotiating        Example: dealflow list --expiring 3
     """
-    summaries = service(ctx).list_deals(stage=stage, buyer=buyer)
+    svc = service(ctx)
+    summaries = svc.list_deals(
+        stage=stage,
+        buyer=buyer,
+        owner=owner,
+        min_total=None if min_total is None else Decimal(str(min_total)),
+        max_total=None if max_total is None else Decimal(str(max_total)),
+        expires_before=None
+        if expiring_days is None
+        else svc.clock.now() + timedelta(days=expiring_days),
+    )
     if options(ctx).json:
         emit_json(summaries)
         return
