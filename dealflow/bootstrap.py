@@ -79,5 +79,5 @@ def connect(
         open_store(url),
         clock or SystemClock(),
         policy or SellerPolicy(),
-        clauses=clause_standards(),
+        clauses=clause_standards,
     )

@@ -59,13 +59,13 @@ class DealService:
         clock: Clock,
         policy: SellerPolicy | None = None,
         *,
-        clauses: dict[str, bool] | None = None,
+        clauses: dict[str, bool] | Callable[[], dict[str, bool]] | None = None,
         new_id: Callable[[], str] = new_deal_id,
     ) -> None:
         self.store = store
         self.clock = clock
         self.policy = policy or SellerPolicy()
-        self.clauses = clauses
+        self._clauses = clauses
         self._new_id = new_id
         self._deals: dict[str, Deal] = {}
 
@@ -91,10 +91,23 @@ class DealService:
             return BuyerClass.REPEAT
         return BuyerClass.PROSPECT
 
-    def rules(self, deal: Deal, *, with_class: bool = True) -> ApprovalPolicy:
-        """The policy's rules for this deal: its buyer's class, floor and clause library."""
+    @property
+    def clauses(self) -> dict[str, bool] | None:
+        """The clause library (id: standard?), read on first use; None checks no clause ids."""
+        if callable(self._clauses):
+            self._clauses = self._clauses()
+        return self._clauses
+
+    def rules(
+        self, deal: Deal, *, with_class: bool = True, with_clauses: bool = True
+    ) -> ApprovalPolicy:
+        """The policy's rules for this deal: its buyer's class, floor and clause library.
+
+        The class and the library cost a query and a read; only the actions that use them
+        (agreeing, special terms) ask for them.
+        """
         buyer_class = self.buyer_class(deal) if with_class else BuyerClass.PROSPECT
-        return self.policy.approval_policy(buyer_class, self.clauses)
+        return self.policy.approval_policy(buyer_class, self.clauses if with_clauses else None)
 
     # Reading ----------------------------------------------------------------------------
 
@@ -134,7 +147,8 @@ class DealService:
         """
         deal = self.get(deal_id)
         now = self.clock.now()
-        rules = self.rules(deal, with_class=False)  # whether to agree does not depend on it
+        # Whether an action is possible depends on neither the class nor the library.
+        rules = self.rules(deal, with_class=False, with_clauses=False)
         possible: dict[Role, list[Action]] = {}
         for role in (Role.SELLER, Role.BUYER, Role.MANAGER, Role.LEGAL, Role.SERVICE):
             actor = Actor(name=role.value, role=role)
@@ -175,8 +189,11 @@ class DealService:
         deal = self.get(deal_id)
         if expected_version is not None and deal.version != expected_version:
             raise ConcurrencyConflictError(deal_id, expected_version)
-        # Only agreeing reads the buyer's class (it sets the discount ceiling for approvals).
-        rules = self.rules(deal, with_class=isinstance(command, d.Agree))
+        # Only agreeing reads the buyer's class (it sets the discount ceiling for approvals),
+        # and only agreeing and special terms read the clause library.
+        agreeing = isinstance(command, d.Agree)
+        special = isinstance(command, d.ProposeSpecial | d.ReviseSpecial)
+        rules = self.rules(deal, with_class=agreeing, with_clauses=agreeing or special)
         events = d.decide(deal, command, self.clock.now(), rules)
         return self._record(deal, deal_id, events)
 
