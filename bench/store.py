@@ -22,7 +22,7 @@ ratio to a baseline measured in the same run, with the same driver and durabilit
    Timed: ``service.list_deals()`` (all rows), ``stage=negotiating``, ``buyer="sinar"`` and
    ``same_buyer_as=<the sample buyer>, signed_only=True`` (what buyer classes ask). Target on
    SQLite: <= 50 ms. Baseline: a plain sqlite3 ``SELECT`` of the same columns
-   (``dealflow.adapters.rows.COLUMNS``) with the same ``WHERE`` and order and ``fetchall``, so
+   (``dealflow.adapters.rows.READ_COLUMNS``) with the same ``WHERE`` and order and ``fetchall``, so
    that the cost of building ``DealRow`` objects shows (printed per row). For information:
    ``dealflow list --stage negotiating`` in a new process (beside the same rows as ``--json``
    and a list that finds nothing, i.e. start-up), and, with PostgreSQL, the same queries there.
@@ -84,7 +84,7 @@ from dealflow import (
     TermsChange,
     connect,
 )
-from dealflow.adapters.rows import COLUMNS, row_from, where
+from dealflow.adapters.rows import READ_COLUMNS, row_from, where
 from dealflow.demo import sample_deal_spec
 from dealflow.domain.events import AnyEvent, Event
 from dealflow.domain.listing import DealQuery, DealRow, deal_row
@@ -557,7 +557,7 @@ def sqlite_select(db: sqlite3.Connection) -> Callable[[DealQuery], list[tuple[An
 
     def select(query: DealQuery) -> list[tuple[Any, ...]]:
         clause, params = where(query, "?")
-        sql = f"SELECT {', '.join(COLUMNS)} FROM deals{clause} ORDER BY rowid"
+        sql = f"SELECT {', '.join(READ_COLUMNS)} FROM deals{clause} ORDER BY rowid"
         return db.execute(sql, params).fetchall()
 
     return select
@@ -568,7 +568,7 @@ def postgres_select(db: psycopg.Connection[Any]) -> Callable[[DealQuery], list[t
 
     def select(query: DealQuery) -> list[tuple[Any, ...]]:
         clause, params = where(query, "%s")
-        sql = f"SELECT {', '.join(COLUMNS)} FROM deals{clause} ORDER BY seq"
+        sql = f"SELECT {', '.join(READ_COLUMNS)} FROM deals{clause} ORDER BY seq"
         with db.transaction():
             return db.execute(sql, params).fetchall()
 
@@ -797,8 +797,9 @@ def row_split(repeats: int, fetched: list[tuple[Any, ...]]) -> RowSplit:
             for values, total in fields
         ]
 
-    at = {name: COLUMNS.index(name) for name in ("stage", "total_amount", "turn")}
-    times = [COLUMNS.index(name) for name in ("expires_at", "opened_at", "updated_at", "signed_at")]
+    at = {name: READ_COLUMNS.index(name) for name in ("stage", "total_amount", "turn")}
+    names = ("expires_at", "opened_at", "updated_at", "signed_at")
+    times = [READ_COLUMNS.index(name) for name in names]
 
     def parse() -> object:
         # What row_from converts, column by column (see dealflow.adapters.rows).

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 from pydantic import ValidationError
 
-from dealflow.adapters.rows import COLUMNS, row_from, row_values, where
+from dealflow.adapters.rows import COLUMNS, READ_COLUMNS, row_from, row_values, where
 from dealflow.domain.events import EVENTS_ADAPTER, AnyEvent, Event
 from dealflow.domain.listing import DealQuery, DealRow, deal_row
 from dealflow.domain.projection import replay
@@ -149,7 +149,9 @@ class PostgresEventStore:
         self._psycopg = psycopg
         self._lock = threading.Lock()
         try:
-            self._db: psycopg.Connection[Any] = psycopg.connect(url, connect_timeout=10)
+            self._db: psycopg.Connection[Any] = psycopg.connect(
+                url, connect_timeout=10, autocommit=True
+            )
         except psycopg.Error as exc:
             raise StoreError(_explain(exc, url)) from exc
         except ValueError as exc:  # a malformed URL (bad port...) is refused by libpq's parser
@@ -172,9 +174,18 @@ class PostgresEventStore:
             with self._db.transaction():
                 yield self._db
 
+    @contextmanager
+    def _reading(self) -> Iterator[psycopg.Connection[Any]]:
+        """The connection for one read: a single statement needs no transaction around it
+        (the connection is in autocommit mode), so a read is one round trip to the server."""
+        with self._lock:
+            if self._db.closed or self._db.broken:
+                self._reconnect()
+            yield self._db
+
     def _reconnect(self) -> None:
         try:
-            self._db = self._psycopg.connect(self.url, connect_timeout=10)
+            self._db = self._psycopg.connect(self.url, connect_timeout=10, autocommit=True)
         except self._psycopg.Error as exc:
             raise StoreError(_explain(exc, self.url)) from exc
 
@@ -243,22 +254,28 @@ class PostgresEventStore:
             for e in events
         ]
         psycopg = self._psycopg
+        values = ", ".join(["(%s, %s, %s, %s::timestamptz, %s)"] * len(rows))
+        # One statement inserts the events only if the deal is still at the expected version
+        # (of two writers that both saw it, the primary key refuses the second); the
+        # statements are pipelined, so an append costs about one round trip to the server.
+        insert = (
+            "INSERT INTO events (deal_id, version, type, occurred_at, data) "
+            f"SELECT * FROM (VALUES {values}) AS v (deal_id, version, type, occurred_at, data) "
+            "WHERE (SELECT coalesce(max(version), 0) FROM events WHERE deal_id = %s) = %s "
+            "RETURNING version"
+        )
+        params = [value for event_row in rows for value in event_row]
         try:
-            with self._transaction() as db:
-                (current,) = db.execute(  # type: ignore[misc]
-                    "SELECT coalesce(max(version), 0) FROM events WHERE deal_id = %s",
-                    (deal_id,),
-                ).fetchone()
-                if current != expected_version:
-                    raise ConcurrencyConflictError(deal_id, expected_version)
-                with db.cursor() as cursor:
-                    cursor.executemany(
-                        "INSERT INTO events (deal_id, version, type, occurred_at, data) "
-                        "VALUES (%s, %s, %s, %s, %s)",
-                        rows,
-                    )
-                if row is not None:
-                    db.execute(_INSERT_ROW, row_values(row))
+            with self._lock:
+                if self._db.closed or self._db.broken:
+                    self._reconnect()
+                db = self._db
+                with db.pipeline(), db.transaction():
+                    inserted = db.execute(insert, [*params, deal_id, expected_version])
+                    if row is not None:
+                        db.execute(_INSERT_ROW, row_values(row))
+                    if len(inserted.fetchall()) != len(rows):
+                        raise ConcurrencyConflictError(deal_id, expected_version)
         except psycopg.errors.UniqueViolation as exc:
             raise ConcurrencyConflictError(deal_id, expected_version) from exc
         except psycopg.Error as exc:
@@ -267,7 +284,7 @@ class PostgresEventStore:
     def load(self, deal_id: str, after: int = 0) -> list[AnyEvent]:
         """The deal's events after a version, read and validated in one pass."""
         try:
-            with self._transaction() as db:
+            with self._reading() as db:
                 found = db.execute(
                     "SELECT data FROM events WHERE deal_id = %s AND version > %s ORDER BY version",
                     (deal_id, after),
@@ -287,7 +304,7 @@ class PostgresEventStore:
     def deal_ids(self) -> list[str]:
         """Deal ids in the order they were opened."""
         try:
-            with self._transaction() as db:
+            with self._reading() as db:
                 found = db.execute(
                     "SELECT e.deal_id FROM events e LEFT JOIN deals d ON d.id = e.deal_id "
                     "WHERE e.version = 1 ORDER BY d.seq NULLS LAST, e.occurred_at, e.deal_id"
@@ -299,11 +316,11 @@ class PostgresEventStore:
     def list_deals(self, query: DealQuery) -> list[DealRow]:
         """The read-model rows that answer the query, from the indexed ``deals`` table."""
         clause, params = where(query, "%s")
-        sql = f"SELECT {', '.join(COLUMNS)} FROM deals{clause} ORDER BY seq"
+        sql = f"SELECT {', '.join(READ_COLUMNS)} FROM deals{clause} ORDER BY seq"
         if query.limit:
             sql += f" LIMIT {int(query.limit)}"
         try:
-            with self._transaction() as db:
+            with self._reading() as db:
                 found = db.execute(sql, params).fetchall()
         except self._psycopg.Error as exc:
             raise self._fail(exc) from exc
@@ -331,7 +348,7 @@ class PostgresEventStore:
     def get_artifact(self, deal_id: str, name: str) -> bytes | None:
         """A kept file's bytes, or None."""
         try:
-            with self._transaction() as db:
+            with self._reading() as db:
                 found = db.execute(
                     "SELECT data FROM artifacts WHERE deal_id = %s AND name = %s", (deal_id, name)
                 ).fetchone()
@@ -342,7 +359,7 @@ class PostgresEventStore:
     def artifacts(self, deal_id: str) -> list[str]:
         """The names of a deal's kept files, sorted."""
         try:
-            with self._transaction() as db:
+            with self._reading() as db:
                 found = db.execute(
                     "SELECT name FROM artifacts WHERE deal_id = %s ORDER BY name", (deal_id,)
                 ).fetchall()

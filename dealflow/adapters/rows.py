@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
 
 from dealflow.domain.lifecycle import Stage
 from dealflow.domain.listing import DealQuery, DealRow, name_key, tax_key
@@ -38,6 +40,36 @@ COLUMNS = (
     "signed_at",
     "version",
 )
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _trusted(model: type[M], values: dict[str, Any]) -> M:
+    """A model instance from values this module wrote itself, without validation.
+
+    Listing 10,000 deals is dominated by building the rows: pydantic's ``model_construct``
+    costs ~4 us a row (it fills defaults and field sets), this ~0.7 us. ``values`` must hold
+    every field; the contract tests compare what it builds with validated rows.
+    """
+    instance = model.__new__(model)
+    object.__setattr__(instance, "__dict__", values)
+    object.__setattr__(instance, "__pydantic_fields_set__", _FIELDS[model])
+    object.__setattr__(instance, "__pydantic_extra__", None)
+    object.__setattr__(instance, "__pydantic_private__", None)
+    return instance
+
+
+_FIELDS: dict[type[BaseModel], frozenset[str]] = {
+    DealRow: frozenset(DealRow.model_fields),
+    Money: frozenset(Money.model_fields),
+}
+_STAGES = {stage.value: stage for stage in Stage}
+_SIDES = {side.value: side for side in Side}
+
+
+#: The columns a row is read back from (the others exist for ``WHERE`` clauses only).
+READ_COLUMNS = tuple(c for c in COLUMNS if c not in ("buyer_search", "owner_key", "total_value"))
 
 
 def stamp(at: datetime | None) -> str | None:
@@ -76,20 +108,18 @@ def row_values(row: DealRow) -> tuple[Any, ...]:
 
 
 def row_from(values: tuple[Any, ...]) -> DealRow:
-    """A row read back from its columns; trusted, as only :func:`row_values` wrote them."""
+    """A row read back from its :data:`READ_COLUMNS`; trusted, as only :func:`row_values`
+    wrote them."""
     (
         deal_id,
         title,
         stage,
         seller,
         buyer,
-        _buyer_search,
         buyer_tax,
         buyer_name_key,
         owner,
-        _owner_key,
         amount,
-        _value,
         currency,
         turn,
         expires_at,
@@ -98,22 +128,26 @@ def row_from(values: tuple[Any, ...]) -> DealRow:
         signed_at,
         version,
     ) = values
-    return DealRow.model_construct(
-        id=deal_id,
-        title=title,
-        stage=Stage(stage),
-        seller=seller,
-        buyer=buyer,
-        buyer_tax=buyer_tax,
-        buyer_name_key=buyer_name_key,
-        owner=owner,
-        grand_total=Money.model_construct(amount=Decimal(amount), currency=currency),
-        turn=Side(turn) if turn else None,
-        expires_at=_time(expires_at),
-        opened_at=datetime.fromisoformat(opened_at),
-        updated_at=datetime.fromisoformat(updated_at),
-        signed_at=_time(signed_at),
-        version=version,
+    total = _trusted(Money, {"amount": Decimal(amount), "currency": currency})
+    return _trusted(
+        DealRow,
+        {
+            "id": deal_id,
+            "title": title,
+            "stage": _STAGES[stage],
+            "seller": seller,
+            "buyer": buyer,
+            "buyer_tax": buyer_tax,
+            "buyer_name_key": buyer_name_key,
+            "owner": owner,
+            "grand_total": total,
+            "turn": _SIDES[turn] if turn else None,
+            "expires_at": _time(expires_at),
+            "opened_at": datetime.fromisoformat(opened_at),
+            "updated_at": datetime.fromisoformat(updated_at),
+            "signed_at": _time(signed_at),
+            "version": version,
+        },
     )
 
 

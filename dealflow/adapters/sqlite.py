@@ -19,7 +19,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from dealflow.adapters.rows import COLUMNS, row_from, row_values, where
+from dealflow.adapters.rows import COLUMNS, READ_COLUMNS, row_from, row_values, where
 from dealflow.domain.events import EVENTS_ADAPTER, AnyEvent, Event
 from dealflow.domain.listing import DealQuery, DealRow, deal_row
 from dealflow.domain.projection import replay
@@ -263,7 +263,7 @@ class SQLiteEventStore:
     def list_deals(self, query: DealQuery) -> list[DealRow]:
         """The read-model rows that answer the query, from the indexed ``deals`` table."""
         clause, params = where(query, "?")
-        sql = f"SELECT {', '.join(COLUMNS)} FROM deals{clause} ORDER BY rowid"
+        sql = f"SELECT {', '.join(READ_COLUMNS)} FROM deals{clause} ORDER BY rowid"
         if query.limit:
             sql += f" LIMIT {int(query.limit)}"
         try:
