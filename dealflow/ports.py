@@ -34,6 +34,11 @@ class EventStore(Protocol):
         """
         ...
 
+    def feed(self, after: int = 0, limit: int = 100) -> list[tuple[int, AnyEvent]]:
+        """Every stored event with its global position: those above ``after``, in order, at
+        most ``limit``. Positions are gap-free per store, also with concurrent writers."""
+        ...
+
     def list_deals(self, query: DealQuery) -> list[DealRow]:
         """The read-model rows that answer ``query``, oldest deal first."""
         ...

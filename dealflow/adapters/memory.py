@@ -21,6 +21,7 @@ class MemoryEventStore:
         self._logs: dict[str, list[AnyEvent]] = {}
         self._rows: dict[str, DealRow] = {}
         self._files: dict[tuple[str, str], bytes] = {}
+        self._feed: list[AnyEvent] = []  # position n is self._feed[n - 1]
         self._lock = threading.Lock()
 
     def append(
@@ -40,6 +41,7 @@ class MemoryEventStore:
                 if event.deal_id != deal_id or event.version != expected_version + offset:
                     raise ValueError(f"event v{event.version} does not follow v{current}")
             self._logs.setdefault(deal_id, []).extend(events)  # type: ignore[arg-type]
+            self._feed.extend(events)  # type: ignore[arg-type]
             if row is not None:
                 self._rows[deal_id] = row
 
@@ -50,6 +52,12 @@ class MemoryEventStore:
     def deal_ids(self) -> list[str]:
         """Deal ids in the order they were opened."""
         return list(self._logs)
+
+    def feed(self, after: int = 0, limit: int = 100) -> list[tuple[int, AnyEvent]]:
+        """Events with a position above ``after``, in position order, at most ``limit``."""
+        with self._lock:
+            chunk = self._feed[after : after + limit]
+        return [(after + n, event) for n, event in enumerate(chunk, start=1)]
 
     def list_deals(self, query: DealQuery) -> list[DealRow]:
         """The rows that answer the query, oldest deal first."""

@@ -33,7 +33,7 @@ from dealflow.errors import (
 if TYPE_CHECKING:
     import psycopg
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 #: Any fixed number: the advisory lock that serialises schema creation and migration.
 _SCHEMA_LOCK = 0x6465616C
 _BASE = """
@@ -88,6 +88,24 @@ CREATE TABLE artifacts (
     data    BYTEA NOT NULL,
     PRIMARY KEY (deal_id, name)
 );
+""",
+    # The feed: a global, gap-free position for every event. Positions come from one counter
+    # row, locked by each append until it commits, so no reader ever sees a gap.
+    3: """
+ALTER TABLE events ADD COLUMN position BIGINT;
+UPDATE events SET position = numbered.position
+FROM (
+    SELECT deal_id, version,
+           row_number() OVER (ORDER BY occurred_at, deal_id, version) AS position
+    FROM events
+) AS numbered
+WHERE events.deal_id = numbered.deal_id AND events.version = numbered.version;
+CREATE UNIQUE INDEX events_position ON events (position);
+CREATE TABLE dealflow_feed (
+    id   INTEGER PRIMARY KEY CHECK (id = 1),
+    last BIGINT  NOT NULL
+);
+INSERT INTO dealflow_feed (id, last) SELECT 1, coalesce(max(position), 0) FROM events;
 """,
 }
 _INSERT_ROW = (
@@ -254,24 +272,30 @@ class PostgresEventStore:
             for e in events
         ]
         psycopg = self._psycopg
-        values = ", ".join(["(%s, %s, %s, %s::timestamptz, %s)"] * len(rows))
-        # One statement inserts the events only if the deal is still at the expected version
-        # (of two writers that both saw it, the primary key refuses the second); the
-        # statements are pipelined, so an append costs about one round trip to the server.
+        values = ", ".join(["(%s, %s, %s, %s::timestamptz, %s, %s)"] * len(rows))
+        # One statement takes the feed positions from the counter row (locked until commit:
+        # positions are gap-free) and inserts the events, only if the deal is still at the
+        # expected version (of two writers that both saw it, the primary key refuses the
+        # second). The statements are pipelined: an append costs about one round trip.
         insert = (
-            "INSERT INTO events (deal_id, version, type, occurred_at, data) "
-            f"SELECT * FROM (VALUES {values}) AS v (deal_id, version, type, occurred_at, data) "
-            "WHERE (SELECT coalesce(max(version), 0) FROM events WHERE deal_id = %s) = %s "
+            "WITH counter AS ("
+            " UPDATE dealflow_feed SET last = last + %s WHERE id = 1"
+            " AND (SELECT coalesce(max(version), 0) FROM events WHERE deal_id = %s) = %s"
+            " RETURNING last) "
+            "INSERT INTO events (deal_id, version, type, occurred_at, data, position) "
+            "SELECT v.deal_id, v.version, v.type, v.occurred_at, v.data, counter.last - %s + v.n "
+            f"FROM (VALUES {values}) AS v (deal_id, version, type, occurred_at, data, n), counter "
             "RETURNING version"
         )
-        params = [value for event_row in rows for value in event_row]
+        params = [value for n, event_row in enumerate(rows, start=1) for value in (*event_row, n)]
         try:
             with self._lock:
                 if self._db.closed or self._db.broken:
                     self._reconnect()
                 db = self._db
                 with db.pipeline(), db.transaction():
-                    inserted = db.execute(insert, [*params, deal_id, expected_version])
+                    head = [len(rows), deal_id, expected_version, len(rows)]
+                    inserted = db.execute(insert, [*head, *params])
                     if row is not None:
                         db.execute(_INSERT_ROW, row_values(row))
                     if len(inserted.fetchall()) != len(rows):
@@ -312,6 +336,22 @@ class PostgresEventStore:
         except self._psycopg.Error as exc:
             raise self._fail(exc) from exc
         return [r[0] for r in found]
+
+    def feed(self, after: int = 0, limit: int = 100) -> list[tuple[int, AnyEvent]]:
+        """Events with a position above ``after``, in position order, at most ``limit``."""
+        try:
+            with self._reading() as db:
+                found = db.execute(
+                    "SELECT position, data FROM events WHERE position > %s "
+                    "ORDER BY position LIMIT %s",
+                    (after, limit),
+                ).fetchall()
+        except self._psycopg.Error as exc:
+            raise self._fail(exc) from exc
+        if not found:
+            return []
+        events = EVENTS_ADAPTER.validate_json("[" + ",".join(r[1] for r in found) + "]")
+        return [(position, event) for (position, _), event in zip(found, events, strict=True)]
 
     def list_deals(self, query: DealQuery) -> list[DealRow]:
         """The read-model rows that answer the query, from the indexed ``deals`` table."""

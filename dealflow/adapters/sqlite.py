@@ -30,7 +30,7 @@ from dealflow.errors import (
     StoreSchemaError,
 )
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _BASE = """
 CREATE TABLE IF NOT EXISTS meta (
@@ -83,6 +83,14 @@ CREATE TABLE artifacts (
     data       BLOB NOT NULL,
     PRIMARY KEY (deal_id, name)
 );
+""",
+    # The feed: a global, gap-free position for every event, in the order they were stored.
+    3: """
+ALTER TABLE events ADD COLUMN position INTEGER;
+UPDATE events SET position = numbered.position
+FROM (SELECT rowid AS r, row_number() OVER (ORDER BY rowid) AS position FROM events) AS numbered
+WHERE events.rowid = numbered.r;
+CREATE UNIQUE INDEX events_position ON events (position);
 """,
 }
 _INSERT_ROW = (
@@ -205,7 +213,11 @@ class SQLiteEventStore:
         events: Sequence[Event],
         row: DealRow | None = None,
     ) -> None:
-        """Append all events and the deal's read-model row in one transaction, or nothing."""
+        """Append all events and the deal's read-model row in one transaction, or nothing.
+
+        Feed positions are taken under the write lock that ``BEGIN IMMEDIATE`` holds until the
+        commit, so they are gap-free and readers see them in order.
+        """
         rows = [
             (e.deal_id, e.version, type(e).__name__, e.occurred_at.isoformat(), e.model_dump_json())
             for e in events
@@ -217,10 +229,11 @@ class SQLiteEventStore:
                 ).fetchone()
                 if current != expected_version:
                     raise ConcurrencyConflictError(deal_id, expected_version)
+                (last,) = db.execute("SELECT coalesce(max(position), 0) FROM events").fetchone()
                 db.executemany(
-                    "INSERT INTO events (deal_id, version, type, occurred_at, data) "
-                    "VALUES (?, ?, ?, ?, ?)",
-                    rows,
+                    "INSERT INTO events (deal_id, version, type, occurred_at, data, position) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    [(*values, last + n) for n, values in enumerate(rows, start=1)],
                 )
                 if row is not None:
                     db.execute(_INSERT_ROW, row_values(row))
@@ -259,6 +272,22 @@ class SQLiteEventStore:
         except sqlite3.Error as exc:
             raise StoreError(_explain(exc, self.path)) from exc
         return [r[0] for r in rows]
+
+    def feed(self, after: int = 0, limit: int = 100) -> list[tuple[int, AnyEvent]]:
+        """Events with a position above ``after``, in position order, at most ``limit``."""
+        try:
+            with self._lock:
+                found = self._db.execute(
+                    "SELECT position, data FROM events WHERE position > ? "
+                    "ORDER BY position LIMIT ?",
+                    (after, limit),
+                ).fetchall()
+        except sqlite3.Error as exc:
+            raise StoreError(_explain(exc, self.path)) from exc
+        if not found:
+            return []
+        events = EVENTS_ADAPTER.validate_json("[" + ",".join(r[1] for r in found) + "]")
+        return [(position, event) for (position, _), event in zip(found, events, strict=True)]
 
     def list_deals(self, query: DealQuery) -> list[DealRow]:
         """The read-model rows that answer the query, from the indexed ``deals`` table."""

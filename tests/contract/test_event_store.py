@@ -202,6 +202,32 @@ class EventStoreContract:
         assert ids(expires_before=START) == []
         assert ids(limit=2) == [offered, draft]
 
+    def test_the_feed_gives_every_event_once_in_order_with_its_position(
+        self, store: EventStore
+    ) -> None:
+        service = self.service(store)
+        first = service.open_deal(sample_deal_spec()).id
+        second = service.open_deal(sample_deal_spec()).id
+        service.present(first, SELLER)
+        service.present(second, SELLER)
+        service.withdraw(first, SELLER)
+        entries = store.feed()
+        assert [p for p, _ in entries] == [1, 2, 3, 4, 5]
+        assert [(e.deal_id, e.version) for _, e in entries] == [
+            (first, 1),
+            (second, 1),
+            (first, 2),
+            (second, 2),
+            (first, 3),
+        ]
+        assert store.feed(after=2, limit=2) == entries[2:4]
+        assert store.feed(after=5) == []
+        refused = decide(service.get(second), d.Withdraw(SELLER), START, DEFAULT_POLICY)
+        with pytest.raises(dealflow.ConcurrencyConflictError):
+            store.append(second, 1, refused)
+        service.withdraw(second, SELLER)
+        assert [p for p, _ in store.feed(after=5)] == [6]  # a refused append leaves no gap
+
     def test_kept_files_are_written_once(self, store: EventStore) -> None:
         store.put_artifact("deal-1", "contract-v1.pdf", b"%PDF-1.7 first")
         store.put_artifact("deal-1", "contract-v1.pdf", b"%PDF-1.7 first")  # the same: no-op
@@ -244,7 +270,7 @@ class TestSQLiteEventStore(EventStoreContract):
         db = sqlite3.connect(tmp_path / "deals.db")
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         version = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-        assert version == ("2",)
+        assert version == ("3",)
         db.close()
 
     def test_a_store_from_a_newer_dealflow_is_refused(self, tmp_path: Path) -> None:
@@ -281,13 +307,16 @@ class TestSQLiteEventStore(EventStoreContract):
         with sqlite3.connect(path) as db:  # back to what dealflow 0.1's first schema held
             db.execute("DROP TABLE deals")
             db.execute("DROP TABLE artifacts")
+            db.execute("DROP INDEX events_position")
+            db.execute("ALTER TABLE events DROP COLUMN position")
             db.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
         migrated = dealflow.SQLiteEventStore(path)
         assert migrated.list_deals(DealQuery()) == [deal_row(live)]
+        assert [p for p, _ in migrated.feed()] == [1, 2]
         assert self.service(migrated).get(deal_id) == live
         migrated.close()
         with sqlite3.connect(path) as db:
-            assert db.execute("SELECT value FROM meta").fetchone() == ("2",)
+            assert db.execute("SELECT value FROM meta").fetchone() == ("3",)
 
 
 class TestPostgresEventStore(EventStoreContract):
@@ -336,12 +365,17 @@ class TestPostgresEventStore(EventStoreContract):
         with psycopg.connect(self.url, autocommit=True) as db:
             db.execute("DROP TABLE deals")
             db.execute("DROP TABLE artifacts")
+            db.execute("DROP TABLE dealflow_feed")
+            db.execute("ALTER TABLE events DROP COLUMN position")
             db.execute("UPDATE dealflow_meta SET value = '1' WHERE key = 'schema_version'")
         migrated = self.make_store(tmp_path)
         assert migrated.list_deals(DealQuery()) == [deal_row(live)]
+        assert [p for p, _ in migrated.feed()] == [1, 2]
+        self.service(migrated).withdraw(deal_id, SELLER)
+        assert [p for p, _ in migrated.feed(after=2)] == [3]
         migrated.close()
         with psycopg.connect(self.url) as db:
-            assert db.execute("SELECT value FROM dealflow_meta").fetchone() == ("2",)
+            assert db.execute("SELECT value FROM dealflow_meta").fetchone() == ("3",)
 
     def test_a_wrong_password_and_a_closed_port_are_clear_store_errors(self) -> None:
         from urllib.parse import urlsplit, urlunsplit
