@@ -9,14 +9,19 @@ ConcurrencyConflictError and the stale copy is dropped.
 
 from __future__ import annotations
 
+import logging
+import typing
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
+from pydantic import BaseModel
+
 from dealflow.domain import decisions as d
 from dealflow.domain.deal import Deal, SignatureMethod
 from dealflow.domain.events import AnyEvent, Event
+from dealflow.domain.feed import FeedEntry
 from dealflow.domain.interactions import Channel, InteractionKind
 from dealflow.domain.lifecycle import Action, Stage, allowed_actions
 from dealflow.domain.listing import DealQuery, DealRow, deal_row
@@ -32,6 +37,12 @@ from dealflow.errors import (
     DealNotFoundError,
 )
 from dealflow.ports import Clock, EventStore
+
+_hooks_log = logging.getLogger("dealflow.hooks")
+
+
+def _event_types() -> tuple[type[BaseModel], ...]:
+    return tuple(typing.get_args(typing.get_args(AnyEvent)[0]))
 
 
 def _probe(action: Action, actor: Actor) -> d.Command:
@@ -68,6 +79,7 @@ class DealService:
         self._clauses = clauses
         self._new_id = new_id
         self._deals: dict[str, Deal] = {}
+        self._hooks: list[tuple[str, Callable[[AnyEvent], object]]] = []
 
     # Policy -----------------------------------------------------------------------------
 
@@ -163,6 +175,47 @@ class DealService:
                 possible.setdefault(role, []).append(action)
         return possible
 
+    def feed(self, after: int = 0, limit: int = 100) -> list[FeedEntry]:
+        """Stored events after position ``after``, in order, at most ``limit``: resume from
+        the last position processed to see every event once (at-least-once delivery)."""
+        return [
+            FeedEntry(position=position, event=event)
+            for position, event in self.store.feed(after, limit)
+        ]
+
+    # Hooks ------------------------------------------------------------------------------
+
+    def on(self, event_type: type[Event] | str, handler: Callable[[AnyEvent], object]) -> None:
+        """Run ``handler(event)`` after each committed event of this type (a class such as
+        ``OfferMade``, its name, or ``"*"`` for all), in registration order.
+
+        A handler runs only after the event is stored, never before; one that raises is
+        logged (``dealflow.hooks``) with the event and the deal, and neither undoes the
+        action nor stops the other handlers.
+        """
+        name = event_type if isinstance(event_type, str) else event_type.__name__
+        known = {model.__name__ for model in _event_types()}
+        if name != "*" and name not in known:
+            raise ValueError(f"unknown event type {name!r}; known: {', '.join(sorted(known))}")
+        self._hooks.append((name, handler))
+
+    def _notify(self, events: Sequence[Event]) -> None:
+        for event in events:
+            name = type(event).__name__
+            for wanted, handler in self._hooks:
+                if wanted not in ("*", name):
+                    continue
+                try:
+                    handler(event)  # type: ignore[arg-type]
+                except Exception:
+                    _hooks_log.exception(
+                        "hook %r failed on %s v%d of deal %s",
+                        getattr(handler, "__qualname__", handler),
+                        name,
+                        event.version,
+                        event.deal_id,
+                    )
+
     # Writing ----------------------------------------------------------------------------
 
     def _record(self, deal: Deal | None, deal_id: str, events: Sequence[Event]) -> Deal:
@@ -176,6 +229,7 @@ class DealService:
             self._deals.pop(deal_id, None)
             raise
         self._deals[deal_id] = updated
+        self._notify(events)
         return updated
 
     def execute(

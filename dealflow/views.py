@@ -14,6 +14,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, TypeAdapter
 
 from dealflow.domain.deal import Approval, Deal, Language, OfferKind, Signature
 from dealflow.domain.events import EVENTS_ADAPTER
+from dealflow.domain.feed import FeedEntry
 from dealflow.domain.interactions import Interaction
 from dealflow.domain.lifecycle import Action, Stage
 from dealflow.domain.listing import ANSWERING, DealRow
@@ -172,6 +173,10 @@ def json_schemas() -> dict[str, dict[str, Any]]:
             **draft,
             "title": "DealList",
             **DEAL_LIST_ADAPTER.json_schema(mode="serialization"),
+        },
+        "feed-entry.schema.json": {
+            **draft,
+            **FeedEntry.model_json_schema(mode="serialization"),
         },
         "history.schema.json": {
             **draft,

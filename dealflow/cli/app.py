@@ -1,9 +1,9 @@
 """The ``dealflow`` console script: global options, the demo, and error handling.
 
 The commands live in ``deal_commands`` (negotiate, agree and sign), ``aftersales_commands``,
-``relationship_commands`` and ``view_commands``; importing them here registers them on the
-app. A dealflow error is printed as one plain line on stderr with exit code 1; a usage error
-exits 2 (Click's convention); no user mistake ever shows a traceback.
+``relationship_commands``, ``feed_command`` and ``view_commands``; importing them here
+registers them on the app. A dealflow error is printed as one plain line on stderr with exit
+code 1; a usage error exits 2 (Click's convention); no user mistake ever shows a traceback.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from dealflow.__about__ import __version__
 from dealflow.cli import (
     aftersales_commands,
     deal_commands,
+    feed_command,
     relationship_commands,
     view_commands,
 )
@@ -30,6 +31,7 @@ __all__ = [
     "aftersales_commands",
     "app",
     "deal_commands",
+    "feed_command",
     "main",
     "relationship_commands",
     "view_commands",

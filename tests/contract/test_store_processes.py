@@ -108,3 +108,37 @@ def test_a_writer_killed_at_random_leaves_a_store_that_opens_and_replays(store_u
         total = check_store(store_url)
     assert len(total) == 31
     assert total[shared] > 1
+
+
+def test_a_feed_reader_sees_every_event_once_in_order_while_eight_processes_write(
+    store_url: str,
+) -> None:
+    service = dealflow.connect(store_url)
+    shared = service.open_deal(sample_deal_spec()).id
+    processes = [worker(store_url, shared, 40) for _ in range(PROCESSES)]
+    seen: list[tuple[int, str, int]] = []
+    position = 0
+
+    def read() -> int:
+        nonlocal position
+        batch = service.feed(after=position, limit=25)  # small batches: many resumptions
+        for entry in batch:
+            seen.append((entry.position, entry.event.deal_id, entry.event.version))
+            position = entry.position
+        return len(batch)
+
+    while any(p.poll() is None for p in processes):
+        read()
+    for process in processes:
+        _, err = process.communicate(timeout=600)
+        assert process.returncode == 0, err
+    while read():
+        pass
+    service.close()
+    positions = [p for p, _, _ in seen]
+    assert positions == list(range(1, len(seen) + 1))  # in order, no gaps, none twice
+    stored = check_store(store_url)
+    assert len(seen) == sum(stored.values())
+    assert {(d, v) for _, d, v in seen} == {
+        (deal_id, v) for deal_id, top in stored.items() for v in range(1, top + 1)
+    }
