@@ -12,14 +12,17 @@ terms, approvals and signatures, and keep every event::
 from dealflow.__about__ import __version__
 from dealflow.adapters.clock import FixedClock, SystemClock
 from dealflow.adapters.memory import MemoryEventStore
+from dealflow.adapters.postgres import PostgresEventStore
 from dealflow.adapters.sqlite import SQLiteEventStore
 from dealflow.bootstrap import connect, open_store
 from dealflow.dealfile import deal_file_schema, load_deal_file, parse_deal_spec
 from dealflow.domain.deal import Deal, Language, Offer, OfferKind, SignatureMethod, SignedContract
 from dealflow.domain.diff import TermsDifference
 from dealflow.domain.events import AnyEvent, Event
+from dealflow.domain.feed import FeedEntry
 from dealflow.domain.interactions import Channel, Interaction, InteractionKind
 from dealflow.domain.lifecycle import Action, Stage, allowed_actions
+from dealflow.domain.listing import DealQuery, DealRow
 from dealflow.domain.money import Money
 from dealflow.domain.parties import Actor, Party, Representative, Role, Side
 from dealflow.domain.policy import ApprovalPolicy, BuyerClass, SellerPolicy
@@ -76,6 +79,8 @@ __all__ = [
     "Deal",
     "DealFileError",
     "DealNotFoundError",
+    "DealQuery",
+    "DealRow",
     "DealService",
     "DealSpec",
     "DealflowError",
@@ -83,6 +88,7 @@ __all__ = [
     "DeliverySplit",
     "Discount",
     "Event",
+    "FeedEntry",
     "FileProblemsError",
     "FixedClock",
     "IllegalTransitionError",
@@ -100,6 +106,7 @@ __all__ = [
     "Party",
     "Payment",
     "PolicyFileError",
+    "PostgresEventStore",
     "Representative",
     "Role",
     "SQLiteEventStore",
