@@ -16,6 +16,7 @@ from dealflow.adapters.postgres import PostgresEventStore
 from dealflow.adapters.sqlite import SQLiteEventStore
 from dealflow.bootstrap import connect, open_store
 from dealflow.dealfile import deal_file_schema, load_deal_file, parse_deal_spec
+from dealflow.domain.contract import ContractDocument, ContractPdf, contract_document
 from dealflow.domain.deal import Deal, Language, Offer, OfferKind, SignatureMethod, SignedContract
 from dealflow.domain.diff import TermsDifference
 from dealflow.domain.events import AnyEvent, Event
@@ -48,14 +49,17 @@ from dealflow.errors import (
     DealFileError,
     DealflowError,
     DealNotFoundError,
+    FetchRefusedError,
     FileProblemsError,
     IllegalTransitionError,
     InvalidTermsError,
     NotYourTurnError,
     OfferExpiredError,
     PolicyFileError,
+    RenderError,
     StoreError,
     StoreSchemaError,
+    TemplateProblemError,
     TermsHashMismatchError,
     VersionNotFoundError,
     WrongRoleError,
@@ -76,6 +80,8 @@ __all__ = [
     "Channel",
     "ClauseFileError",
     "ConcurrencyConflictError",
+    "ContractDocument",
+    "ContractPdf",
     "Deal",
     "DealFileError",
     "DealNotFoundError",
@@ -89,6 +95,7 @@ __all__ = [
     "Discount",
     "Event",
     "FeedEntry",
+    "FetchRefusedError",
     "FileProblemsError",
     "FixedClock",
     "IllegalTransitionError",
@@ -107,6 +114,7 @@ __all__ = [
     "Payment",
     "PolicyFileError",
     "PostgresEventStore",
+    "RenderError",
     "Representative",
     "Role",
     "SQLiteEventStore",
@@ -119,6 +127,7 @@ __all__ = [
     "StoreError",
     "StoreSchemaError",
     "SystemClock",
+    "TemplateProblemError",
     "Terms",
     "TermsChange",
     "TermsDifference",
@@ -129,6 +138,7 @@ __all__ = [
     "__version__",
     "allowed_actions",
     "connect",
+    "contract_document",
     "deal_file_schema",
     "load_deal_file",
     "load_policy_file",

@@ -1,4 +1,6 @@
-"""The one place that picks concrete adapters: a store from a URL, the system clock.
+"""The one place that picks concrete adapters: a store from a URL, the system clock, the
+contract renderer over the template folders (``--templates DIR`` or ``$DEALFLOW_TEMPLATES``,
+searched before the built-ins).
 
 Store URLs:
 
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from dealflow.adapters.clock import SystemClock
@@ -22,10 +25,11 @@ from dealflow.adapters.sqlite import SQLiteEventStore
 from dealflow.clauses import clause_standards
 from dealflow.domain.policy import SellerPolicy
 from dealflow.errors import StoreError
-from dealflow.ports import Clock, EventStore
+from dealflow.ports import Clock, EventStore, Renderer
 from dealflow.services import DealService
 
 STORE_ENV = "DEALFLOW_STORE"
+TEMPLATES_ENV = "DEALFLOW_TEMPLATES"
 
 
 def user_data_dir() -> Path:
@@ -67,17 +71,39 @@ def open_store(url: str | None = None) -> EventStore:
     return SQLiteEventStore(Path(url).expanduser())
 
 
+def template_dirs(given: Sequence[Path | str] | None = None) -> tuple[Path, ...]:
+    """The user template folders: those given, else those ``$DEALFLOW_TEMPLATES`` names
+    (separated by ``os.pathsep``), else none (the built-in templates alone)."""
+    if given:
+        return tuple(Path(folder).expanduser() for folder in given)
+    value = os.environ.get(TEMPLATES_ENV, "")
+    return tuple(Path(part).expanduser() for part in value.split(os.pathsep) if part)
+
+
+def make_renderer(folders: Sequence[Path] = ()) -> Renderer:
+    """The PDF renderer over the user template folders and the built-ins. Imports Jinja2
+    here, and WeasyPrint when the first contract is rendered."""
+    from dealflow.adapters.rendering.pdf import PdfRenderer
+    from dealflow.adapters.rendering.templates import TemplateSet
+
+    return PdfRenderer(TemplateSet(folders))
+
+
 def connect(
     url: str | None = None,
     *,
     clock: Clock | None = None,
     policy: SellerPolicy | None = None,
+    templates: Sequence[Path | str] | None = None,
 ) -> DealService:
     """A :class:`DealService` on the store a URL names: the system clock, the default seller
-    policy and the built-in clause library unless told otherwise."""
+    policy, the clause library and contract templates (built-ins, after the user folders
+    ``templates`` or ``$DEALFLOW_TEMPLATES`` names) unless told otherwise."""
+    folders = template_dirs(templates)
     return DealService(
         open_store(url),
         clock or SystemClock(),
         policy or SellerPolicy(),
-        clauses=clause_standards,
+        clauses=lambda: clause_standards(folders),
+        renderer=lambda: make_renderer(folders),
     )

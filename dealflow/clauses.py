@@ -9,6 +9,7 @@ they are the repository's ``contract_templates/``.
 from __future__ import annotations
 
 from functools import cache
+from importlib.resources import files
 from pathlib import Path
 from typing import Annotated
 
@@ -41,8 +42,9 @@ class Clause(BaseModel):
 
 
 def builtin_templates() -> Path:
-    """The built-in template folder: inside the installed package, or the checkout's."""
-    packaged = _PACKAGE / "contract_templates"
+    """The built-in template folder: inside the installed package (found with
+    :mod:`importlib.resources`), or the checkout's for an editable install."""
+    packaged = Path(str(files("dealflow").joinpath("contract_templates")))
     return packaged if packaged.is_dir() else _PACKAGE.parent / "contract_templates"
 
 
@@ -60,6 +62,16 @@ def clause_library(root: Path | None = None) -> dict[str, Clause]:
     return library
 
 
-def clause_standards(root: Path | None = None) -> dict[str, bool]:
+def merged_clause_library(user_dirs: tuple[Path, ...] = ()) -> dict[str, Clause]:
+    """The built-in clauses, overridden and extended by those in each user template folder
+    that has a ``clauses/`` folder (the first folder wins)."""
+    library = dict(clause_library())
+    for folder in reversed(user_dirs):
+        if (folder / "clauses").is_dir():
+            library.update(clause_library(folder))
+    return library
+
+
+def clause_standards(user_dirs: tuple[Path, ...] = ()) -> dict[str, bool]:
     """Each clause id of the library, and whether the clause is standard."""
-    return {cid: clause.standard for cid, clause in clause_library(root).items()}
+    return {cid: clause.standard for cid, clause in merged_clause_library(user_dirs).items()}

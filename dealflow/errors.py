@@ -21,6 +21,9 @@ Where a builtin exception means the same thing, the dealflow error inherits it t
     │   └── TermsHashMismatchError           a signature or approval names other terms
     ├── ConcurrencyConflictError             another writer changed the deal first
     ├── ArtifactConflictError                a kept file would be replaced by other bytes
+    ├── RenderError                          a contract could not be rendered
+    │   ├── TemplateProblemError             a template is missing, invalid or unsafe
+    │   └── FetchRefusedError                a template asked for a file it may not have
     └── StoreError (OSError)                 the event store failed; nothing was written
         └── StoreSchemaError                 the store was written by another dealflow version
 """
@@ -182,6 +185,34 @@ class ArtifactConflictError(DealflowError):
         self.name = name
         super().__init__(
             f"deal {deal_id} already keeps a different {name!r}; kept files are never replaced"
+        )
+
+
+class RenderError(DealflowError):
+    """A contract could not be rendered; nothing was written or kept."""
+
+
+class TemplateProblemError(RenderError):
+    """A contract template is missing, does not parse, uses a variable the deal does not have,
+    names an unknown clause, or tried something the sandbox forbids."""
+
+    def __init__(self, template: str, problem: str, line: int | None = None) -> None:
+        self.template = template
+        self.problem = problem
+        self.line = line
+        where = f"{template}, line {line}" if line else template
+        super().__init__(f"template {where}: {problem}")
+
+
+class FetchRefusedError(RenderError):
+    """A template (or data in it) asked for a URL outside the template folders."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        shown = url if len(url) <= 120 else url[:117] + "..."
+        super().__init__(
+            f"the contract asked for {shown!r}; only files in the template folders and "
+            "data: URLs may be used"
         )
 
 

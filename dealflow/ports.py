@@ -2,8 +2,8 @@
 
 :class:`EventStore` keeps each deal's events in order, with the version as the optimistic
 concurrency check, a read-model row per deal for queries, and files made for deals;
-:class:`Clock` tells the time. Concrete adapters live in
-:mod:`dealflow.adapters` and are chosen in :mod:`dealflow.bootstrap`.
+:class:`Renderer` turns a contract document into PDF bytes; :class:`Clock` tells the time.
+Concrete adapters live in :mod:`dealflow.adapters` and are chosen in :mod:`dealflow.bootstrap`.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
+from dealflow.domain.contract import ContractDocument
 from dealflow.domain.events import AnyEvent, Event
 from dealflow.domain.listing import DealQuery, DealRow
 
@@ -66,6 +67,14 @@ class EventStore(Protocol):
 
     def close(self) -> None:
         """Release connections and files."""
+        ...
+
+
+class Renderer(Protocol):
+    """Turns a contract document into a PDF."""
+
+    def render(self, document: ContractDocument) -> bytes:
+        """The PDF bytes; the same document gives the same bytes. Raises RenderError."""
         ...
 
 

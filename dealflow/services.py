@@ -1,10 +1,10 @@
 """The use cases: one method per lifecycle action, each load → decide → append.
 
-:class:`DealService` receives its event store, clock and approval policy; it never picks
-adapters itself (that is :mod:`dealflow.bootstrap`). Deals it has loaded are kept in memory
-and brought up to date by reading only the events after the version it holds, so a long
-deal is not replayed from scratch on every action. An append that loses a race raises
-ConcurrencyConflictError and the stale copy is dropped.
+:class:`DealService` receives its event store, clock, seller policy, clause library and contract
+renderer; it never picks adapters itself (that is :mod:`dealflow.bootstrap`). Deals it has
+loaded are kept in memory and brought up to date by reading only the events after the version
+it holds, so a long deal is not replayed from scratch on every action. An append that loses
+a race raises ConcurrencyConflictError and the stale copy is dropped.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from typing import Any
 from pydantic import BaseModel
 
 from dealflow.domain import decisions as d
-from dealflow.domain.deal import Deal, SignatureMethod
+from dealflow.domain.contract import ContractPdf, contract_document
+from dealflow.domain.deal import Deal, Language, SignatureMethod
 from dealflow.domain.events import AnyEvent, Event
 from dealflow.domain.feed import FeedEntry
 from dealflow.domain.interactions import Channel, InteractionKind
@@ -32,11 +33,13 @@ from dealflow.domain.spec import DealSpec
 from dealflow.domain.terms import SpecialTerms, TermsChange
 from dealflow.errors import (
     ActionRefusedError,
+    ArtifactConflictError,
     ConcurrencyConflictError,
     DealflowError,
     DealNotFoundError,
+    RenderError,
 )
-from dealflow.ports import Clock, EventStore
+from dealflow.ports import Clock, EventStore, Renderer
 
 _hooks_log = logging.getLogger("dealflow.hooks")
 
@@ -71,12 +74,14 @@ class DealService:
         policy: SellerPolicy | None = None,
         *,
         clauses: dict[str, bool] | Callable[[], dict[str, bool]] | None = None,
+        renderer: Renderer | Callable[[], Renderer] | None = None,
         new_id: Callable[[], str] = new_deal_id,
     ) -> None:
         self.store = store
         self.clock = clock
         self.policy = policy or SellerPolicy()
         self._clauses = clauses
+        self._renderer = renderer
         self._new_id = new_id
         self._deals: dict[str, Deal] = {}
         self._hooks: list[tuple[str, Callable[[AnyEvent], object]]] = []
@@ -109,6 +114,16 @@ class DealService:
         if callable(self._clauses):
             self._clauses = self._clauses()
         return self._clauses
+
+    @property
+    def renderer(self) -> Renderer:
+        """The contract renderer, built on first use (rendering loads WeasyPrint)."""
+        if self._renderer is None:
+            raise RenderError("this service has no contract renderer; pass renderer=")
+        if not hasattr(self._renderer, "render"):
+            factory: Callable[[], Renderer] = self._renderer
+            self._renderer = factory()
+        return typing.cast(Renderer, self._renderer)
 
     def rules(
         self, deal: Deal, *, with_class: bool = True, with_clauses: bool = True
@@ -397,6 +412,45 @@ class DealService:
                 self.execute(deal_id, d.Expire())
                 expired.append(deal_id)
         return expired
+
+    # Contracts --------------------------------------------------------------------------
+
+    def contract(
+        self,
+        deal_id: str,
+        *,
+        version: int | None = None,
+        language: Language | str | None = None,
+    ) -> ContractPdf:
+        """The deal's contract as a PDF: a signed contract version, or a draft of the terms.
+
+        Without ``version``, the signed contract in force, or a draft while terms are open or
+        an amendment is negotiated. The language is the deal's unless given. A signed version
+        is rendered once and kept in the store with its SHA-256; asking again returns the kept
+        bytes (``stored=True``), whatever the templates have become since.
+        """
+        deal = self.get(deal_id)
+        try:
+            chosen = Language(language) if language is not None else None
+        except ValueError:
+            raise RenderError(
+                f"unknown contract language {language!r}; use en, id or id+en"
+            ) from None
+        document = contract_document(deal, version, chosen)
+        if document.signed:
+            kept = self.store.get_artifact(deal_id, document.file_name)
+            if kept is not None:
+                return ContractPdf(document=document, pdf=kept, stored=True)
+        pdf = self.renderer.render(document)
+        if document.signed:
+            try:
+                self.store.put_artifact(deal_id, document.file_name, pdf)
+            except ArtifactConflictError:
+                # Another writer kept this version first, from other templates: theirs holds.
+                kept = self.store.get_artifact(deal_id, document.file_name)
+                assert kept is not None
+                return ContractPdf(document=document, pdf=kept, stored=True)
+        return ContractPdf(document=document, pdf=pdf, stored=False)
 
     def close(self) -> None:
         """Close the store."""

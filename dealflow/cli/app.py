@@ -1,6 +1,7 @@
 """The ``dealflow`` console script: global options, the demo, and error handling.
 
-The commands live in ``deal_commands`` (negotiate, agree and sign), ``aftersales_commands``,
+The commands live in ``deal_commands`` (negotiate, agree and sign), ``contract_commands``
+(contracts and template checks), ``aftersales_commands``,
 ``relationship_commands``, ``feed_command`` and ``view_commands``; importing them here
 registers them on the app. A dealflow error is printed as one plain line on stderr with exit
 code 1; a usage error exits 2 (Click's convention); no user mistake ever shows a traceback.
@@ -19,17 +20,29 @@ from pydantic import ValidationError
 from dealflow.__about__ import __version__
 from dealflow.cli import (
     aftersales_commands,
+    contract_commands,
     deal_commands,
     feed_command,
     relationship_commands,
     view_commands,
 )
-from dealflow.cli.base import Options, app, err, one_line, options, out, parse_now, say
+from dealflow.cli.base import (
+    Options,
+    app,
+    err,
+    one_line,
+    options,
+    out,
+    parse_now,
+    say,
+    service,
+)
 from dealflow.errors import DealflowError
 
 __all__ = [
     "aftersales_commands",
     "app",
+    "contract_commands",
     "deal_commands",
     "feed_command",
     "main",
@@ -79,6 +92,15 @@ def root(
             "events are marked as recorded under simulated time.",
         ),
     ] = None,
+    templates: Annotated[
+        str | None,
+        typer.Option(
+            "--templates",
+            metavar="DIR",
+            help="A folder of contract templates searched before the built-ins, to override "
+            "a partial, the wording or the clause library. Default: $DEALFLOW_TEMPLATES.",
+        ),
+    ] = None,
     version: Annotated[
         bool,
         typer.Option(
@@ -90,27 +112,42 @@ def root(
 
     Example: dealflow demo        Example: dealflow --store deals.db new deal.yaml
     """
-    ctx.obj = Options(store=store, json=json, policy=policy, now=parse_now(now))
+    ctx.obj = Options(
+        store=store, json=json, policy=policy, now=parse_now(now), templates=templates
+    )
 
 
 @app.command(rich_help_panel="Try it")
-def demo(ctx: typer.Context) -> None:
-    """Run the sample deal from opening to after-sales service and print each stage.
+def demo(
+    ctx: typer.Context,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "-o",
+            "--output",
+            metavar="DIR",
+            help="The folder to write the signed contract PDF into; default: the current one.",
+        ),
+    ] = None,
+) -> None:
+    """Run the sample deal from opening to a signed PDF contract, printing each stage.
 
-    Uses a temporary SQLite store that is deleted afterwards, unless --store is given.
+    Uses a temporary SQLite store that is deleted afterwards, unless --store is given. The
+    signed contract (PDF/A-3b, Bahasa Indonesia and English side by side) is written to DIR.
 
-    Example: dealflow demo            Example: dealflow --store deals.db demo
+    Example: dealflow demo            Example: dealflow --store deals.db demo -o contracts/
     """
-    from dealflow.bootstrap import connect
+    from dealflow.cli.contract_commands import write_atomically
     from dealflow.demo import run_demo
 
     store_url = options(ctx).store
     with tempfile.TemporaryDirectory(prefix="dealflow-demo-") as tmp:
-        url = store_url or f"sqlite:///{Path(tmp) / 'demo.db'}"
-        service = connect(url)
+        if store_url is None:
+            options(ctx).store = f"sqlite:///{Path(tmp) / 'demo.db'}"
+        deals = service(ctx)
         try:
             stages = []
-            for number, (what, deal) in enumerate(run_demo(service), start=1):
+            for number, (what, deal) in enumerate(run_demo(deals), start=1):
                 if number == 1:
                     say(f"Sample deal {deal.id}: {deal.title}")
                 stages.append(deal.stage.value)
@@ -119,10 +156,14 @@ def demo(ctx: typer.Context) -> None:
             out.print("Stages passed: " + " -> ".join(path))
             totals = deal.terms.totals
             out.print(f"Grand total: {totals.grand_total} (terms hash {deal.terms_hash[:12]})")
+            signed = deals.contract(deal.id, version=deal.contracts[0].contract_version)
+            pdf = (output or Path.cwd()) / signed.document.file_name
+            write_atomically(pdf, signed.pdf)
+            out.print(f"Signed contract: {pdf} (sha256 {signed.sha256[:16]}...)", markup=False)
             where = store_url or "a temporary store (deleted now)"
-            out.print(f"Store: {where}")
+            out.print(f"Store: {where}", markup=False)
         finally:
-            service.close()
+            options(ctx).close()
 
 
 def _undecodable(args: list[str]) -> int | None:

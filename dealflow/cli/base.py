@@ -56,6 +56,7 @@ class Options:
     json: bool = False
     policy: str | None = None
     now: datetime | None = None
+    templates: str | None = None
     _service: DealService | None = field(default=None, repr=False)
 
     def close(self) -> None:
@@ -81,7 +82,8 @@ def service(ctx: typer.Context) -> DealService:
 
         policy = load_policy_file(opts.policy) if opts.policy else None
         clock = FixedClock(opts.now) if opts.now else None
-        opts._service = connect(opts.store, clock=clock, policy=policy)
+        folders = [opts.templates] if opts.templates else None
+        opts._service = connect(opts.store, clock=clock, policy=policy, templates=folders)
         ctx.find_root().call_on_close(opts.close)
     return opts._service
 

@@ -1,0 +1,61 @@
+"""Contract PDFs: the rendered HTML laid out by WeasyPrint as PDF/A-3b.
+
+The PDF embeds the canonical terms JSON as ``terms.json`` (relationship ``Source``), so the
+terms can be read back and hashed against the hash printed on every page. Everything that
+could vary between runs is fixed from the document: the creation and modification dates (its
+``issued_at``), the attachment dates, the file identifier (WeasyPrint derives it from the
+content). Fonts ship with the templates, so the output does not depend on the fonts of the
+machine either. WeasyPrint is imported only here, and only when a contract is rendered.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC
+
+from dealflow.adapters.rendering.templates import TemplateSet
+from dealflow.domain.contract import ContractDocument
+from dealflow.errors import FetchRefusedError, RenderError
+
+#: The PDF variant of every contract: archivable, and allowed to carry attachments.
+PDF_VARIANT = "pdf/a-3b"
+
+
+class PdfRenderer:
+    """Renders a :class:`ContractDocument` to PDF/A-3b bytes through the template folders."""
+
+    def __init__(self, templates: TemplateSet | None = None) -> None:
+        self.templates = templates or TemplateSet()
+
+    def render(self, document: ContractDocument) -> bytes:
+        """The contract as PDF bytes: the same document gives the same bytes."""
+        return self.pdf(self.templates.html(document), document)
+
+    def pdf(self, html: str, document: ContractDocument) -> bytes:
+        """Lay out ``html`` (rendered from ``document``) as PDF/A-3b with ``terms.json``."""
+        from weasyprint import HTML, Attachment
+        from weasyprint.urls import FatalURLFetchingError
+
+        from dealflow.adapters.rendering.fetcher import TemplateFetcher
+
+        fetcher = TemplateFetcher(self.templates.roots)
+        issued = document.issued_at.astimezone(UTC)
+        terms = Attachment(
+            string=document.canonical_terms.encode("utf-8"),
+            name="terms.json",
+            description=f"Terms of contract {document.number} (SHA-256 {document.terms_hash})",
+            created=issued,
+            modified=issued,
+            relationship="Source",
+            url_fetcher=fetcher,
+        )
+        try:
+            return bytes(
+                HTML(string=html, base_url=self.templates.base_url, url_fetcher=fetcher).write_pdf(
+                    pdf_variant=PDF_VARIANT, attachments=[terms], custom_metadata=True
+                )
+            )
+        except FatalURLFetchingError as exc:
+            url = fetcher.refused[-1] if fetcher.refused else str(exc)
+            raise FetchRefusedError(url) from None
+        except (OSError, ValueError) as exc:
+            raise RenderError(f"could not lay out contract {document.number}: {exc}") from exc

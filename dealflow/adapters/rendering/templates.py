@@ -1,0 +1,133 @@
+"""The contract templates: a locked-down Jinja2 environment over the template folders.
+
+Templates are looked up in the user's folders first (``--templates DIR`` or
+``$DEALFLOW_TEMPLATES``), then in the built-ins shipped with dealflow, so that a team can
+override one partial or one wording file. Every template runs in Jinja's immutable sandbox
+with ``autoescape=True`` set explicitly and ``StrictUndefined``: deal data is only ever
+printed, escaped, never evaluated as a template; a template cannot reach Python internals; a
+misspelt variable is an error, not an empty string.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Sequence
+from datetime import UTC
+from pathlib import Path
+from typing import Any
+
+from jinja2 import (
+    FileSystemLoader,
+    StrictUndefined,
+    TemplateError,
+    TemplateNotFound,
+    TemplateSyntaxError,
+    UndefinedError,
+)
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from dealflow.adapters.rendering import formats
+from dealflow.clauses import Clause, builtin_templates, merged_clause_library
+from dealflow.domain.contract import ContractDocument
+from dealflow.domain.money import Money
+from dealflow.errors import RenderError, TemplateProblemError
+
+#: The template every contract starts from.
+CONTRACT_TEMPLATE = "contract.html.j2"
+
+
+class UnknownClauseError(LookupError):
+    """A template or a special agreement named a clause the library does not have."""
+
+
+def _template_line(exc: BaseException) -> tuple[str | None, int | None]:
+    """The template file and line an error was raised from (Jinja rewrites its frames)."""
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        if frame.filename.endswith((".j2", ".html", ".css")):
+            return Path(frame.filename).name, frame.lineno
+    return None, None
+
+
+class TemplateSet:
+    """The template folders, in lookup order, and the sandboxed environment over them."""
+
+    def __init__(self, user_dirs: Sequence[Path] = ()) -> None:
+        for folder in user_dirs:
+            if not Path(folder).is_dir():
+                raise RenderError(f"template folder {str(folder)!r} does not exist")
+        self.user_dirs = tuple(Path(folder).resolve() for folder in user_dirs)
+        self.roots = (*self.user_dirs, builtin_templates().resolve())
+        self.clauses: dict[str, Clause] = merged_clause_library(self.user_dirs)
+        self.env = ImmutableSandboxedEnvironment(
+            loader=FileSystemLoader([str(root) for root in self.roots]),
+            autoescape=True,
+            undefined=StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            auto_reload=False,
+        )
+        self.env.globals.update(
+            money=formats.money,
+            money_of=Money.of,
+            number=formats.number,
+            percent=formats.percent,
+            day=formats.day,
+            words=formats.words,
+            clause=self.clause,
+        )
+
+    @property
+    def base_url(self) -> str:
+        """The URL relative links in templates resolve against: the first folder."""
+        return self.roots[0].as_uri() + "/"
+
+    def clause(self, clause_id: str) -> Clause:
+        """A clause of the library, for templates; unknown ids stop the render."""
+        try:
+            return self.clauses[clause_id]
+        except KeyError:
+            raise UnknownClauseError(clause_id) from None
+
+    def template_names(self) -> list[str]:
+        """Every template file in the folders, by name, each once."""
+        return sorted(name for name in self.env.list_templates() if name.endswith((".j2", ".css")))
+
+    def html(self, document: ContractDocument, template: str = CONTRACT_TEMPLATE) -> str:
+        """The contract as HTML. Raises TemplateProblemError naming the template and line."""
+        mode = document.language.value
+        context: dict[str, Any] = {
+            "c": document,
+            "mode": mode,
+            "langs": mode.split("+"),
+            "issued_w3c": document.issued_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
+        try:
+            return self.env.get_template(template).render(context)
+        except TemplateNotFound as exc:
+            raise TemplateProblemError(str(exc.name or template), "template not found") from exc
+        except TemplateSyntaxError as exc:
+            name = Path(exc.filename).name if exc.filename else exc.name or template
+            raise TemplateProblemError(name, exc.message or "syntax error", exc.lineno) from exc
+        except UndefinedError as exc:
+            where, line = _template_line(exc)
+            raise TemplateProblemError(
+                where or template, f"missing variable: {exc.message}", line
+            ) from exc
+        except SecurityError as exc:
+            where, line = _template_line(exc)
+            raise TemplateProblemError(
+                where or template, f"refused by the sandbox: {exc}", line
+            ) from exc
+        except UnknownClauseError as exc:
+            where, line = _template_line(exc)
+            known = ", ".join(sorted(self.clauses)) or "none"
+            raise TemplateProblemError(
+                where or template,
+                f"unknown clause id {exc.args[0]!r}; the library has {known}",
+                line,
+            ) from exc
+        except (TemplateError, TypeError, ValueError, AttributeError, KeyError) as exc:
+            where, line = _template_line(exc)
+            problem = f"{type(exc).__name__}: {exc}"
+            raise TemplateProblemError(where or template, problem, line) from exc

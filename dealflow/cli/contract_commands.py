@@ -1,0 +1,249 @@
+"""The contract commands: ``dealflow contract`` (one deal, or every deal in worker processes)
+and ``dealflow templates check``."""
+
+from __future__ import annotations
+
+import os
+import sys
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from dealflow.cli.base import app, emit_json, err, options, out, say, service
+from dealflow.errors import DealflowError, RenderError
+
+templates_app = typer.Typer(
+    help="Check contract templates.", no_args_is_help=True, rich_markup_mode=None
+)
+app.add_typer(templates_app, name="templates", rich_help_panel="Contracts")
+
+
+class LanguageName(StrEnum):
+    """Contract languages."""
+
+    EN = "en"
+    ID = "id"
+    ID_EN = "id+en"
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file and a rename: never half a PDF."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        temporary.write_bytes(data)
+        temporary.replace(path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+_worker = None
+
+
+def _start_worker(store: str | None, templates: str | None) -> None:
+    """A worker process's own connection to the store (the first render builds its renderer)."""
+    global _worker  # noqa: PLW0603 - one service per worker process
+    from dealflow.bootstrap import connect
+
+    _worker = connect(store, templates=[templates] if templates else None)
+
+
+def _render_one(deal_id: str, language: str | None, folder: str) -> tuple[str, str, str, bool]:
+    """Render one deal's contract in a worker; returns (deal id, file, sha256, kept)."""
+    assert _worker is not None
+    result = _worker.contract(deal_id, language=language)
+    path = Path(folder) / result.document.file_name
+    write_atomically(path, result.pdf)
+    return deal_id, str(path), result.sha256, result.stored
+
+
+def _render_all(ctx: typer.Context, language: str | None, folder: Path) -> None:
+    from rich.progress import Progress
+
+    opts = options(ctx)
+    deal_ids = service(ctx).store.deal_ids()
+    results: list[dict[str, object]] = []
+    failures: list[str] = []
+    in_memory = (opts.store or "").startswith("memory:")
+    with Progress(console=err, transient=True, disable=opts.json) as progress:
+        task = progress.add_task("Rendering contracts", total=len(deal_ids))
+        if in_memory or len(deal_ids) <= 1:
+            outcomes = []
+            for deal_id in deal_ids:
+                try:
+                    result = service(ctx).contract(deal_id, language=language)
+                    path = folder / result.document.file_name
+                    write_atomically(path, result.pdf)
+                    outcomes.append((deal_id, str(path), result.sha256, result.stored))
+                except DealflowError as exc:
+                    failures.append(f"{deal_id}: {exc}")
+                progress.advance(task)
+        else:
+            outcomes = []
+            workers = max(1, min(len(deal_ids), os.cpu_count() or 1))
+            with ProcessPoolExecutor(
+                workers, initializer=_start_worker, initargs=(opts.store, opts.templates)
+            ) as pool:
+                futures = {
+                    pool.submit(_render_one, deal_id, language, str(folder)): deal_id
+                    for deal_id in deal_ids
+                }
+                for future in as_completed(futures):
+                    try:
+                        outcomes.append(future.result())
+                    except DealflowError as exc:
+                        failures.append(f"{futures[future]}: {exc}")
+                    progress.advance(task)
+    order = {deal_id: n for n, deal_id in enumerate(deal_ids)}
+    for deal_id, written, sha, stored in sorted(outcomes, key=lambda o: order[o[0]]):
+        results.append({"deal": deal_id, "file": written, "sha256": sha, "stored": stored})
+    if opts.json:
+        emit_json({"contracts": results, "failed": failures})
+    else:
+        for row in results:
+            out.print(f"{row['deal']}  {row['file']}", markup=False, highlight=False)
+        say(f"{len(results)} contract(s) written to {folder}")
+    for failure in failures:
+        err.print(f"error: {failure}", markup=False)
+    if failures:
+        raise typer.Exit(1)
+
+
+@app.command(rich_help_panel="Contracts")
+def contract(
+    ctx: typer.Context,
+    deal_id: Annotated[
+        str | None, typer.Argument(metavar="DEAL", help="The deal's id (omit with --all).")
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "-o",
+            "--output",
+            metavar="FILE",
+            help="Where to write the PDF ('-' for standard output). "
+            "Default: the contract's file name in the current folder.",
+        ),
+    ] = None,
+    lang: Annotated[
+        LanguageName | None,
+        typer.Option("--lang", help="Contract language; default: the deal's."),
+    ] = None,
+    version: Annotated[
+        int | None,
+        typer.Option(
+            "--version",
+            min=1,
+            metavar="N",
+            help="A signed contract version; default: the contract in force, or a draft.",
+        ),
+    ] = None,
+    every: Annotated[
+        bool, typer.Option("--all", help="Render every deal in the store, in worker processes.")
+    ] = False,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option("--out", metavar="DIR", help="With --all: the folder to write into."),
+    ] = None,
+) -> None:
+    """Render a deal's contract as a PDF/A-3b file: the signed version in force, or a DRAFT.
+
+    A signed version is rendered once and kept in the store; asking again returns the same
+    bytes. The PDF embeds the signed terms as terms.json.
+
+    Example: dealflow contract 3f2a9c1b7d4e -o contract.pdf --lang id+en
+    Example: dealflow contract --all --out contracts/
+    """
+    language = lang.value if lang else None
+    if every:
+        if deal_id is not None or output is not None or version is not None:
+            raise typer.BadParameter("--all takes no DEAL, -o or --version; use --out DIR")
+        _render_all(ctx, language, out_dir or Path.cwd())
+        return
+    if deal_id is None:
+        raise typer.BadParameter("give a DEAL id, or --all --out DIR")
+    if out_dir is not None:
+        raise typer.BadParameter("--out is for --all; use -o FILE for one contract")
+    result = service(ctx).contract(deal_id, version=version, language=language)
+    document = result.document
+    if output is not None and str(output) == "-":
+        sys.stdout.buffer.write(result.pdf)
+        sys.stdout.buffer.flush()
+        return
+    path = output or Path(document.file_name)
+    write_atomically(path, result.pdf)
+    if options(ctx).json:
+        emit_json(
+            {
+                "deal": document.deal_id,
+                "contract_number": document.number,
+                "contract_version": document.contract_version,
+                "language": document.language.value,
+                "signed": document.signed,
+                "stored": result.stored,
+                "file": str(path),
+                "sha256": result.sha256,
+                "terms_hash": document.terms_hash,
+            }
+        )
+        return
+    status = "signed" if document.signed else "DRAFT"
+    kept = ", kept in the store" if result.stored or document.signed else ""
+    say(f"Wrote {path} ({status} contract {document.number}{kept})")
+    out.print(f"sha256 {result.sha256}", markup=False, highlight=False)
+
+
+@templates_app.command("check")
+def templates_check(
+    ctx: typer.Context,
+    folder: Annotated[
+        Path | None,
+        typer.Argument(
+            metavar="[DIR]",
+            help="A template folder to check over the built-ins; default: the built-ins "
+            "alone (or $DEALFLOW_TEMPLATES).",
+        ),
+    ] = None,
+) -> None:
+    """Render every template against sample deals in every language and report problems:
+    missing variables, unknown clause ids, fetches outside the template folders, bad CSS.
+
+    Example: dealflow templates check ./our-templates
+    """
+    from dealflow.bootstrap import template_dirs
+    from dealflow.template_check import check_templates
+
+    opts = options(ctx)
+    folders = template_dirs([folder] if folder else ([opts.templates] if opts.templates else None))
+    if folder is not None and not folder.is_dir():
+        raise RenderError(f"template folder {str(folder)!r} does not exist")
+    report = check_templates(folders)
+    if opts.json:
+        emit_json(
+            {
+                "renders": report.renders,
+                "problems": [
+                    {
+                        "template": p.template,
+                        "line": p.line,
+                        "problem": p.problem,
+                        "sample": p.sample,
+                        "language": p.language,
+                    }
+                    for p in report.problems
+                ],
+            }
+        )
+    else:
+        for problem in report.problems:
+            out.print(str(problem), markup=False, highlight=False)
+        where = ", ".join(str(f) for f in folders) or "the built-in templates"
+        if report.problems:
+            err.print(f"{len(report.problems)} problem(s) in {where}", markup=False)
+        else:
+            say(f"ok: {report.renders} renders of {where}, no problems")
+    if report.problems:
+        raise typer.Exit(1)

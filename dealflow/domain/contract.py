@@ -1,0 +1,205 @@
+"""The contract document: what a rendered contract says, taken from the deal alone.
+
+A :class:`ContractDocument` is one contract version of a deal in one language: its number, the
+parties, the terms and their hash, the signatures, the amendment it makes, and the date it
+bears. Every field comes from the deal's own events (never from "now"), so the same deal
+version always yields the same document, and so the same PDF. Renderers turn it into bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date, timedelta
+from typing import Annotated
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from dealflow.domain.deal import Approval, Deal, Language, Signature
+from dealflow.domain.lifecycle import Stage
+from dealflow.domain.parties import Party
+from dealflow.domain.terms import AfterSales, Terms
+from dealflow.errors import VersionNotFoundError
+
+_FROZEN = ConfigDict(frozen=True, extra="forbid")
+#: Characters of the terms hash printed in the footer of every page.
+SHORT_HASH = 12
+
+
+def contract_number(deal_id: str, contract_version: int) -> str:
+    """The contract's number as printed: ``DF-<DEAL ID>-V<version>``."""
+    return f"DF-{deal_id.upper()}-V{contract_version}"
+
+
+class DueDate(BaseModel):
+    """One date by which an after-sales promise is due, or the date it runs until."""
+
+    model_config = _FROZEN
+
+    on: date
+    until: bool = False
+
+
+class ScheduledPromise(BaseModel):
+    """An after-sales promise with the dates it falls due, counted from the signing date."""
+
+    model_config = _FROZEN
+
+    promise: AfterSales
+    dates: tuple[DueDate, ...] = ()
+
+
+def add_months(day: date, months: int) -> date:
+    """``day`` moved ``months`` calendar months on, clamped to the month's last day."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    for candidate in (31, 30, 29, 28):
+        if day.day <= candidate:
+            try:
+                return date(year, month, min(day.day, candidate))
+            except ValueError:
+                continue
+    return date(year, month, 28)
+
+
+def due_dates(promise: AfterSales, start: date) -> tuple[DueDate, ...]:
+    """When ``promise`` falls due, counted from ``start`` (the signing date).
+
+    Once within N days; every M months for its term; or, for a term alone (a warranty), the
+    date it runs until.
+    """
+    if promise.within_days is not None:
+        return (DueDate(on=start + timedelta(days=promise.within_days)),)
+    if promise.every_months is not None:
+        term = promise.for_months or promise.every_months
+        count = term // promise.every_months
+        return tuple(
+            DueDate(on=add_months(start, promise.every_months * n)) for n in range(1, count + 1)
+        )
+    if promise.for_months is not None:
+        return (DueDate(on=add_months(start, promise.for_months), until=True),)
+    return ()
+
+
+class ContractDocument(BaseModel):
+    """One contract version of a deal, as it is printed."""
+
+    model_config = _FROZEN
+
+    deal_id: str
+    number: str
+    title: str
+    language: Language
+    contract_version: int
+    seller: Party
+    buyer: Party
+    terms: Terms
+    terms_hash: str
+    signed: bool
+    signatures: tuple[Signature, ...] = ()
+    approvals: tuple[Approval, ...] = ()
+    #: The date the document bears: when it was signed, or the deal's latest event for a draft.
+    issued_at: AwareDatetime
+    amends: str | None = None
+    amendment_reason: str | None = None
+    schedule: Annotated[tuple[ScheduledPromise, ...], Field(max_length=200)] = ()
+
+    @property
+    def short_hash(self) -> str:
+        """The first characters of the terms hash, as printed on every page."""
+        return self.terms_hash[:SHORT_HASH]
+
+    @property
+    def canonical_terms(self) -> str:
+        """The canonical terms JSON: what the PDF embeds as ``terms.json``."""
+        return self.terms.canonical_json()
+
+    @property
+    def file_name(self) -> str:
+        """A file name for the PDF: number, ``-draft`` until signed, and language."""
+        draft = "" if self.signed else "-draft"
+        return f"{self.number}{draft}-{self.language.value.replace('+', '-')}.pdf"
+
+
+class ContractPdf(BaseModel):
+    """A rendered contract: the document, the PDF bytes and their SHA-256."""
+
+    model_config = ConfigDict(frozen=True)
+
+    document: ContractDocument
+    pdf: bytes
+    #: True when the bytes were kept in the store from an earlier render.
+    stored: bool = False
+
+    @property
+    def sha256(self) -> str:
+        """The SHA-256 of the PDF bytes, hex."""
+        return hashlib.sha256(self.pdf).hexdigest()
+
+
+def contract_document(
+    deal: Deal, contract_version: int | None = None, language: Language | None = None
+) -> ContractDocument:
+    """The document for ``contract_version`` of the deal in ``language`` (the deal's own by
+    default).
+
+    Without a version: the signed contract in force, or, while terms are still open or an
+    amendment is being negotiated, a draft of the current terms. A signed version is printed
+    as signed, with the dates counted from its signing; a draft has no dates yet.
+    """
+    language = language or deal.language
+    number_of = {c.contract_version: c for c in deal.contracts}
+    if contract_version is None:
+        in_force = deal.stage in {Stage.SIGNED, Stage.IN_SERVICE, Stage.COMPLETED}
+        if deal.contracts and (in_force and not deal.amending):
+            contract_version = deal.contracts[-1].contract_version
+        else:
+            contract_version = deal.contract_version
+    signed = number_of.get(contract_version)
+    amends = contract_number(deal.id, contract_version - 1) if contract_version > 1 else None
+    if signed is not None:
+        start = signed.signed_at.date()
+        return ContractDocument(
+            deal_id=deal.id,
+            number=contract_number(deal.id, contract_version),
+            title=deal.title,
+            language=language,
+            contract_version=contract_version,
+            seller=deal.seller,
+            buyer=deal.buyer,
+            terms=signed.terms,
+            terms_hash=signed.terms_hash,
+            signed=True,
+            signatures=signed.signatures,
+            approvals=tuple(a for a in deal.approval_history if a.terms_hash == signed.terms_hash),
+            issued_at=signed.signed_at,
+            amends=amends,
+            amendment_reason=signed.amendment_reason,
+            schedule=tuple(
+                ScheduledPromise(promise=p, dates=due_dates(p, start))
+                for p in signed.terms.after_sales
+            ),
+        )
+    if contract_version != deal.contract_version:
+        known = ", ".join(str(v) for v in [*number_of, deal.contract_version])
+        raise VersionNotFoundError(
+            f"deal {deal.id} has no contract version {contract_version}; its versions are {known}"
+        )
+    terms = deal.terms
+    return ContractDocument(
+        deal_id=deal.id,
+        number=contract_number(deal.id, contract_version),
+        title=deal.title,
+        language=language,
+        contract_version=contract_version,
+        seller=deal.seller,
+        buyer=deal.buyer,
+        terms=terms,
+        terms_hash=terms.terms_hash,
+        signed=False,
+        signatures=tuple(s for s in deal.signatures if s.terms_hash == terms.terms_hash),
+        approvals=tuple(a for a in deal.approvals if a.terms_hash == terms.terms_hash),
+        issued_at=deal.updated_at,
+        amends=amends,
+        amendment_reason=deal.amendment_reason if contract_version > 1 else None,
+        schedule=tuple(ScheduledPromise(promise=p) for p in terms.after_sales),
+    )
