@@ -10,8 +10,9 @@ misspelt variable is an error, not an empty string.
 
 from __future__ import annotations
 
+import re
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from jinja2 import (
 )
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
+from markupsafe import Markup, escape
 
 from dealflow.adapters.rendering import formats
 from dealflow.clauses import Clause, builtin_templates, merged_clause_library
@@ -35,6 +37,62 @@ from dealflow.errors import RenderError, TemplateProblemError
 
 #: The template every contract starts from.
 CONTRACT_TEMPLATE = "contract.html.j2"
+#: The longest text a contract prints in one field, and in all: a description of some
+#: thousands of words is a contract; a megabyte is not, and would take minutes to lay out.
+MAX_FIELD_CHARS = 20_000
+MAX_TOTAL_CHARS = 250_000
+
+
+def _texts(value: object, path: str) -> Iterator[tuple[str, str]]:
+    """Every string in a dumped document, with where it is."""
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _texts(item, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            yield from _texts(item, f"{path}[{index}]")
+
+
+#: Runs of this many characters without a space get a line-break opportunity (``<wbr>``)
+#: after them: Pango lays out a long unbroken run in a table cell in quadratic time.
+BREAK_EVERY = 30
+_LONG_RUN = re.compile(rf"\S{{{BREAK_EVERY + 1},}}")
+
+
+def breakable(value: object) -> Markup:
+    """``value`` escaped, with ``<wbr>`` inside long unbroken runs (a URL, a serial number):
+    the text reads and extracts the same, and the line can break."""
+    text = str(value)
+    pieces: list[str] = []
+    start = 0
+    for run in _LONG_RUN.finditer(text):
+        pieces.append(str(escape(text[start : run.start()])))
+        word = run.group()
+        chunks = [word[i : i + BREAK_EVERY] for i in range(0, len(word), BREAK_EVERY)]
+        pieces.append("<wbr>".join(str(escape(chunk)) for chunk in chunks))
+        start = run.end()
+    pieces.append(str(escape(text[start:])))
+    return Markup("".join(pieces))
+
+
+def check_printable(document: ContractDocument) -> None:
+    """Refuse, in one line, a contract whose texts are too long to print (see the limits)."""
+    total = 0
+    for where, text in _texts(document.model_dump(), ""):
+        total += len(text)
+        if len(text) > MAX_FIELD_CHARS:
+            raise RenderError(
+                f"{where} is {len(text):,} characters; a contract prints at most "
+                f"{MAX_FIELD_CHARS:,} in one text: keep long specifications in a document "
+                "of their own and name it in the deal"
+            )
+    if total > MAX_TOTAL_CHARS:
+        raise RenderError(
+            f"the contract's texts are {total:,} characters in all; a contract prints at most "
+            f"{MAX_TOTAL_CHARS:,}"
+        )
 
 
 class UnknownClauseError(LookupError):
@@ -76,6 +134,7 @@ class TemplateSet:
             words=formats.words,
             clause=self.clause,
         )
+        self.env.filters["breakable"] = breakable
 
     @property
     def base_url(self) -> str:
@@ -95,6 +154,7 @@ class TemplateSet:
 
     def html(self, document: ContractDocument, template: str = CONTRACT_TEMPLATE) -> str:
         """The contract as HTML. Raises TemplateProblemError naming the template and line."""
+        check_printable(document)
         mode = document.language.value
         context: dict[str, Any] = {
             "c": document,
