@@ -80,3 +80,9 @@ def run_demo(service: DealService) -> Iterator[tuple[str, Deal]]:
         "after-sales service started",
         service.start_service(deal_id, Actor(name="Service desk", role=Role.SERVICE)),
     )
+
+
+def play_demo(service: DealService) -> Deal:
+    """Play the whole sample deal; returns the deal as it ends (signed, in service)."""
+    steps = list(run_demo(service))
+    return steps[-1][1]

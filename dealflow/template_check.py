@@ -103,9 +103,12 @@ def _wording_shape(templates: TemplateSet, document: ContractDocument) -> list[s
     """Differences in articles and clauses between the English and Indonesian wording."""
     shapes = {}
     for name in WORDING:
-        module = templates.env.get_template(name).make_module(
-            {"c": document, "mode": "id+en", "langs": ["id", "en"]}
-        )
+        try:
+            module = templates.env.get_template(name).make_module(
+                {"c": document, "mode": "id+en", "langs": ["id", "en"]}
+            )
+        except Exception:  # the render of the same template reports it
+            return []
         articles = getattr(module, "articles", [])
         shapes[name] = [len(article["clauses"]) for article in articles]
     en, id_ = (shapes[name] for name in WORDING)
@@ -126,10 +129,10 @@ def check_templates(user_dirs: Sequence[Path] = (), *, layout: bool = True) -> C
     for sample, document in _documents(templates):
         language = document.language.value
         try:
-            html = templates.html(document)
             if sample == "signed contract" and language == "id+en":
                 for text in _wording_shape(templates, document):
                     problems.append(CheckProblem(sample, language, WORDING[1], None, text))
+            html = templates.html(document)
             if layout:
                 with _weasyprint_warnings() as warnings:
                     renderer.pdf(html, document)

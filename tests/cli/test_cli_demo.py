@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sqlite3
 import subprocess
@@ -9,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from pypdf import PdfReader
 
 import dealflow
 
@@ -32,8 +34,8 @@ def test_version() -> None:
     assert result.stdout.strip() == f"dealflow {dealflow.__version__}"
 
 
-def test_demo_runs_the_sample_deal_through_every_stage_to_in_service() -> None:
-    result = run("demo")
+def test_demo_runs_the_sample_deal_through_every_stage_to_a_signed_pdf(tmp_path: Path) -> None:
+    result = run("demo", "-o", str(tmp_path))
     assert result.returncode == 0, result.stderr
     passed = next(line for line in result.stdout.splitlines() if line.startswith("Stages passed"))
     assert passed.removeprefix("Stages passed: ").split(" -> ") == [
@@ -50,22 +52,35 @@ def test_demo_runs_the_sample_deal_through_every_stage_to_in_service() -> None:
     ]
     assert "Grand total: IDR 344,655,000" in result.stdout
     assert "temporary store" in result.stdout
+    (pdf,) = tmp_path.glob("*.pdf")
+    assert pdf.name.endswith("-V1-id-en.pdf")
+    assert f"Signed contract: {pdf}" in result.stdout
+    reader = PdfReader(pdf)
+    text = "".join(page.extract_text() for page in reader.pages)
+    assert "DRAFT" not in text
+    assert "PT Sinar Abadi Minuman" in text
+    terms = reader.attachments["terms.json"][0]
+    hash_line = next(line for line in result.stdout.splitlines() if "terms hash" in line)
+    assert hashlib.sha256(terms).hexdigest()[:12] in hash_line
 
 
 def test_demo_on_a_given_store_keeps_the_deal(tmp_path: Path) -> None:
     path = tmp_path / "team.db"
-    result = run("--store", f"sqlite:///{path}", "demo")
+    result = run("--store", f"sqlite:///{path}", "demo", "-o", str(tmp_path))
     assert result.returncode == 0, result.stderr
     service = dealflow.connect(f"sqlite:///{path}")
     (deal,) = service.deals()
     assert deal.stage is dealflow.Stage.IN_SERVICE
     assert deal.id in result.stdout
+    (pdf,) = tmp_path.glob("*.pdf")
+    assert service.store.artifacts(deal.id) == [pdf.name]
+    assert service.store.get_artifact(deal.id, pdf.name) == pdf.read_bytes()
     service.close()
 
 
 def test_the_store_can_come_from_the_environment(tmp_path: Path) -> None:
     path = tmp_path / "env.db"
-    result = run("demo", env={"DEALFLOW_STORE": str(path)})
+    result = run("demo", "-o", str(tmp_path), env={"DEALFLOW_STORE": str(path)})
     assert result.returncode == 0, result.stderr
     with sqlite3.connect(path) as db:
         assert db.execute("SELECT count(DISTINCT deal_id) FROM events").fetchone() == (1,)
