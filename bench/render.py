@@ -136,6 +136,8 @@ class RenderFigures:
     dealflow_pages: int
     bare_pages: int
     html_chars: int
+    #: dealflow / bare of each round: their spread shows the noise.
+    round_ratios: tuple[float, ...]
 
     @property
     def ratio(self) -> float:
@@ -176,6 +178,9 @@ def measure_render(
         dealflow_pages=pages(ours),
         bare_pages=pages(bare),
         html_chars=len(html),
+        round_ratios=tuple(
+            a / b for a, b in zip(samples["dealflow"], samples["bare"], strict=True)
+        ),
     )
 
 
@@ -235,11 +240,15 @@ def measure_stored(calls: int, fresh_calls: int, folder: Path) -> StoredFigures:
         with closing(sqlite3.connect(db)) as raw:
             if raw.execute(query, (deal_id, name)).fetchone() is None:
                 raise NotStoredError(f"no artifact {name!r} in the store's artifacts table")
+
+            def plain_select() -> float:
+                gc.collect(0)  # as for the fetches
+                start = perf_counter()
+                bytes(raw.execute(query, (deal_id, name)).fetchone()[0])
+                return perf_counter() - start
+
             gc.collect()
-            select = [
-                timed(lambda: bytes(raw.execute(query, (deal_id, name)).fetchone()[0]))[0]
-                for _ in range(calls)
-            ]
+            select = [plain_select() for _ in range(calls)]
     finally:
         store.close()
     return StoredFigures(
@@ -311,7 +320,8 @@ def report_render(
     print(
         f"     HTML {f.html_chars:,} characters; template render alone (contract_document + "
         f"TemplateSet.html) {ms(f.template)} = {f.template / f.bare:.1%} of bare; the rest of "
-        f"the difference (PDF/A-3b, terms.json, the template fetcher, noise) {ms(rest)}"
+        f"the difference (PDF/A-3b, terms.json, the template fetcher, noise) {ms(rest)}; "
+        f"ratio of each round {min(f.round_ratios):.3f}x to {max(f.round_ratios):.3f}x"
     )
     label = f"render {name}" + (" (headline)" if f.language is headline else "")
     rows.append(
