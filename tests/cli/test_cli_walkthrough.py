@@ -16,6 +16,7 @@ from typing import Any
 
 import jsonschema
 import pytest
+from pypdf import PdfReader
 
 import dealflow
 from dealflow.views import json_schemas
@@ -113,6 +114,10 @@ def test_the_readme_walkthrough_runs_as_written(shell: Shell) -> None:
     assert re.search(r"discount\.percent\s+12%\s+9%", diff.stdout), diff.stdout
     listed, _ = shell.run("dealflow --json list --stage in_service")
     assert [d["id"] for d in json.loads(listed.stdout)] == [deal_id]
+    contract = PdfReader(shell.cwd / "contract.pdf")
+    text = "".join(page.extract_text() for page in contract.pages)
+    assert "Two spare belts on site" in text
+    assert "DRAFT" not in text
 
 
 def validate(name: str, document: Any) -> None:
