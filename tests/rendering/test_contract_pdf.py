@@ -345,3 +345,24 @@ def test_templates_check_passes_on_the_built_ins_and_reports_a_broken_folder(
     problems = [str(p) for p in broken.problems]
     assert any("signatures.html.j2:1: missing variable" in p for p in problems), problems
     assert any("articles and clauses differ" in p for p in problems), problems
+
+
+def test_an_amendment_is_drafted_as_a_new_version_and_the_signed_one_stays_kept() -> None:
+    service = new_service()
+    deal = play_demo(service)
+    first = service.contract(deal.id, language="en")
+    assert first.document.contract_version == 1
+    service.amend(
+        deal.id, BUYER, dealflow.TermsChange(payment_days=60), reason="Budget moved to Q2"
+    )
+    draft = service.contract(deal.id, language="en")
+    assert draft.document.contract_version == 2
+    assert not draft.document.signed
+    text = flat("".join(pages(draft.pdf)))
+    assert flat("AMENDMENT AGREEMENT") in text
+    assert flat(f"amends contract DF-{deal.id.upper()}-V1") in text
+    assert flat("Budget moved to Q2") in text
+    assert flat("within 60 days") in text
+    assert "DRAFT" in text
+    # The signed version is still there, byte for byte.
+    assert service.contract(deal.id, version=1, language="en").pdf == first.pdf
