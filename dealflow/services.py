@@ -120,7 +120,8 @@ class DealService:
         """The contract renderer, built on first use (rendering loads WeasyPrint)."""
         if self._renderer is None:
             raise RenderError("this service has no contract renderer; pass renderer=")
-        if not hasattr(self._renderer, "render"):
+        if isinstance(self._renderer, type) or not hasattr(self._renderer, "render"):
+            # A factory (a class counts: it has ``render`` but as an unbound function).
             factory: Callable[[], Renderer] = self._renderer
             self._renderer = factory()
         return typing.cast(Renderer, self._renderer)

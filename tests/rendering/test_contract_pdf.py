@@ -366,3 +366,16 @@ def test_an_amendment_is_drafted_as_a_new_version_and_the_signed_one_stays_kept(
     assert "DRAFT" in text
     # The signed version is still there, byte for byte.
     assert service.contract(deal.id, version=1, language="en").pdf == first.pdf
+
+
+def test_the_renderer_may_be_given_as_a_class_or_a_factory() -> None:
+    for renderer in (PdfRenderer, lambda: PdfRenderer(TemplateSet())):
+        service = dealflow.DealService(
+            dealflow.MemoryEventStore(), dealflow.FixedClock(START), renderer=renderer
+        )
+        deal_id = service.open_deal(sample_deal_spec()).id
+        assert service.contract(deal_id, language="en").pdf.startswith(b"%PDF-")
+    bare = dealflow.DealService(dealflow.MemoryEventStore(), dealflow.FixedClock(START))
+    deal_id = bare.open_deal(sample_deal_spec()).id
+    with pytest.raises(dealflow.RenderError, match="no contract renderer"):
+        bare.contract(deal_id)
