@@ -76,20 +76,26 @@ class Shell:
         return result, comment
 
 
-@pytest.fixture
-def shell(tmp_path: Path) -> Shell:
-    samples = tmp_path / "dealflow" / "samples"
+Walked = tuple[Shell, list[tuple[str, subprocess.CompletedProcess[str], str]]]
+
+
+@pytest.fixture(scope="module")
+def walked(tmp_path_factory: pytest.TempPathFactory) -> Walked:
+    """The README walkthrough, run once as written in a fresh folder: the shell and, for
+    each line, its result and its comment."""
+    folder = tmp_path_factory.mktemp("walkthrough")
+    samples = folder / "dealflow" / "samples"
     samples.mkdir(parents=True)
     shutil.copy(SAMPLE_FILE, samples / SAMPLE_FILE.name)
-    return Shell(tmp_path)
+    shell = Shell(folder)
+    return shell, [(line, *shell.run(line)) for line in walkthrough()]
 
 
-def test_the_readme_walkthrough_runs_as_written(shell: Shell) -> None:
-    lines = walkthrough()
-    assert len(lines) >= 15
+def test_the_readme_walkthrough_runs_as_written(walked: Walked) -> None:
+    shell, results = walked
+    assert len(results) >= 15
     stages = []
-    for line in lines:
-        result, comment = shell.run(line)
+    for line, result, comment in results:
         assert result.returncode == 0, f"{line}\n{result.stderr}"
         assert "Traceback" not in result.stderr
         promised = re.fullmatch(r"-> (\w+)", comment)
@@ -125,9 +131,8 @@ def validate(name: str, document: Any) -> None:
     jsonschema.Draft202012Validator(schema).validate(document)
 
 
-def test_json_outputs_validate_against_the_shipped_schemas(shell: Shell) -> None:
-    for line in walkthrough():
-        shell.run(line)
+def test_json_outputs_validate_against_the_shipped_schemas(walked: Walked) -> None:
+    shell, _ = walked
     deal_id = shell.vars["DEAL"]
     outputs = {
         "show.schema.json": f"dealflow --json show {deal_id}",
