@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import re
 import traceback
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC
 from pathlib import Path
 from typing import Any
 
 from jinja2 import (
+    Environment,
     FileSystemLoader,
     StrictUndefined,
     TemplateError,
@@ -55,16 +56,25 @@ def _texts(value: object, path: str) -> Iterator[tuple[str, str]]:
             yield from _texts(item, f"{path}[{index}]")
 
 
-#: Runs of this many characters without a space get a line-break opportunity (``<wbr>``)
-#: after them: Pango lays out a long unbroken run in a table cell in quadratic time.
+#: Runs of this many characters without a breaking space get a line-break opportunity
+#: (``<wbr>``) after them: Pango lays out a long unbroken run in quadratic time. A no-break
+#: space does not break a run, so only the ASCII space, tab and newline end one.
 BREAK_EVERY = 30
-_LONG_RUN = re.compile(rf"\S{{{BREAK_EVERY + 1},}}")
+_LONG_RUN = re.compile(rf"[^ \t\n\r]{{{BREAK_EVERY + 1},}}")
+#: Characters that print as nothing, as a box, or reorder the text around them (bidi
+#: overrides: "valid for \u202e09\u202c days" would read "90 days"): shown as \uXXXX instead.
+_HIDDEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
-def breakable(value: object) -> Markup:
-    """``value`` escaped, with ``<wbr>`` inside long unbroken runs (a URL, a serial number):
-    the text reads and extracts the same, and the line can break."""
-    text = str(value)
+def _shown(text: str) -> str:
+    return _HIDDEN.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def printed(value: object) -> Markup:
+    """``value`` as a contract prints it: escaped; control and bidi-override characters shown
+    as ``\\uXXXX``; ``<wbr>`` inside long unbroken runs (a URL, a serial number), so the
+    line can break while the text reads and extracts the same."""
+    text = _shown(str(value))
     pieces: list[str] = []
     start = 0
     for run in _LONG_RUN.finditer(text):
@@ -75,6 +85,20 @@ def breakable(value: object) -> Markup:
         start = run.end()
     pieces.append(str(escape(text[start:])))
     return Markup("".join(pieces))
+
+
+class ContainedLoader(FileSystemLoader):
+    """A FileSystemLoader that refuses a template whose real path (symlinks followed) lies
+    outside its folder: a link in a team folder cannot make a template of ``/etc/passwd``."""
+
+    def get_source(
+        self, environment: Environment, template: str
+    ) -> tuple[str, str, Callable[[], bool]]:
+        source, filename, uptodate = super().get_source(environment, template)
+        real = Path(filename).resolve()
+        if not any(real.is_relative_to(Path(root).resolve()) for root in self.searchpath):
+            raise TemplateNotFound(template)
+        return source, filename, uptodate
 
 
 def check_printable(document: ContractDocument) -> None:
@@ -118,7 +142,7 @@ class TemplateSet:
         self.roots = (*self.user_dirs, builtin_templates().resolve())
         self.clauses: dict[str, Clause] = merged_clause_library(self.user_dirs)
         self.env = ImmutableSandboxedEnvironment(
-            loader=FileSystemLoader([str(root) for root in self.roots]),
+            loader=ContainedLoader([str(root) for root in self.roots]),
             autoescape=True,
             undefined=StrictUndefined,
             trim_blocks=True,
@@ -134,7 +158,7 @@ class TemplateSet:
             words=formats.words,
             clause=self.clause,
         )
-        self.env.filters["breakable"] = breakable
+        self.env.filters["printed"] = printed
 
     @property
     def base_url(self) -> str:
