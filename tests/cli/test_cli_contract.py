@@ -139,3 +139,20 @@ def test_templates_check_is_ok_on_the_built_ins_and_exits_1_on_a_broken_folder(
     assert {p["template"] for p in problems} == {"parties.html.j2"}
     assert all(p["line"] == 1 for p in problems)
     assert "nme" in problems[0]["problem"]
+
+
+def test_the_templates_folder_can_come_from_the_environment(
+    store: tuple[str, str, str], tmp_path: Path
+) -> None:
+    url, _, draft_id = store
+    folder = tmp_path / "team"
+    (folder / "partials").mkdir(parents=True)
+    (folder / "partials" / "parties.html.j2").write_text("<p>TEAM PARTIES {{ c.buyer.name }}</p>")
+    target = tmp_path / "out" / "draft.pdf"
+    result = run(
+        "--store", url, "contract", draft_id, "-o", str(target),
+        env={"DEALFLOW_TEMPLATES": str(folder)},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    text = PdfReader(target).pages[0].extract_text()
+    assert "TEAM PARTIES PT Sinar Abadi Minuman" in text
