@@ -41,7 +41,7 @@ from dealflow.domain.events import (
 from dealflow.domain.interactions import Channel, InteractionKind
 from dealflow.domain.lifecycle import ROLES, Action, Cursor, Stage, allowed_actions, fire
 from dealflow.domain.parties import SYSTEM_ACTOR, Actor, Party, Role, Side
-from dealflow.domain.policy import ApprovalPolicy
+from dealflow.domain.policy import ApprovalPolicy, SigningOrder
 from dealflow.domain.terms import SpecialTerms, Terms, TermsChange
 from dealflow.errors import (
     ActionRefusedError,
@@ -498,12 +498,19 @@ def _decline(deal: Deal, cmd: Decline, now: datetime, _: ApprovalPolicy) -> Even
     )
 
 
-def _sign(deal: Deal, cmd: Sign, now: datetime, _: ApprovalPolicy) -> Event:
+def _sign(deal: Deal, cmd: Sign, now: datetime, policy: ApprovalPolicy) -> Event:
     side = _side(cmd)
     pending = deal.signatures_pending
     if side not in pending:
         raise ActionRefusedError(
             f"the {side.value} has already signed contract version {deal.contract_version}"
+        )
+    first = {SigningOrder.SELLER_FIRST: Side.SELLER, SigningOrder.BUYER_FIRST: Side.BUYER}.get(
+        policy.signing_order
+    )
+    if first is not None and side is not first and first in pending:
+        raise NotYourTurnError(
+            "sign", side.value, first.value, f"the {first.value} signs first under the policy"
         )
     current = deal.terms_hash
     if cmd.terms_hash is not None and cmd.terms_hash != current:

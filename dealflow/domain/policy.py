@@ -29,6 +29,14 @@ class BuyerClass(StrEnum):
     LOYAL = "loyal"
 
 
+class SigningOrder(StrEnum):
+    """Who signs first: either side, the seller, or the buyer."""
+
+    ANY = "any"
+    SELLER_FIRST = "seller-first"
+    BUYER_FIRST = "buyer-first"
+
+
 def _money(amount: Decimal, currency: str) -> str:
     return str(Money.model_construct(amount=amount, currency=currency))
 
@@ -51,6 +59,7 @@ class ApprovalPolicy(BaseModel):
     unit_cost: dict[str, Amount] = Field(default_factory=dict)
     min_margin: Percent | None = None
     clauses: dict[str, bool] | None = None
+    signing_order: SigningOrder = SigningOrder.ANY
 
     def approvals_for(self, terms: Terms) -> dict[Role, str]:
         """The roles that must approve these terms, manager first, each with its reasons."""
@@ -163,6 +172,12 @@ class ApprovalRules(_Section):
     legal_for_non_standard_clauses: bool = True
 
 
+class SigningRules(_Section):
+    """How a contract version is signed."""
+
+    order: SigningOrder = SigningOrder.ANY
+
+
 class FloorRules(_Section):
     """The price floor: no seller offer may go below it; a buyer's counter below it needs a
     manager's approval once agreed. Either a minimum net unit price per SKU, or a minimum
@@ -223,6 +238,7 @@ class SellerPolicy(_Section):
     discount_ceiling: DiscountCeilings = DiscountCeilings()
     approvals: ApprovalRules = ApprovalRules()
     floor: FloorRules = FloorRules()
+    signing: SigningRules = SigningRules()
     preferences: Preferences = Preferences()
 
     def approval_policy(
@@ -240,4 +256,5 @@ class SellerPolicy(_Section):
             unit_cost=self.floor.unit_cost,
             min_margin=self.floor.min_margin,
             clauses=clauses,
+            signing_order=self.signing.order,
         )

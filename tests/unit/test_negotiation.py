@@ -359,3 +359,23 @@ def test_accepted_terms_are_the_other_sides_latest_offer_and_approvals_match_the
     assert deal.stage is Stage.AWAITING_SIGNATURES
     assert all(a.terms_hash == deal.terms_hash for a in deal.approvals)
     assert (Role.MANAGER in deal.approvals_required) is (discounts[-1] > 10)
+
+
+@pytest.mark.parametrize(
+    ("order", "first", "second"),
+    [("seller-first", SELLER, BUYER), ("buyer-first", BUYER, SELLER)],
+)
+def test_the_policy_can_fix_who_signs_first(
+    spec: dealflow.DealSpec,
+    clock: dealflow.FixedClock,
+    order: str,
+    first: dealflow.Actor,
+    second: dealflow.Actor,
+) -> None:
+    policy = dealflow.SellerPolicy.model_validate({"signing": {"order": order}})
+    service = dealflow.DealService(dealflow.MemoryEventStore(), clock, policy)
+    deal_id = drive_to(service, spec, dealflow.Stage.AWAITING_SIGNATURES)
+    with pytest.raises(dealflow.NotYourTurnError, match=f"the {first.role.value} signs first"):
+        service.sign(deal_id, second, title="Director")
+    service.sign(deal_id, first, title="Director")
+    assert service.sign(deal_id, second, title="Director").stage is dealflow.Stage.SIGNED
