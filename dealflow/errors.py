@@ -24,6 +24,7 @@ Where a builtin exception means the same thing, the dealflow error inherits it t
     ├── RenderError                          a contract could not be rendered
     │   ├── TemplateProblemError             a template is missing, invalid or unsafe
     │   └── FetchRefusedError                a template asked for a file it may not have
+    ├── SealError                            the seal certificate cannot be used
     └── StoreError (OSError)                 the event store failed; nothing was written
         └── StoreSchemaError                 the store was written by another dealflow version
 """
@@ -214,6 +215,10 @@ class FetchRefusedError(RenderError):
             f"the contract asked for {shown!r}; only files in the template folders and "
             "data: URLs may be used"
         )
+
+
+class SealError(DealflowError):
+    """The seal certificate is missing, locked by another password, or cannot sign."""
 
 
 class StoreError(DealflowError, OSError):

@@ -2,7 +2,8 @@
 
 :class:`EventStore` keeps each deal's events in order, with the version as the optimistic
 concurrency check, a read-model row per deal for queries, and files made for deals;
-:class:`Renderer` turns a contract document into PDF bytes; :class:`Clock` tells the time.
+:class:`Renderer` turns a contract document into PDF bytes; :class:`Sealer` seals it;
+:class:`Clock` tells the time.
 Concrete adapters live in :mod:`dealflow.adapters` and are chosen in :mod:`dealflow.bootstrap`.
 """
 
@@ -75,6 +76,17 @@ class Renderer(Protocol):
 
     def render(self, document: ContractDocument) -> bytes:
         """The PDF bytes; the same document gives the same bytes. Raises RenderError."""
+        ...
+
+
+class Sealer(Protocol):
+    """Seals a finished PDF with the seller organisation's certificate."""
+
+    #: The certificate's subject, printed on the evidence page.
+    subject: str
+
+    def seal(self, pdf: bytes) -> bytes:
+        """The PDF with a seal over all of it. Raises SealError."""
         ...
 
 

@@ -39,7 +39,7 @@ from dealflow.errors import (
     DealNotFoundError,
     RenderError,
 )
-from dealflow.ports import Clock, EventStore, Renderer
+from dealflow.ports import Clock, EventStore, Renderer, Sealer
 
 _hooks_log = logging.getLogger("dealflow.hooks")
 
@@ -75,6 +75,7 @@ class DealService:
         *,
         clauses: dict[str, bool] | Callable[[], dict[str, bool]] | None = None,
         renderer: Renderer | Callable[[], Renderer] | None = None,
+        sealer: Sealer | Callable[[], Sealer | None] | None = None,
         new_id: Callable[[], str] = new_deal_id,
     ) -> None:
         self.store = store
@@ -82,6 +83,7 @@ class DealService:
         self.policy = policy or SellerPolicy()
         self._clauses = clauses
         self._renderer = renderer
+        self._sealer = sealer
         self._new_id = new_id
         self._deals: dict[str, Deal] = {}
         self._hooks: list[tuple[str, Callable[[AnyEvent], object]]] = []
@@ -125,6 +127,14 @@ class DealService:
             factory: Callable[[], Renderer] = self._renderer
             self._renderer = factory()
         return typing.cast(Renderer, self._renderer)
+
+    @property
+    def sealer(self) -> Sealer | None:
+        """The seal for signed contracts, opened on first use; None seals nothing."""
+        if self._sealer is not None and not hasattr(self._sealer, "seal"):
+            factory: Callable[[], Sealer | None] = self._sealer
+            self._sealer = factory()
+        return typing.cast(Sealer | None, self._sealer)
 
     def rules(
         self, deal: Deal, *, with_class: bool = True, with_clauses: bool = True
@@ -427,8 +437,9 @@ class DealService:
 
         Without ``version``, the signed contract in force, or a draft while terms are open or
         an amendment is negotiated. The language is the deal's unless given. A signed version
-        is rendered once and kept in the store with its SHA-256; asking again returns the kept
-        bytes (``stored=True``), whatever the templates have become since.
+        is rendered once with its evidence page, sealed when the service has a sealer, and kept
+        in the store with its SHA-256; asking again returns the kept bytes (``stored=True``),
+        whatever the templates or the certificate have become since.
         """
         deal = self.get(deal_id)
         try:
@@ -442,7 +453,17 @@ class DealService:
             kept = self.store.get_artifact(deal_id, document.file_name)
             if kept is not None:
                 return ContractPdf(document=document, pdf=kept, stored=True)
+            sealer = self.sealer
+            document = contract_document(
+                deal,
+                document.contract_version,
+                chosen,
+                events=self.store.load(deal_id),
+                seal=sealer.subject if sealer else None,
+            )
         pdf = self.renderer.render(document)
+        if document.signed and sealer is not None:
+            pdf = sealer.seal(pdf)
         if document.signed:
             try:
                 self.store.put_artifact(deal_id, document.file_name, pdf)

@@ -9,12 +9,15 @@ version always yields the same document, and so the same PDF. Renderers turn it 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from dealflow.domain.deal import Approval, Deal, Language, Signature
+from dealflow.domain.events import AnyEvent, ContractSigned
+from dealflow.domain.evidence import EvidenceEntry, evidence_trail
 from dealflow.domain.lifecycle import Stage
 from dealflow.domain.parties import Party
 from dealflow.domain.terms import AfterSales, Terms
@@ -102,6 +105,10 @@ class ContractDocument(BaseModel):
     amends: str | None = None
     amendment_reason: str | None = None
     schedule: Annotated[tuple[ScheduledPromise, ...], Field(max_length=200)] = ()
+    #: For a signed version: every event up to the last signature (the evidence page).
+    evidence: tuple[EvidenceEntry, ...] = ()
+    #: The subject of the certificate that seals the PDF; None when it is not sealed.
+    seal: str | None = None
 
     @property
     def short_hash(self) -> str:
@@ -136,15 +143,30 @@ class ContractPdf(BaseModel):
         return hashlib.sha256(self.pdf).hexdigest()
 
 
+def _signing_version(events: Sequence[AnyEvent], terms_hash: str) -> int:
+    """The version of the event that completed the signatures on ``terms_hash``."""
+    return max(
+        (e.version for e in events if isinstance(e, ContractSigned) and e.terms_hash == terms_hash),
+        default=0,
+    )
+
+
 def contract_document(
-    deal: Deal, contract_version: int | None = None, language: Language | None = None
+    deal: Deal,
+    contract_version: int | None = None,
+    language: Language | None = None,
+    *,
+    events: Sequence[AnyEvent] = (),
+    seal: str | None = None,
 ) -> ContractDocument:
     """The document for ``contract_version`` of the deal in ``language`` (the deal's own by
     default).
 
     Without a version: the signed contract in force, or, while terms are still open or an
     amendment is being negotiated, a draft of the current terms. A signed version is printed
-    as signed, with the dates counted from its signing; a draft has no dates yet.
+    as signed, with the dates counted from its signing and, given the deal's ``events``, the
+    evidence trail up to its last signature; ``seal`` names the certificate that will seal it.
+    A draft has no dates yet.
     """
     language = language or deal.language
     number_of = {c.contract_version: c for c in deal.contracts}
@@ -178,6 +200,8 @@ def contract_document(
                 ScheduledPromise(promise=p, dates=due_dates(p, start))
                 for p in signed.terms.after_sales
             ),
+            evidence=evidence_trail(events, _signing_version(events, signed.terms_hash)),
+            seal=seal,
         )
     if contract_version != deal.contract_version:
         known = ", ".join(str(v) for v in [*number_of, deal.contract_version])

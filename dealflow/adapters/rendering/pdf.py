@@ -1,7 +1,8 @@
 """Contract PDFs: the rendered HTML laid out by WeasyPrint as PDF/A-3b.
 
 The PDF embeds the canonical terms JSON as ``terms.json`` (relationship ``Source``), so the
-terms can be read back and hashed against the hash printed on every page. Everything that
+terms can be read back and hashed against the hash printed on every page; a signed contract
+also embeds its evidence trail as ``evidence.json`` (relationship ``Supplement``). Everything that
 could vary between runs is fixed from the document: the creation and modification dates (its
 ``issued_at``), the attachment dates, the file identifier (WeasyPrint derives it from the
 content). Fonts ship with the templates, so the output does not depend on the fonts of the
@@ -14,6 +15,7 @@ from datetime import UTC
 
 from dealflow.adapters.rendering.templates import TemplateSet
 from dealflow.domain.contract import ContractDocument
+from dealflow.domain.evidence import evidence_json
 from dealflow.errors import FetchRefusedError, RenderError
 
 #: The PDF variant of every contract: archivable, and allowed to carry attachments.
@@ -48,10 +50,23 @@ class PdfRenderer:
             relationship="Source",
             url_fetcher=fetcher,
         )
+        attachments = [terms]
+        if document.evidence:
+            attachments.append(
+                Attachment(
+                    string=evidence_json(document.evidence).encode("utf-8"),
+                    name="evidence.json",
+                    description=f"Events of deal {document.deal_id} up to the last signature",
+                    created=issued,
+                    modified=issued,
+                    relationship="Supplement",
+                    url_fetcher=fetcher,
+                )
+            )
         try:
             return bytes(
                 HTML(string=html, base_url=self.templates.base_url, url_fetcher=fetcher).write_pdf(
-                    pdf_variant=PDF_VARIANT, attachments=[terms], custom_metadata=True
+                    pdf_variant=PDF_VARIANT, attachments=attachments, custom_metadata=True
                 )
             )
         except FatalURLFetchingError as exc:

@@ -1,0 +1,116 @@
+"""Sealing contracts: a PAdES-B-B signature over the whole PDF by the seller organisation's
+certificate, with pyHanko; and a self-signed development certificate to try it with.
+
+The certificate is a PKCS#12 file (``--cert FILE`` or ``$DEALFLOW_CERT``); its password is read
+from ``$DEALFLOW_CERT_PASSWORD`` only, never from the command line. pyHanko (and the
+``cryptography`` package it brings) are imported inside the functions that need them.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from dealflow.errors import SealError
+
+#: The signature field every dealflow seal uses.
+SEAL_FIELD = "DealflowSeal"
+
+
+class Pkcs12Sealer:
+    """Seals PDFs with the key and certificate of a PKCS#12 file."""
+
+    def __init__(self, path: Path, password: bytes | None = None) -> None:
+        from pyhanko.sign import signers
+
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise SealError(f"seal certificate {str(self.path)!r} does not exist")
+        try:
+            signer = signers.SimpleSigner.load_pkcs12(  # type: ignore[no-untyped-call]
+                pfx_file=str(self.path), passphrase=password or None
+            )
+        except (OSError, ValueError) as exc:
+            raise SealError(
+                f"cannot open seal certificate {str(self.path)!r}: wrong password "
+                "(DEALFLOW_CERT_PASSWORD) or not a PKCS#12 file"
+            ) from exc
+        if signer is None or signer.signing_cert is None:
+            raise SealError(
+                f"cannot open seal certificate {str(self.path)!r}: wrong password "
+                "(DEALFLOW_CERT_PASSWORD) or not a PKCS#12 file"
+            )
+        self._signer = signer
+        #: Who seals: the certificate's subject, as people read it.
+        self.subject: str = signer.signing_cert.subject.human_friendly
+
+    def seal(self, pdf: bytes) -> bytes:
+        """``pdf`` with a PAdES-B-B seal over all of it."""
+        from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+        from pyhanko.sign import fields, signers
+
+        writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+        metadata = signers.PdfSignatureMetadata(
+            field_name=SEAL_FIELD,
+            md_algorithm="sha256",
+            subfilter=fields.SigSeedSubFilter.PADES,
+            reason="Contract sealed by dealflow",
+        )
+        try:
+            sealed = signers.sign_pdf(writer, metadata, signer=self._signer)
+        except Exception as exc:  # pyHanko raises many kinds; none is the user's to debug
+            raise SealError(f"could not seal the contract: {exc}") from exc
+        return bytes(sealed.getvalue())
+
+
+def make_dev_certificate(folder: Path, organisation: str = "dealflow development seal") -> Path:
+    """Write ``folder/dev-seal.p12``: a self-signed certificate and key with an empty password,
+    valid for two years. For trying the flow, never for real contracts."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.hazmat.primitives.serialization import NoEncryption, pkcs12
+    from cryptography.x509.oid import NameOID
+
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / "dev-seal.p12"
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COMMON_NAME, organisation),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "dealflow (development only)"),
+        ]
+    )
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=730))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=True,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=False,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    data = pkcs12.serialize_key_and_certificates(
+        b"dealflow-dev-seal", key, certificate, None, NoEncryption()
+    )
+    target.write_bytes(data)
+    target.chmod(0o600)
+    return target
