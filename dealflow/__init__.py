@@ -57,6 +57,7 @@ from dealflow.errors import (
     OfferExpiredError,
     PolicyFileError,
     RenderError,
+    SealError,
     StoreError,
     StoreSchemaError,
     TemplateProblemError,
@@ -66,6 +67,7 @@ from dealflow.errors import (
 )
 from dealflow.policyfile import load_policy_file, parse_policy
 from dealflow.services import DealService
+from dealflow.verification import Verdict, verify_contract
 
 __all__ = [
     "Action",
@@ -118,6 +120,7 @@ __all__ = [
     "Representative",
     "Role",
     "SQLiteEventStore",
+    "SealError",
     "SellerPolicy",
     "Side",
     "SignatureMethod",
@@ -133,6 +136,7 @@ __all__ = [
     "TermsDifference",
     "TermsHashMismatchError",
     "Totals",
+    "Verdict",
     "VersionNotFoundError",
     "WrongRoleError",
     "__version__",
@@ -145,4 +149,5 @@ __all__ = [
     "open_store",
     "parse_deal_spec",
     "parse_policy",
+    "verify_contract",
 ]

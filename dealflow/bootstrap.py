@@ -1,6 +1,6 @@
 """The one place that picks concrete adapters: a store from a URL, the system clock, the
 contract renderer over the template folders (``--templates DIR`` or ``$DEALFLOW_TEMPLATES``,
-searched before the built-ins).
+searched before the built-ins), the seal certificate (``--cert FILE`` or ``$DEALFLOW_CERT``).
 
 Store URLs:
 
@@ -25,11 +25,13 @@ from dealflow.adapters.sqlite import SQLiteEventStore
 from dealflow.clauses import clause_standards
 from dealflow.domain.policy import SellerPolicy
 from dealflow.errors import StoreError
-from dealflow.ports import Clock, EventStore, Renderer
+from dealflow.ports import Clock, EventStore, Renderer, Sealer
 from dealflow.services import DealService
 
 STORE_ENV = "DEALFLOW_STORE"
 TEMPLATES_ENV = "DEALFLOW_TEMPLATES"
+CERT_ENV = "DEALFLOW_CERT"
+CERT_PASSWORD_ENV = "DEALFLOW_CERT_PASSWORD"
 
 
 def user_data_dir() -> Path:
@@ -89,16 +91,31 @@ def make_renderer(folders: Sequence[Path] = ()) -> Renderer:
     return PdfRenderer(TemplateSet(folders))
 
 
+def make_sealer(cert: Path | str | None = None) -> Sealer | None:
+    """The seal of signed contracts: the PKCS#12 file ``cert`` or ``$DEALFLOW_CERT`` names,
+    opened with ``$DEALFLOW_CERT_PASSWORD`` (never a command-line argument); None without
+    one. Imports pyHanko here."""
+    path = cert or os.environ.get(CERT_ENV)
+    if not path:
+        return None
+    from dealflow.adapters.signing import Pkcs12Sealer
+
+    password = os.environ.get(CERT_PASSWORD_ENV, "")
+    return Pkcs12Sealer(Path(path).expanduser(), password.encode("utf-8") or None)
+
+
 def connect(
     url: str | None = None,
     *,
     clock: Clock | None = None,
     policy: SellerPolicy | None = None,
     templates: Sequence[Path | str] | None = None,
+    cert: Path | str | None = None,
 ) -> DealService:
     """A :class:`DealService` on the store a URL names: the system clock, the default seller
     policy, the clause library and contract templates (built-ins, after the user folders
-    ``templates`` or ``$DEALFLOW_TEMPLATES`` names) unless told otherwise."""
+    ``templates`` or ``$DEALFLOW_TEMPLATES`` names), and the seal certificate ``cert`` or
+    ``$DEALFLOW_CERT`` names (none: contracts are unsealed), unless told otherwise."""
     folders = template_dirs(templates)
     return DealService(
         open_store(url),
@@ -106,4 +123,5 @@ def connect(
         policy or SellerPolicy(),
         clauses=lambda: clause_standards(folders),
         renderer=lambda: make_renderer(folders),
+        sealer=lambda: make_sealer(cert),
     )

@@ -1,7 +1,7 @@
 """The ``dealflow`` console script: global options, the demo, and error handling.
 
 The commands live in ``deal_commands`` (negotiate, agree and sign), ``contract_commands``
-(contracts and template checks), ``aftersales_commands``,
+(contracts and template checks), ``seal_commands`` (verify, keys), ``aftersales_commands``,
 ``relationship_commands``, ``feed_command`` and ``view_commands``; importing them here
 registers them on the app. A dealflow error is printed as one plain line on stderr with exit
 code 1; a usage error exits 2 (Click's convention); no user mistake ever shows a traceback.
@@ -24,6 +24,7 @@ from dealflow.cli import (
     deal_commands,
     feed_command,
     relationship_commands,
+    seal_commands,
     view_commands,
 )
 from dealflow.cli.base import (
@@ -47,6 +48,7 @@ __all__ = [
     "feed_command",
     "main",
     "relationship_commands",
+    "seal_commands",
     "view_commands",
 ]
 
@@ -101,6 +103,15 @@ def root(
             "a partial, the wording or the clause library. Default: $DEALFLOW_TEMPLATES.",
         ),
     ] = None,
+    cert: Annotated[
+        str | None,
+        typer.Option(
+            "--cert",
+            metavar="FILE",
+            help="The seller organisation's PKCS#12 certificate that seals signed contracts "
+            "(password in $DEALFLOW_CERT_PASSWORD). Default: $DEALFLOW_CERT; none: unsealed.",
+        ),
+    ] = None,
     version: Annotated[
         bool,
         typer.Option(
@@ -113,7 +124,7 @@ def root(
     Example: dealflow demo        Example: dealflow --store deals.db new deal.yaml
     """
     ctx.obj = Options(
-        store=store, json=json, policy=policy, now=parse_now(now), templates=templates
+        store=store, json=json, policy=policy, now=parse_now(now), templates=templates, cert=cert
     )
 
 

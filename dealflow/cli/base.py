@@ -57,6 +57,7 @@ class Options:
     policy: str | None = None
     now: datetime | None = None
     templates: str | None = None
+    cert: str | None = None
     _service: DealService | None = field(default=None, repr=False)
 
     def close(self) -> None:
@@ -83,7 +84,9 @@ def service(ctx: typer.Context) -> DealService:
         policy = load_policy_file(opts.policy) if opts.policy else None
         clock = FixedClock(opts.now) if opts.now else None
         folders = [opts.templates] if opts.templates else None
-        opts._service = connect(opts.store, clock=clock, policy=policy, templates=folders)
+        opts._service = connect(
+            opts.store, clock=clock, policy=policy, templates=folders, cert=opts.cert
+        )
         ctx.find_root().call_on_close(opts.close)
     return opts._service
 

@@ -190,9 +190,14 @@ def contract(
             }
         )
         return
-    status = "signed" if document.signed else "DRAFT"
-    kept = ", kept in the store" if result.stored or document.signed else ""
-    say(f"Wrote {path} ({status} contract {document.number}{kept})")
+    if not document.signed:
+        status = f"DRAFT contract {document.number}"
+    elif result.stored:
+        status = f"signed contract {document.number}, as kept in the store"
+    else:
+        sealed = f"sealed by {document.seal}" if document.seal else "UNSEALED: no --cert"
+        status = f"signed contract {document.number}, {sealed}, kept in the store"
+    say(f"Wrote {path} ({status})")
     out.print(f"sha256 {result.sha256}", markup=False, highlight=False)
 
 
