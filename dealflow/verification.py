@@ -129,7 +129,8 @@ def _terms(reader: Any, found: _Findings) -> tuple[str, bytes] | None:
     """The terms hash and ``terms.json`` bytes, checked against what the document prints."""
     try:
         attachments = reader.attachments
-        terms_json = attachments["terms.json"][0] if "terms.json" in attachments else None
+        copies = list(attachments["terms.json"]) if "terms.json" in attachments else []
+        terms_json = copies[-1] if copies else None
     except Exception as exc:  # a damaged name tree: pypdf raises many kinds
         found.add("contract", False, f"its embedded files cannot be read: {exc}")
         return None
@@ -145,6 +146,8 @@ def _terms(reader: Any, found: _Findings) -> tuple[str, bytes] | None:
         found.add("contract", True, f"contract {number} of deal {deal_id}")
     digest = hashlib.sha256(terms_json).hexdigest()
     problems = []
+    if len(copies) > 1:
+        problems.append(f"the PDF embeds {len(copies)} files named terms.json")
     try:
         terms = Terms.model_validate_json(terms_json)
         if terms.canonical_json().encode("utf-8") != terms_json:
@@ -189,7 +192,9 @@ def _seal(data: bytes, found: _Findings) -> None:
         return
     try:
         with _quiet("pyhanko", "pyhanko_certvalidator"):
-            status = validate_pdf_signature(signatures[-1], ValidationContext(allow_fetching=False))
+            status = validate_pdf_signature(
+                signatures[-1], ValidationContext(trust_roots=[], allow_fetching=False)
+            )
     except (
         SignatureValidationError, CMSExtractionError, CMSStructuralError, PdfError, ValueError,
         KeyError, TypeError,

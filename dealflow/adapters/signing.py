@@ -16,6 +16,9 @@ from dealflow.errors import SealError
 
 #: The signature field every dealflow seal uses.
 SEAL_FIELD = "DealflowSeal"
+#: Room kept for the seal's CMS blob (an RSA-4096 signature with a chain of three certificates
+#: fits): reserving it spares pyHanko a trial signature to measure it, half the sealing time.
+SEAL_BYTES = 16_384
 
 
 class Pkcs12Sealer:
@@ -58,7 +61,9 @@ class Pkcs12Sealer:
             reason="Contract sealed by dealflow",
         )
         try:
-            sealed = signers.sign_pdf(writer, metadata, signer=self._signer)
+            sealed = signers.sign_pdf(
+                writer, metadata, signer=self._signer, bytes_reserved=SEAL_BYTES
+            )
         except Exception as exc:  # pyHanko raises many kinds; none is the user's to debug
             raise SealError(f"could not seal the contract: {exc}") from exc
         return bytes(sealed.getvalue())

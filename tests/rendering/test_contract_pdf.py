@@ -175,7 +175,7 @@ def test_terms_json_is_the_canonical_terms_of_the_signed_version(
     assert contract is not None
     for pdf in pdfs.values():
         reader = PdfReader(io.BytesIO(pdf))
-        assert list(reader.attachments) == ["terms.json"]
+        assert sorted(reader.attachments) == ["evidence.json", "terms.json"]
         (data,) = reader.attachments["terms.json"]
         assert data.decode("utf-8") == contract.terms.canonical_json()
         assert hashlib.sha256(data).hexdigest() == contract.terms_hash

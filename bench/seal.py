@@ -1,0 +1,415 @@
+"""Benchmark of sealing and verifying a signed contract, each against its render.
+
+Every figure is a median (the machine is noisy) and is printed next to its target and as a
+ratio to a baseline measured in the same run:
+
+1. The render of the signed sample contract, the baseline: the demo deal
+   (``dealflow.demo.play_demo`` on a ``DealService`` over a ``MemoryEventStore`` with a
+   ``FixedClock`` and ``renderer=PdfRenderer(TemplateSet())``) played to signed and on into
+   service; its document ``contract_document(deal, language=id+en, events=<the deal's events>,
+   seal=<the sealer's subject>)``, with the evidence page, as ``DealService.contract`` builds
+   it for a signed version, rendered by ``PdfRenderer.render``. The renderer is built once, as
+   a service keeps it.
+2. The seal of that PDF: ``Pkcs12Sealer(make_dev_certificate(tmp)).seal(pdf)``, a PAdES-B-B
+   seal by a self-signed development certificate (RSA 2048) made once in a temporary folder.
+   Target: <= 10% of a render.
+3. The verification of the sealed PDF, ``verify_contract(sealed)`` (pdf, contract, terms,
+   seal and signatures checks); and of a kept PDF against its store,
+   ``verify_contract(kept, service)`` (the store check too): a second service on a
+   ``SQLiteEventStore`` in the same temporary folder, with the same renderer and
+   ``sealer=`` the same sealer, plays the demo, and one ``service.contract(deal_id)`` renders,
+   seals and keeps the PDF. No target: the ratio to a render is shown. Every verdict is
+   checked to hold.
+
+Each action is warmed up once (the warm-up's outputs are the inputs of the timed calls: the
+render's PDF is sealed, the sealed PDF verified), then the four are timed interleaved (render,
+seal, verify, verify with store, render...) over ``--rounds`` rounds (default 7), each call
+after a full collection.
+
+Run ``python bench/seal.py`` from the repository root (``--quick`` for fewer rounds,
+``--rounds N`` to choose them). It reports and never asserts: the exit code is 0 whatever the
+figures, and an action that fails prints why and the rest still runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import io
+import platform
+import statistics
+import sys
+import tempfile
+import traceback
+from collections.abc import Callable
+from dataclasses import astuple, dataclass, field
+from datetime import UTC, datetime
+from importlib.metadata import version as installed
+from pathlib import Path
+from time import perf_counter
+from typing import TypeVar
+
+from pypdf import PdfReader
+
+from dealflow import (
+    ContractDocument,
+    ContractPdf,
+    Deal,
+    DealService,
+    FixedClock,
+    Language,
+    MemoryEventStore,
+    SQLiteEventStore,
+    Stage,
+    contract_document,
+)
+from dealflow.adapters.rendering.pdf import PdfRenderer
+from dealflow.adapters.rendering.templates import TemplateSet
+from dealflow.adapters.signing import Pkcs12Sealer, make_dev_certificate
+from dealflow.demo import play_demo
+from dealflow.verification import Verdict, verify_contract
+
+SEAL_SHARE_TARGET = 0.10
+
+ROUNDS = 7
+QUICK_ROUNDS = 3
+
+LANGUAGE = Language.ID_EN
+
+RENDER, SEAL, VERIFY, VERIFY_STORE = "render", "seal", "verify", "verify with store"
+ACTIONS = (RENDER, SEAL, VERIFY, VERIFY_STORE)
+
+T = TypeVar("T")
+
+
+def clock() -> FixedClock:
+    """A clock that never moves: the deal's events, hence the contract's dates and the
+    rendered bytes, are the same from run to run. One per service: a FixedClock can be moved."""
+    return FixedClock(datetime(2026, 6, 1, 9, 0, tzinfo=UTC))
+
+
+class SetupError(RuntimeError):
+    """The sample deal, its document or its kept PDF is not what the benchmark needs."""
+
+
+class VerdictError(RuntimeError):
+    """verify_contract did not verify a file it should have."""
+
+
+# Measuring --------------------------------------------------------------------------------
+
+
+def timed(action: Callable[[], T]) -> tuple[float, T]:
+    """Seconds of one call after a full collection (so that no call pays for the garbage of
+    the one before; the collector stays on during the call, as for real callers), and what it
+    returned."""
+    gc.collect()
+    start = perf_counter()
+    result = action()
+    return perf_counter() - start, result
+
+
+def pages(pdf: bytes) -> int:
+    return len(PdfReader(io.BytesIO(pdf)).pages)
+
+
+def signed_demo_deal(service: DealService) -> Deal:
+    """The demo deal played to its end (signed, then in service)."""
+    deal = play_demo(service)
+    if deal.stage is not Stage.IN_SERVICE or not deal.contracts:
+        raise SetupError(
+            f"the demo ended at {deal.stage.value} with {len(deal.contracts)} signed "
+            "version(s); expected in_service with a signed version"
+        )
+    return deal
+
+
+def holds(verdict: Verdict, store: bool) -> Verdict:
+    """``verdict``, checked to hold (with a store check when ``store``)."""
+    names = {check.name for check in verdict.checks}
+    if not verdict.ok:
+        details = "; ".join(f"{c.name}: {c.detail}" for c in verdict.checks if not c.ok)
+        raise VerdictError(f"verify_contract failed {verdict.failed}: {details}")
+    if store and "store" not in names:
+        raise VerdictError("verify_contract ran no store check although given a service")
+    return verdict
+
+
+@dataclass
+class Subject:
+    """What the timed calls work on, and what the warm-up found."""
+
+    document: ContractDocument
+    renderer: PdfRenderer
+    sealer: Pkcs12Sealer
+    pdf: bytes = b""
+    sealed: bytes = b""
+    kept: ContractPdf | None = None
+    store_service: DealService | None = None
+    first_contract: float = 0.0
+    #: Render bytes differing from the warm-up's (a render should be deterministic).
+    render_drift: int = 0
+    verdicts: dict[str, Verdict] = field(default_factory=dict)
+
+
+def keep_signed(
+    folder: Path, renderer: PdfRenderer, sealer: Pkcs12Sealer, subject: Subject
+) -> None:
+    """A service on SQLite with the sealer plays the demo; its first ``contract`` call
+    renders, seals and keeps the signed PDF."""
+    store = SQLiteEventStore(folder / "d.db")
+    service = DealService(store, clock(), renderer=renderer, sealer=sealer)
+    subject.store_service = service
+    deal = signed_demo_deal(service)
+    seconds, kept = timed(lambda: service.contract(deal.id))
+    if kept.stored or not kept.document.signed:
+        raise SetupError(
+            f"the first service.contract returned stored={kept.stored}, "
+            f"signed={kept.document.signed}; expected a signed version rendered and kept"
+        )
+    if service.store.get_artifact(deal.id, kept.document.file_name) != kept.pdf:
+        raise SetupError(f"the store does not keep the bytes of {kept.document.file_name}")
+    subject.kept, subject.first_contract = kept, seconds
+
+
+def calls(subject: Subject) -> dict[str, Callable[[], object]]:
+    """The four timed calls; each works on the warm-up's output of the one before."""
+    document, renderer, sealer = subject.document, subject.renderer, subject.sealer
+
+    def render() -> bytes:
+        return renderer.render(document)
+
+    def seal() -> bytes:
+        return sealer.seal(subject.pdf)
+
+    def verify() -> Verdict:
+        return verify_contract(subject.sealed)
+
+    def verify_store() -> Verdict:
+        assert subject.kept is not None and subject.store_service is not None
+        return verify_contract(subject.kept.pdf, subject.store_service)
+
+    return {RENDER: render, SEAL: seal, VERIFY: verify, VERIFY_STORE: verify_store}
+
+
+def check(name: str, subject: Subject, result: object, warm_up: bool) -> None:
+    """Check one call's result; the warm-up's outputs become the next actions' inputs."""
+    if name == RENDER:
+        assert isinstance(result, bytes)
+        if warm_up:
+            subject.pdf = result
+        elif result != subject.pdf:
+            subject.render_drift += 1
+    elif name == SEAL:
+        assert isinstance(result, bytes)
+        if not result.startswith(subject.pdf):
+            raise VerdictError("the sealed PDF does not extend the rendered one incrementally")
+        if warm_up:
+            subject.sealed = result
+    else:
+        assert isinstance(result, Verdict)
+        subject.verdicts[name] = holds(result, store=name == VERIFY_STORE)
+
+
+def measure(
+    rounds: int, subject: Subject, unavailable: dict[str, str]
+) -> tuple[dict[str, list[float]], dict[str, str]]:
+    """Warm each action up once, then time them interleaved; an action that fails, or whose
+    input failed, drops out with the reason in the returned failures."""
+    todo = calls(subject)
+    failures = dict(unavailable)
+    needs = {SEAL: RENDER, VERIFY: SEAL}
+    samples: dict[str, list[float]] = {name: [] for name in ACTIONS}
+
+    def run(name: str, warm_up: bool) -> None:
+        try:
+            seconds, result = timed(todo[name])
+            check(name, subject, result, warm_up)
+        except Exception as exc:
+            failures[name] = f"{type(exc).__name__}: {exc}"
+            print(f"   FAILED {name}{' (warm-up)' if warm_up else ''}: {failures[name]}")
+            traceback.print_exc(file=sys.stderr)
+            return
+        if not warm_up:
+            samples[name].append(seconds)
+
+    for name in ACTIONS:
+        if name in failures:
+            continue
+        if needs.get(name) in failures:
+            failures[name] = f"no input: {needs[name]} failed"
+            continue
+        run(name, warm_up=True)
+    for _ in range(rounds):
+        for name in ACTIONS:
+            if name not in failures:
+                run(name, warm_up=False)
+    return samples, failures
+
+
+# Reporting --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of the summary table."""
+
+    figure: str
+    measured: str
+    baseline: str
+    ratio: str
+    target: str
+    verdict: str
+
+
+HEADER = Row("figure", "measured", "baseline", "ratio", "target", "verdict")
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1e3:.1f} ms"
+
+
+def print_table(rows: list[Row]) -> None:
+    table = [astuple(row) for row in [HEADER, *rows]]
+    widths = [max(len(cells[i]) for cells in table) for i in range(len(table[0]))]
+    for cells in table:
+        print("   " + "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip())
+
+
+def spread(samples: list[float], render: list[float]) -> str:
+    """The share of the render in each round (paired within a round): the noise."""
+    shares = [a / b for a, b in zip(samples, render, strict=False)]
+    return f"{min(shares):.1%} to {max(shares):.1%}" if shares else "-"
+
+
+def report(
+    subject: Subject, samples: dict[str, list[float]], failures: dict[str, str], rows: list[Row]
+) -> None:
+    medians = {name: statistics.median(s) for name, s in samples.items() if s}
+    render = medians.get(RENDER)
+    label = f"render {LANGUAGE.value} (baseline)"
+    if render is None:
+        rows.append(Row(label, "-", "-", "-", "-", "ERROR"))
+    else:
+        drift = (
+            "the same bytes every round"
+            if not subject.render_drift
+            else f"OTHER BYTES in {subject.render_drift} round(s)"
+        )
+        print(
+            f"   render: {ms(render)} median, {ms(min(samples[RENDER]))} to "
+            f"{ms(max(samples[RENDER]))}; {len(subject.pdf) / 1e3:.0f} kB, "
+            f"{pages(subject.pdf)} pages, {drift}"
+        )
+        rows.append(Row(label, ms(render), "-", "-", "-", "-"))
+    base = f"{ms(render)} render" if render is not None else "-"
+    figures = (
+        (SEAL, f"seal {LANGUAGE.value}", SEAL_SHARE_TARGET),
+        (VERIFY, "verify sealed PDF", None),
+        (VERIFY_STORE, "verify kept PDF with store", None),
+    )
+    for name, figure, target in figures:
+        seconds = medians.get(name)
+        if seconds is None:
+            reason = failures.get(name, "no sample")
+            print(f"   {name}: not measured ({reason})")
+            rows.append(Row(figure, "-", base, "-", "-", "ERROR"))
+            continue
+        share = seconds / render if render is not None else None
+        print(
+            f"   {name}: {ms(seconds)} median, {ms(min(samples[name]))} to "
+            f"{ms(max(samples[name]))}; share of the render in each round "
+            f"{spread(samples[name], samples[RENDER])}"
+        )
+        verdict = "-"
+        if target is not None:
+            verdict = "ERROR" if share is None else "OK" if share <= target else "OVER"
+        rows.append(
+            Row(
+                figure,
+                ms(seconds),
+                base,
+                f"{share:.1%}" if share is not None else "-",
+                f"<= {target:.0%}" if target is not None else "none",
+                verdict,
+            )
+        )
+    if subject.sealed:
+        print(
+            f"   sealed PDF {len(subject.sealed) / 1e3:.0f} kB "
+            f"(+{len(subject.sealed) - len(subject.pdf):,} bytes of seal), signer "
+            f"{subject.sealer.subject!r}"
+        )
+    for name, verdict in subject.verdicts.items():
+        print(f"   {name}: every verdict ok, checks {', '.join(c.name for c in verdict.checks)}")
+    if subject.kept is not None:
+        kept = subject.kept
+        print(
+            f"   kept PDF {kept.document.file_name} ({kept.document.language.value}, "
+            f"{len(kept.pdf) / 1e3:.0f} kB): first service.contract (render, seal, keep) "
+            f"{ms(subject.first_contract)}, once, not in the medians"
+        )
+
+
+# Main -------------------------------------------------------------------------------------
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help=f"{QUICK_ROUNDS} rounds")
+    parser.add_argument(
+        "--rounds", type=int, help=f"timed rounds (default {ROUNDS}, {QUICK_ROUNDS} quick)"
+    )
+    args = parser.parse_args()
+    rounds = max(1, args.rounds or (QUICK_ROUNDS if args.quick else ROUNDS))
+    began = perf_counter()
+    print(
+        f"dealflow seal benchmark: medians of {rounds} rounds (Python "
+        f"{platform.python_version()}, WeasyPrint {installed('weasyprint')}, pyHanko "
+        f"{installed('pyHanko')}, cryptography {installed('cryptography')})"
+    )
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory(prefix="dealflow-bench-") as name:
+        folder = Path(name)
+        subject: Subject | None = None
+        try:
+            sealer = Pkcs12Sealer(make_dev_certificate(folder))
+            renderer = PdfRenderer(TemplateSet())
+            service = DealService(MemoryEventStore(), clock(), renderer=renderer)
+            deal = signed_demo_deal(service)
+            document = contract_document(
+                deal, language=LANGUAGE, events=service.store.load(deal.id), seal=sealer.subject
+            )
+            if not document.signed:
+                raise SetupError(f"{document.number} is a draft; expected a signed version")
+            subject = Subject(document, renderer, sealer)
+        except Exception as exc:
+            print(f"   FAILED: the sample contract cannot be set up: {type(exc).__name__}: {exc}")
+            traceback.print_exc(file=sys.stderr)
+            rows.append(Row("setup", "-", "-", "-", "-", "ERROR"))
+        if subject is not None:
+            print(
+                f"render, seal, verify and verify with store of the signed sample contract "
+                f"{subject.document.number} in {LANGUAGE.value} (evidence page, seal named), "
+                "interleaved, warmed up once; renderer and sealer built once"
+            )
+            unavailable: dict[str, str] = {}
+            try:
+                keep_signed(folder, renderer, sealer, subject)
+            except Exception as exc:
+                unavailable[VERIFY_STORE] = f"{type(exc).__name__}: {exc}"
+                print(f"   FAILED: no kept PDF on SQLite: {unavailable[VERIFY_STORE]}")
+                traceback.print_exc(file=sys.stderr)
+            try:
+                samples, failures = measure(rounds, subject, unavailable)
+                report(subject, samples, failures, rows)
+            finally:
+                if subject.store_service is not None:
+                    subject.store_service.close()
+    print()
+    print_table(rows)
+    print(f"run time {perf_counter() - began:.1f} s")
+
+
+if __name__ == "__main__":
+    main()
