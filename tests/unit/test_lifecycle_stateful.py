@@ -300,6 +300,8 @@ def test_random_action_sequences_keep_the_lifecycle_invariants(goal: Stage) -> N
     share = -(-settings().max_examples // len(Stage))  # 10,000 in all under the ci profile
     run_state_machine_as_test(
         lambda: DealLifecycle(goal),
-        settings=settings(max_examples=share, stateful_step_count=50),
+        # 30 steps reach every goal stage, amendments included (asserted below); more would
+        # mostly repeat moves and make the suite outgrow ten minutes under the ci profile.
+        settings=settings(max_examples=share, stateful_step_count=30),
     )
     assert goal in REACHED, f"no sequence reached {goal.value}"

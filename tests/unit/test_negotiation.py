@@ -8,7 +8,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import dealflow
@@ -330,6 +330,7 @@ def test_interactions_are_logged_at_any_stage_without_moving_it(
     assert service.get(lost).version == deal.version
 
 
+@settings(max_examples=min(2_000, settings().max_examples))  # each example is a whole deal
 @given(
     discounts=st.lists(st.integers(0, 20), min_size=1, max_size=8),
     acceptor=st.sampled_from(["next", "other"]),
