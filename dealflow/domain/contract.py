@@ -10,17 +10,18 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import date
 from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from dealflow.domain.commitments import Occurrence, schedule, service_start
 from dealflow.domain.deal import Approval, Deal, Language, Signature
 from dealflow.domain.events import AnyEvent, ContractSigned
 from dealflow.domain.evidence import EvidenceEntry, evidence_trail
 from dealflow.domain.lifecycle import Stage
 from dealflow.domain.parties import Party
-from dealflow.domain.terms import AfterSales, Terms
+from dealflow.domain.terms import Terms
 from dealflow.errors import VersionNotFoundError
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
@@ -31,56 +32,6 @@ SHORT_HASH = 12
 def contract_number(deal_id: str, contract_version: int) -> str:
     """The contract's number as printed: ``DF-<DEAL ID>-V<version>``."""
     return f"DF-{deal_id.upper()}-V{contract_version}"
-
-
-class DueDate(BaseModel):
-    """One date by which an after-sales promise is due, or the date it runs until."""
-
-    model_config = _FROZEN
-
-    on: date
-    until: bool = False
-
-
-class ScheduledPromise(BaseModel):
-    """An after-sales promise with the dates it falls due, counted from the signing date."""
-
-    model_config = _FROZEN
-
-    promise: AfterSales
-    dates: tuple[DueDate, ...] = ()
-
-
-def add_months(day: date, months: int) -> date:
-    """``day`` moved ``months`` calendar months on, clamped to the month's last day."""
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    for candidate in (31, 30, 29, 28):
-        if day.day <= candidate:
-            try:
-                return date(year, month, min(day.day, candidate))
-            except ValueError:
-                continue
-    return date(year, month, 28)
-
-
-def due_dates(promise: AfterSales, start: date) -> tuple[DueDate, ...]:
-    """When ``promise`` falls due, counted from ``start`` (the signing date).
-
-    Once within N days; every M months for its term; or, for a term alone (a warranty), the
-    date it runs until.
-    """
-    if promise.within_days is not None:
-        return (DueDate(on=start + timedelta(days=promise.within_days)),)
-    if promise.every_months is not None:
-        term = promise.for_months or promise.every_months
-        count = term // promise.every_months
-        return tuple(
-            DueDate(on=add_months(start, promise.every_months * n)) for n in range(1, count + 1)
-        )
-    if promise.for_months is not None:
-        return (DueDate(on=add_months(start, promise.for_months), until=True),)
-    return ()
 
 
 class ContractDocument(BaseModel):
@@ -104,7 +55,10 @@ class ContractDocument(BaseModel):
     issued_at: AwareDatetime
     amends: str | None = None
     amendment_reason: str | None = None
-    schedule: Annotated[tuple[ScheduledPromise, ...], Field(max_length=200)] = ()
+    #: For a signed version: every dated commitment, the buyer's payment included.
+    commitments: Annotated[tuple[Occurrence, ...], Field(max_length=2000)] = ()
+    #: For a signed version: the date after-sales dates count from (delivery, else signing).
+    service_from: date | None = None
     #: For a signed version: every event up to the last signature (the evidence page).
     evidence: tuple[EvidenceEntry, ...] = ()
     #: The subject of the certificate that seals the PDF; None when it is not sealed.
@@ -164,7 +118,8 @@ def contract_document(
 
     Without a version: the signed contract in force, or, while terms are still open or an
     amendment is being negotiated, a draft of the current terms. A signed version is printed
-    as signed, with the dates counted from its signing and, given the deal's ``events``, the
+    as signed, with its dated commitments (:mod:`dealflow.domain.commitments`) and, given the
+    deal's ``events``, the
     evidence trail up to its last signature; ``seal`` names the certificate that will seal it.
     A draft has no dates yet.
     """
@@ -179,7 +134,7 @@ def contract_document(
     signed = number_of.get(contract_version)
     amends = contract_number(deal.id, contract_version - 1) if contract_version > 1 else None
     if signed is not None:
-        start = signed.signed_at.date()
+        signed_on = signed.signed_at.date()
         return ContractDocument(
             deal_id=deal.id,
             number=contract_number(deal.id, contract_version),
@@ -196,10 +151,8 @@ def contract_document(
             issued_at=signed.signed_at,
             amends=amends,
             amendment_reason=signed.amendment_reason,
-            schedule=tuple(
-                ScheduledPromise(promise=p, dates=due_dates(p, start))
-                for p in signed.terms.after_sales
-            ),
+            commitments=schedule(signed.terms, signed_on),
+            service_from=service_start(signed.terms, signed_on),
             evidence=evidence_trail(events, _signing_version(events, signed.terms_hash)),
             seal=seal,
         )
@@ -225,5 +178,4 @@ def contract_document(
         issued_at=deal.updated_at,
         amends=amends,
         amendment_reason=deal.amendment_reason if contract_version > 1 else None,
-        schedule=tuple(ScheduledPromise(promise=p) for p in terms.after_sales),
     )

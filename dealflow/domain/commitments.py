@@ -1,0 +1,111 @@
+"""Commitments: the dated occurrences of every promise in the signed terms.
+
+Each after-sales promise becomes one or more occurrences: installation or training once,
+within N days; maintenance once per visit, every N months for M months; a warranty as one
+occurrence running until its term ends, with its response time. The buyer's payment of the
+contract price is an occurrence too, owned by the buyer, due the payment terms' days after
+the invoice. Dates count from delivery when the terms name a delivery date (the special
+agreement's if it has one), else from signing: a promise "within 14 days" is kept after the
+goods arrive, not before.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from pydantic import BaseModel, ConfigDict
+
+from dealflow.domain.money import Money
+from dealflow.domain.terms import AfterSales, Department, Terms
+
+_FROZEN = ConfigDict(frozen=True, extra="forbid")
+#: The kind of the buyer's payment occurrence (not an after-sales kind).
+PAYMENT = "payment"
+
+
+class Occurrence(BaseModel):
+    """One dated promise: what, who owns it, by when."""
+
+    model_config = _FROZEN
+
+    id: str
+    kind: str
+    description: str
+    owner: Department
+    #: The date it is due by; for a warranty, the date its term ends.
+    due: date
+    #: True for a promise that runs until ``due`` (a warranty) rather than falls due on it.
+    runs_until: bool = False
+    response_hours: int | None = None
+    amount: Money | None = None
+
+
+def add_months(day: date, months: int) -> date:
+    """``day`` moved ``months`` calendar months on, clamped to the month's last day
+    (31 January + 1 month is 28 or 29 February)."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    for last in (31, 30, 29, 28):
+        try:
+            return date(year, month, min(day.day, last))
+        except ValueError:
+            continue
+    raise AssertionError("unreachable: every month has at least 28 days")
+
+
+def service_start(terms: Terms, signed_on: date) -> date:
+    """Where after-sales dates count from: the delivery date, else the signing date."""
+    special = terms.special
+    delivery = (special.delivery_by if special else None) or (
+        terms.delivery.by if terms.delivery else None
+    )
+    return max(delivery, signed_on) if delivery else signed_on
+
+
+def _occurrences(promise: AfterSales, start: date) -> list[tuple[date, bool]]:
+    if promise.within_days is not None:
+        return [(start + timedelta(days=promise.within_days), False)]
+    if promise.every_months is not None:
+        term = promise.for_months or promise.every_months
+        visits = term // promise.every_months
+        return [(add_months(start, promise.every_months * n), False) for n in range(1, visits + 1)]
+    if promise.for_months is not None:
+        return [(add_months(start, promise.for_months), True)]
+    return []
+
+
+def schedule(terms: Terms, signed_on: date) -> tuple[Occurrence, ...]:
+    """Every occurrence of the terms' promises and the buyer's payment, in the terms' order,
+    each with an id of its kind and number (``maintenance-3``)."""
+    start = service_start(terms, signed_on)
+    counts: dict[str, int] = {}
+    made: list[Occurrence] = []
+
+    def next_id(kind: str) -> str:
+        counts[kind] = counts.get(kind, 0) + 1
+        return f"{kind}-{counts[kind]}"
+
+    for promise in terms.after_sales:
+        for due, runs_until in _occurrences(promise, start):
+            made.append(
+                Occurrence(
+                    id=next_id(promise.kind.value),
+                    kind=promise.kind.value,
+                    description=promise.description,
+                    owner=promise.owner,
+                    due=due,
+                    runs_until=runs_until,
+                    response_hours=promise.response_hours,
+                )
+            )
+    made.append(
+        Occurrence(
+            id=next_id(PAYMENT),
+            kind=PAYMENT,
+            description=f"Payment of the contract price by {terms.payment.method}",
+            owner=Department.BUYER,
+            due=start + timedelta(days=terms.payment.due_days),
+            amount=terms.totals.grand_total,
+        )
+    )
+    return tuple(made)
