@@ -3,6 +3,7 @@ and ``dealflow templates check``."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -31,13 +32,16 @@ class LanguageName(StrEnum):
 
 def write_atomically(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` through a temporary file and a rename: never half a PDF."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         temporary.write_bytes(data)
         temporary.replace(path)
+    except OSError as exc:
+        raise OSError(exc.errno, f"cannot write {path}: {exc.strerror}") from None
     finally:
-        temporary.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            temporary.unlink(missing_ok=True)
 
 
 _worker = None
@@ -119,13 +123,13 @@ def contract(
         str | None, typer.Argument(metavar="DEAL", help="The deal's id (omit with --all).")
     ] = None,
     output: Annotated[
-        Path | None,
+        str | None,
         typer.Option(
             "-o",
             "--output",
             metavar="FILE",
-            help="Where to write the PDF ('-' for standard output). "
-            "Default: the contract's file name in the current folder.",
+            help="Where to write the PDF: a file, a folder (the contract's own file name "
+            "inside it), or '-' for standard output. Default: the current folder.",
         ),
     ] = None,
     lang: Annotated[
@@ -169,11 +173,13 @@ def contract(
         raise typer.BadParameter("--out is for --all; use -o FILE for one contract")
     result = service(ctx).contract(deal_id, version=version, language=language)
     document = result.document
-    if output is not None and str(output) == "-":
+    if output == "-":
         sys.stdout.buffer.write(result.pdf)
         sys.stdout.buffer.flush()
         return
-    path = output or Path(document.file_name)
+    path = Path(output) if output else Path(document.file_name)
+    if output and (path.is_dir() or output.endswith(("/", os.sep))):
+        path = path / document.file_name
     write_atomically(path, result.pdf)
     if options(ctx).json:
         emit_json(

@@ -156,3 +156,19 @@ def test_the_templates_folder_can_come_from_the_environment(
     assert result.returncode == 0, result.stderr
     text = PdfReader(target).pages[0].extract_text()
     assert "TEAM PARTIES PT Sinar Abadi Minuman" in text
+
+
+def test_contract_into_a_folder_uses_the_contracts_own_name(
+    store: tuple[str, str, str], tmp_path: Path
+) -> None:
+    url, _, draft_id = store
+    result = run("--store", url, "contract", draft_id, "-o", f"{tmp_path}/new/")
+    assert result.returncode == 0, result.stderr
+    (pdf,) = (tmp_path / "new").iterdir()
+    assert pdf.name == f"DF-{draft_id.upper()}-V1-draft-id-en.pdf"
+    blocked = tmp_path / "file"
+    blocked.write_text("not a folder")
+    refused = run("--store", url, "contract", draft_id, "-o", f"{blocked}/x.pdf")
+    assert refused.returncode == 1
+    assert refused.stderr.startswith(f"error: cannot write {blocked}/x.pdf")
+    assert "Traceback" not in refused.stderr

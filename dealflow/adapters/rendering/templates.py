@@ -137,7 +137,8 @@ class TemplateSet:
     def __init__(self, user_dirs: Sequence[Path] = ()) -> None:
         for folder in user_dirs:
             if not Path(folder).is_dir():
-                raise RenderError(f"template folder {str(folder)!r} does not exist")
+                what = "is not a folder" if Path(folder).exists() else "does not exist"
+                raise RenderError(f"template folder {str(folder)!r} {what}")
         self.user_dirs = tuple(Path(folder).resolve() for folder in user_dirs)
         self.roots = (*self.user_dirs, builtin_templates().resolve())
         self.clauses: dict[str, Clause] = merged_clause_library(self.user_dirs)
