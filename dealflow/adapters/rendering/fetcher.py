@@ -13,29 +13,22 @@ from __future__ import annotations
 import mimetypes
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
-# A subclass needs its base at import time: this module is imported only when a contract is
-# rendered (from PdfRenderer.pdf), never at start-up.
-from weasyprint.urls import (  # noqa: TID253
-    FatalURLFetchingError,
-    URLFetcher,
-    URLFetcherResponse,
-)
 
-
-class TemplateFetcher(URLFetcher):  # type: ignore[misc]
-    """Serves ``data:`` URLs and files under ``roots``; refuses everything else."""
+class TemplateFiles:
+    """Which URLs a render may load: ``data:`` URLs and files under ``roots``. Remembers what
+    it served and what it refused."""
 
     def __init__(self, roots: Sequence[Path]) -> None:
-        super().__init__(allowed_protocols=("data", "file"))
         self.roots = tuple(root.resolve() for root in roots)
         #: Every URL refused, in order.
         self.refused: list[str] = []
         #: Every URL served, in order.
         self.served: list[str] = []
 
-    def _inside(self, url: str) -> Path | None:
+    def find(self, url: str) -> Path | None:
         """The file a ``file:`` URL names, looked up through the roots, or None."""
         parts = urlsplit(url)
         if parts.netloc not in ("", "localhost") or parts.query:
@@ -55,18 +48,28 @@ class TemplateFetcher(URLFetcher):  # type: ignore[misc]
             return None
         return None
 
-    def fetch(self, url: str, headers: object = None) -> URLFetcherResponse:
-        scheme = url.split(":", 1)[0].lower() if ":" in url else ""
-        if scheme == "data":
-            self.served.append(url[:64])
-            return super().fetch(url, headers)
-        if scheme == "file":
-            found = self._inside(url)
-            if found is not None:
-                self.served.append(url)
-                kind = mimetypes.guess_type(found.name)[0] or "application/octet-stream"
-                return URLFetcherResponse(
-                    found.as_uri(), found.read_bytes(), headers={"Content-Type": kind}
-                )
-        self.refused.append(url)
-        raise FatalURLFetchingError(f"refused to fetch {url!r}")
+
+def template_fetcher(files: TemplateFiles) -> Any:
+    """A WeasyPrint URL fetcher that serves only what ``files`` allows and stops the render
+    (``FatalURLFetchingError``) on anything else. WeasyPrint is imported here, when a contract
+    is rendered, and the fetcher class is built then."""
+    from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
+
+    class TemplateFetcher(URLFetcher):  # type: ignore[misc]
+        def fetch(self, url: str, headers: object = None) -> URLFetcherResponse:
+            scheme = url.split(":", 1)[0].lower() if ":" in url else ""
+            if scheme == "data":
+                files.served.append(url[:64])
+                return super().fetch(url, headers)
+            if scheme == "file":
+                found = files.find(url)
+                if found is not None:
+                    files.served.append(url)
+                    kind = mimetypes.guess_type(found.name)[0] or "application/octet-stream"
+                    return URLFetcherResponse(
+                        found.as_uri(), found.read_bytes(), headers={"Content-Type": kind}
+                    )
+            files.refused.append(url)
+            raise FatalURLFetchingError(f"refused to fetch {url!r}")
+
+    return TemplateFetcher(allowed_protocols=("data", "file"))

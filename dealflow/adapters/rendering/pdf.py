@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from datetime import UTC
 
+from dealflow.adapters.rendering.fetcher import TemplateFiles, template_fetcher
 from dealflow.adapters.rendering.templates import TemplateSet
 from dealflow.domain.contract import ContractDocument
 from dealflow.domain.evidence import evidence_json
@@ -37,9 +38,8 @@ class PdfRenderer:
         from weasyprint import HTML, Attachment
         from weasyprint.urls import FatalURLFetchingError
 
-        from dealflow.adapters.rendering.fetcher import TemplateFetcher
-
-        fetcher = TemplateFetcher(self.templates.roots)
+        files = TemplateFiles(self.templates.roots)
+        fetcher = template_fetcher(files)
         issued = document.issued_at.astimezone(UTC)
         terms = Attachment(
             string=document.canonical_terms.encode("utf-8"),
@@ -70,7 +70,7 @@ class PdfRenderer:
                 )
             )
         except FatalURLFetchingError as exc:
-            url = fetcher.refused[-1] if fetcher.refused else str(exc)
+            url = files.refused[-1] if files.refused else str(exc)
             raise FetchRefusedError(url) from None
         except (OSError, ValueError) as exc:
             raise RenderError(f"could not lay out contract {document.number}: {exc}") from exc
