@@ -1,0 +1,371 @@
+"""Benchmark of the negotiation advisor's math on the reference scenario.
+
+Every figure is a median (the machine is noisy) and is printed next to its target and as a
+ratio to a baseline measured in the same run:
+
+1. Advice latency on a deal with 50 offers: ``Negotiator.advise`` of the reference seller
+   (Boulware) at day 20 of 30, with the buyer's latest offer and the deal's 50 offers: the
+   target utility, the counter-offer (bisection over the precomputed discrete combinations,
+   the discount solved for), AC-next and the utility of each of the 50 offers. A second row
+   adds building the seller from the policy's preferences (``Negotiator.from_preferences``:
+   validation and the precomputed table), as a service that keeps nothing between calls
+   would. Baseline: a plain scan that values every one of the 2,520 grid outcomes with
+   ``IssueSpace.utility`` (the obvious implementation, without the table). Target: <= 50 ms.
+2. Simulated rounds per second: ``simulate`` of the reference pairs Boulware-vs-conceder,
+   linear-vs-linear and Boulware-vs-Boulware over 100 rounds each, the rounds actually played
+   (a round is one seller offer and the buyer's reply) over the time. Baseline: the same
+   simulations with a counter-offer that scans every discrete combination instead of the
+   bisected slice (same rule, same agreements: checked). Target: >= 10,000 rounds/s.
+3. The exact Pareto frontier over the 2,520 outcomes' (seller, buyer) utilities. Baseline:
+   ``sorted`` of the same points alone, a lower bound for any sort-and-sweep. Target:
+   <= 5 ms.
+
+Run ``python bench/advisor.py`` from the repository root (``--quick`` for fewer repeats). It
+reports and never asserts: the exit code is 0 whatever the figures, and a part that fails
+prints why and the rest still runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import math
+import platform
+import statistics
+import sys
+import traceback
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import astuple, dataclass
+from time import perf_counter
+
+import dealflow.domain.advisor.simulation as simulation_module
+from dealflow.domain.advisor import (
+    Agreement,
+    Negotiator,
+    Scenario,
+    pareto_frontier,
+    reference_scenario,
+)
+from dealflow.domain.advisor.offers import DISTANCE_TIE, _with_continuous, propose
+from dealflow.domain.advisor.scenario import (
+    REFERENCE_CONTINUOUS,
+    REFERENCE_GRIDS,
+    REFERENCE_PREFERENCES,
+)
+from dealflow.domain.advisor.space import AIM_ABOVE, _Table
+from dealflow.domain.policy import Tactic
+
+ADVICE_TARGET = 0.050  # seconds
+ROUNDS_TARGET = 10_000.0  # rounds per second
+PARETO_TARGET = 0.005  # seconds
+
+REPEATS = 31
+QUICK_REPEATS = 7
+ADVICE_CALLS = 200
+QUICK_ADVICE_CALLS = 50
+SIMULATED_ROUNDS = 100
+PAIRS = (
+    (Tactic.BOULWARE, Tactic.CONCEDER),
+    (Tactic.LINEAR, Tactic.LINEAR),
+    (Tactic.BOULWARE, Tactic.BOULWARE),
+)
+HISTORY = 50
+
+
+def sample(action: Callable[[], object], calls: int) -> float:
+    """Seconds per call over ``calls`` calls, after a full collection."""
+    gc.collect()
+    start = perf_counter()
+    for _ in range(calls):
+        action()
+    return (perf_counter() - start) / calls
+
+
+def offer(discount: float, payment: float, warranty: float, delivery: float) -> dict[str, float]:
+    return {
+        "discount": discount,
+        "payment_days": payment,
+        "warranty_months": warranty,
+        "delivery_days": delivery,
+    }
+
+
+def fifty_offers() -> list[dict[str, float]]:
+    """A deal's 50 offers: the seller's and the buyer's in turn, converging."""
+    offers = []
+    for n in range(HISTORY // 2):
+        offers.append(offer(0.2 * n, 14 + 2 * (n % 5), 12, 60))
+        offers.append(offer(20 - 0.4 * n, 90, 36 - (n % 3) * 6, 14 + (n % 4)))
+    return offers
+
+
+# 1. Advice ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AdviceFigures:
+    advice: float
+    cold_advice: float
+    scan: float
+    counter_utility: float
+    target: float
+
+
+def measure_advice(repeats: int, calls: int) -> AdviceFigures:
+    seller = reference_scenario().seller
+    history = fifty_offers()
+    latest = history[-1]
+    space = seller.space
+
+    def advise() -> object:
+        return seller.advise(20, 30, latest, history)
+
+    def cold() -> object:
+        fresh = Negotiator.from_preferences(
+            REFERENCE_PREFERENCES, REFERENCE_GRIDS, REFERENCE_CONTINUOUS
+        )
+        return fresh.advise(20, 30, latest, history)
+
+    names = space.names
+
+    def scan() -> object:
+        utility = space.utility
+        return [utility(dict(zip(names, v, strict=True))) for v in space.grid()]
+
+    result = seller.advise(20, 30, latest, history)
+    advise(), cold(), scan()  # warm-up
+    ours, colds, scans = [], [], []
+    for _ in range(repeats):
+        ours.append(sample(advise, calls))
+        colds.append(sample(cold, max(1, calls // 10)))
+        scans.append(sample(scan, 3))
+    return AdviceFigures(
+        advice=statistics.median(ours),
+        cold_advice=statistics.median(colds),
+        scan=statistics.median(scans),
+        counter_utility=result.counter_utility,
+        target=result.target,
+    )
+
+
+# 2. Simulated rounds -----------------------------------------------------------------------
+
+
+def scan_propose(table: _Table, tau: float, other: Sequence[float] | None) -> tuple[float, ...]:
+    """The counter-offer rule with no bisection: every discrete combination is looked at (the
+    grid rule, when no combination reaches the target exactly, is left to ``propose``)."""
+    if table.w_cont <= 0.0 or other is None:
+        return propose(table, tau, other)
+    bd, bc = table.normalised(other)
+    wc, aim = table.w_cont, min(tau + AIM_ABOVE, table.top)
+    best_d, best_xc = math.inf, 0.0
+    best_values: tuple[float, ...] = ()
+    for p, xs, values in table.rows:
+        if p > aim or p + wc < tau:
+            continue
+        xc = min(1.0, (aim - p) / wc)
+        d = math.dist(xs, bd) ** 2 + (xc - bc) ** 2
+        if d < best_d - DISTANCE_TIE:
+            best_d, best_xc, best_values = d, xc, values
+    if best_d == math.inf:
+        return propose(table, tau, other)
+    return _with_continuous(table, tau, best_values, best_xc)
+
+
+@contextmanager
+def scanning() -> Iterator[None]:
+    """The simulation with :func:`scan_propose`: the baseline."""
+    original = simulation_module.propose
+    simulation_module.propose = scan_propose
+    try:
+        yield
+    finally:
+        simulation_module.propose = original
+
+
+@dataclass(frozen=True)
+class RoundFigures:
+    rounds_per_second: float
+    baseline_per_second: float
+    rounds: tuple[int, ...]
+    same_agreements: bool
+
+
+def play(scenarios: Sequence[Scenario]) -> tuple[int, list[Agreement | None]]:
+    played = 0
+    agreements: list[Agreement | None] = []
+    for s in scenarios:
+        result = simulation_module.simulate(s.seller, s.buyer, SIMULATED_ROUNDS)
+        agreement = result.agreement
+        played += SIMULATED_ROUNDS if agreement is None else agreement.round + 1
+        agreements.append(agreement)
+    return played, agreements
+
+
+def measure_rounds(repeats: int) -> RoundFigures:
+    scenarios = [reference_scenario(s, b) for s, b in PAIRS]
+    played, agreements = play(scenarios)
+    with scanning():
+        scanned_played, scanned = play(scenarios)
+    per_round = statistics.median(sample(lambda: play(scenarios), 1) for _ in range(repeats))
+    with scanning():
+        baseline = statistics.median(
+            sample(lambda: play(scenarios), 1) for _ in range(max(3, repeats // 3))
+        )
+    rounds = tuple(SIMULATED_ROUNDS if a is None else a.round + 1 for a in agreements)
+    return RoundFigures(
+        rounds_per_second=played / per_round,
+        baseline_per_second=scanned_played / baseline,
+        rounds=rounds,
+        same_agreements=agreements == scanned,
+    )
+
+
+# 3. Pareto frontier -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ParetoFigures:
+    frontier: float
+    sort: float
+    points: int
+    size: int
+
+
+def measure_pareto(repeats: int) -> ParetoFigures:
+    points = reference_scenario().grid_utilities()
+    size = len(pareto_frontier(points))
+    frontier = statistics.median(sample(lambda: pareto_frontier(points), 5) for _ in range(repeats))
+    sort = statistics.median(sample(lambda: sorted(points), 5) for _ in range(repeats))
+    return ParetoFigures(frontier=frontier, sort=sort, points=len(points), size=size)
+
+
+# Reporting --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Row:
+    figure: str
+    measured: str
+    baseline: str
+    ratio: str
+    target: str
+    verdict: str
+
+
+HEADER = Row("figure", "measured", "baseline", "ratio", "target", "verdict")
+
+
+def verdict(ok: bool) -> str:
+    return "OK" if ok else "OVER"
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1e3:.3f} ms"
+
+
+def print_table(rows: list[Row]) -> None:
+    table = [astuple(row) for row in [HEADER, *rows]]
+    widths = [max(len(cells[i]) for cells in table) for i in range(len(table[0]))]
+    for cells in table:
+        print("   " + "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip())
+
+
+def failed(part: str, exc: Exception, rows: list[Row]) -> None:
+    print(f"   FAILED: {type(exc).__name__}: {exc}")
+    traceback.print_exc(file=sys.stderr)
+    rows.append(Row(part, "-", "-", "-", "-", "ERROR"))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help=f"{QUICK_REPEATS} repeats")
+    args = parser.parse_args()
+    repeats = QUICK_REPEATS if args.quick else REPEATS
+    calls = QUICK_ADVICE_CALLS if args.quick else ADVICE_CALLS
+    began = perf_counter()
+    print(
+        f"dealflow advisor benchmark: medians of {repeats} repeats (Python "
+        f"{platform.python_version()}), reference scenario (2,520 outcomes)"
+    )
+    rows: list[Row] = []
+
+    print(f"1. advice on a deal with {HISTORY} offers (Boulware seller, day 20 of 30)")
+    try:
+        a = measure_advice(repeats, calls)
+    except Exception as exc:
+        failed("advice", exc, rows)
+    else:
+        print(
+            f"   advise {ms(a.advice)} per call ({calls} calls a repeat); with the seller built "
+            f"from the preferences {ms(a.cold_advice)}; plain scan of the 2,520 outcomes "
+            f"{ms(a.scan)}; counter-offer utility {a.counter_utility:.9f} for target "
+            f"{a.target:.9f}"
+        )
+        for label, seconds in (("advice", a.advice), ("advice, seller built", a.cold_advice)):
+            rows.append(
+                Row(
+                    label,
+                    ms(seconds),
+                    f"{ms(a.scan)} scan of 2,520",
+                    f"{seconds / a.scan:.3f}x",
+                    f"<= {ADVICE_TARGET * 1e3:.0f} ms",
+                    verdict(seconds <= ADVICE_TARGET),
+                )
+            )
+
+    print(
+        f"2. simulated rounds: {', '.join(f'{s.value}-vs-{b.value}' for s, b in PAIRS)}, "
+        f"{SIMULATED_ROUNDS} rounds each"
+    )
+    try:
+        r = measure_rounds(repeats)
+    except Exception as exc:
+        failed("simulated rounds", exc, rows)
+    else:
+        same = "the same agreements" if r.same_agreements else "OTHER AGREEMENTS (a bug)"
+        print(
+            f"   {r.rounds_per_second:,.0f} rounds/s (rounds played to agreement: "
+            f"{', '.join(map(str, r.rounds))}); full scan of every combination "
+            f"{r.baseline_per_second:,.0f} rounds/s, {same}"
+        )
+        rows.append(
+            Row(
+                "simulated rounds",
+                f"{r.rounds_per_second:,.0f}/s",
+                f"{r.baseline_per_second:,.0f}/s full scan",
+                f"{r.rounds_per_second / r.baseline_per_second:.2f}x",
+                f">= {ROUNDS_TARGET:,.0f}/s",
+                verdict(r.rounds_per_second >= ROUNDS_TARGET),
+            )
+        )
+
+    print("3. exact Pareto frontier of the 2,520 outcomes")
+    try:
+        p = measure_pareto(repeats)
+    except Exception as exc:
+        failed("pareto frontier", exc, rows)
+    else:
+        print(
+            f"   {p.size} of {p.points:,} outcomes on the frontier in {ms(p.frontier)}; "
+            f"sorted() alone {ms(p.sort)}"
+        )
+        rows.append(
+            Row(
+                "pareto frontier",
+                ms(p.frontier),
+                f"{ms(p.sort)} sorted() alone",
+                f"{p.frontier / p.sort:.2f}x",
+                f"<= {PARETO_TARGET * 1e3:.0f} ms",
+                verdict(p.frontier <= PARETO_TARGET),
+            )
+        )
+
+    print()
+    print_table(rows)
+    print(f"run time {perf_counter() - began:.1f} s")
+
+
+if __name__ == "__main__":
+    main()
