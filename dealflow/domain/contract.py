@@ -132,24 +132,26 @@ def contract_document(
         else:
             contract_version = deal.contract_version
     signed = number_of.get(contract_version)
-    amends = contract_number(deal.id, contract_version - 1) if contract_version > 1 else None
+    common = {
+        "deal_id": deal.id,
+        "number": contract_number(deal.id, contract_version),
+        "title": deal.title,
+        "language": language,
+        "contract_version": contract_version,
+        "seller": deal.seller,
+        "buyer": deal.buyer,
+        "amends": contract_number(deal.id, contract_version - 1) if contract_version > 1 else None,
+    }
     if signed is not None:
         signed_on = signed.signed_at.date()
         return ContractDocument(
-            deal_id=deal.id,
-            number=contract_number(deal.id, contract_version),
-            title=deal.title,
-            language=language,
-            contract_version=contract_version,
-            seller=deal.seller,
-            buyer=deal.buyer,
+            **common,
             terms=signed.terms,
             terms_hash=signed.terms_hash,
             signed=True,
             signatures=signed.signatures,
             approvals=tuple(a for a in deal.approval_history if a.terms_hash == signed.terms_hash),
             issued_at=signed.signed_at,
-            amends=amends,
             amendment_reason=signed.amendment_reason,
             commitments=schedule(signed.terms, signed_on),
             service_from=service_start(signed.terms, signed_on),
@@ -163,19 +165,12 @@ def contract_document(
         )
     terms = deal.terms
     return ContractDocument(
-        deal_id=deal.id,
-        number=contract_number(deal.id, contract_version),
-        title=deal.title,
-        language=language,
-        contract_version=contract_version,
-        seller=deal.seller,
-        buyer=deal.buyer,
+        **common,
         terms=terms,
         terms_hash=terms.terms_hash,
         signed=False,
         signatures=tuple(s for s in deal.signatures if s.terms_hash == terms.terms_hash),
         approvals=tuple(a for a in deal.approvals if a.terms_hash == terms.terms_hash),
         issued_at=deal.updated_at,
-        amends=amends,
         amendment_reason=deal.amendment_reason if contract_version > 1 else None,
     )

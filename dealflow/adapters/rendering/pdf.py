@@ -12,6 +12,7 @@ machine either. WeasyPrint is imported only here, and only when a contract is re
 from __future__ import annotations
 
 from datetime import UTC
+from typing import Any
 
 from dealflow.adapters.rendering.fetcher import TemplateFiles, template_fetcher
 from dealflow.adapters.rendering.templates import TemplateSet
@@ -41,26 +42,28 @@ class PdfRenderer:
         files = TemplateFiles(self.templates.roots)
         fetcher = template_fetcher(files)
         issued = document.issued_at.astimezone(UTC)
-        terms = Attachment(
-            string=document.canonical_terms.encode("utf-8"),
-            name="terms.json",
-            description=f"Terms of contract {document.number} (SHA-256 {document.terms_hash})",
-            created=issued,
-            modified=issued,
-            relationship="Source",
-            url_fetcher=fetcher,
-        )
-        attachments = [terms]
+
+        def attach(name: str, data: str, description: str, relationship: str) -> Any:
+            return Attachment(
+                string=data.encode("utf-8"), name=name, description=description,
+                created=issued, modified=issued, relationship=relationship, url_fetcher=fetcher,
+            )  # fmt: skip
+
+        attachments = [
+            attach(
+                "terms.json",
+                document.canonical_terms,
+                f"Terms of contract {document.number} (SHA-256 {document.terms_hash})",
+                "Source",
+            )
+        ]
         if document.evidence:
             attachments.append(
-                Attachment(
-                    string=evidence_json(document.evidence).encode("utf-8"),
-                    name="evidence.json",
-                    description=f"Events of deal {document.deal_id} up to the last signature",
-                    created=issued,
-                    modified=issued,
-                    relationship="Supplement",
-                    url_fetcher=fetcher,
+                attach(
+                    "evidence.json",
+                    evidence_json(document.evidence),
+                    f"Events of deal {document.deal_id} up to the last signature",
+                    "Supplement",
                 )
             )
         try:
