@@ -47,12 +47,12 @@ def write_atomically(path: Path, data: bytes) -> None:
 _worker = None
 
 
-def _start_worker(store: str | None, templates: str | None) -> None:
+def _start_worker(store: str | None, templates: str | None, cert: str | None) -> None:
     """A worker process's own connection to the store (the first render builds its renderer)."""
     global _worker  # noqa: PLW0603 - one service per worker process
     from dealflow.bootstrap import connect
 
-    _worker = connect(store, templates=[templates] if templates else None)
+    _worker = connect(store, templates=[templates] if templates else None, cert=cert)
 
 
 def _render_one(deal_id: str, language: str | None, folder: str) -> tuple[str, str, str, bool]:
@@ -89,7 +89,7 @@ def _render_all(ctx: typer.Context, language: str | None, folder: Path) -> None:
             outcomes = []
             workers = max(1, min(len(deal_ids), os.cpu_count() or 1))
             with ProcessPoolExecutor(
-                workers, initializer=_start_worker, initargs=(opts.store, opts.templates)
+                workers, initializer=_start_worker, initargs=(opts.store, opts.templates, opts.cert)
             ) as pool:
                 futures = {
                     pool.submit(_render_one, deal_id, language, str(folder)): deal_id

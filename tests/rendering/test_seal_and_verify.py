@@ -361,3 +361,22 @@ def test_end_to_end_keys_demo_verify_from_the_command_line(tmp_path: Path) -> No
     missing = dealflow_cli("--cert", "nope.p12", "contract", "x", cwd=tmp_path, env={})
     assert missing.returncode == 1
     assert "Traceback" not in missing.stderr
+
+
+def test_contract_all_seals_in_its_worker_processes(tmp_path: Path) -> None:
+    store = tmp_path / "deals.db"
+    service = dealflow.DealService(dealflow.SQLiteEventStore(store), dealflow.FixedClock(START))
+    signed_ids = [play_demo(service).id, play_demo(service).id]
+    service.close()
+    cert = make_dev_certificate(tmp_path / "keys")
+    out = tmp_path / "out"
+    result = dealflow_cli(
+        "--store", str(store), "--cert", str(cert), "--json", "contract", "--all", "--out",
+        str(out), cwd=tmp_path, env={"DEALFLOW_CERT_PASSWORD": ""},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    rows = json.loads(result.stdout)["contracts"]
+    assert [row["deal"] for row in rows] == signed_ids
+    for row in rows:
+        verdict = verify_contract(Path(row["file"]).read_bytes())
+        assert verdict.ok, verdict.checks
