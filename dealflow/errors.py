@@ -12,6 +12,8 @@ Where a builtin exception means the same thing, the dealflow error inherits it t
     ├── InvalidTermsError (ValueError)       a change to the terms is not possible
     ├── DealNotFoundError (LookupError)      no deal with that id in the store
     ├── VersionNotFoundError (LookupError)   the deal has no terms version with that number
+    ├── ItemNotFoundError (LookupError)      the deal has no commitment or claim with that id
+    ├── BuyerNotFoundError (LookupError)     no deal in the store is with that buyer
     ├── ActionRefusedError                   the engine refused an action on a deal
     │   ├── IllegalTransitionError           the action is not possible in the deal's stage
     │   ├── WrongRoleError (PermissionError) the actor's role may not take this action
@@ -88,6 +90,14 @@ class DealNotFoundError(DealflowError, LookupError):
 
 class VersionNotFoundError(DealflowError, LookupError):
     """The deal has no terms version with this number."""
+
+
+class ItemNotFoundError(DealflowError, LookupError):
+    """The deal has no commitment or claim with this id."""
+
+
+class BuyerNotFoundError(DealflowError, LookupError):
+    """No deal in the store is with this buyer."""
 
 
 class ActionRefusedError(DealflowError):

@@ -13,7 +13,6 @@ import logging
 import typing
 import uuid
 from collections.abc import Callable, Sequence
-from datetime import timedelta
 from typing import Any
 
 from pydantic import BaseModel
@@ -40,6 +39,7 @@ from dealflow.errors import (
     RenderError,
 )
 from dealflow.ports import Clock, EventStore, Renderer, Sealer
+from dealflow.relationship import AfterSalesUseCases, complaint_claim
 
 _hooks_log = logging.getLogger("dealflow.hooks")
 
@@ -64,8 +64,9 @@ def new_deal_id() -> str:
     return uuid.uuid4().hex[:12]
 
 
-class DealService:
-    """Runs deals through their lifecycle on an event store."""
+class DealService(AfterSalesUseCases):
+    """Runs deals through their lifecycle on an event store (the after-sales and relationship
+    use cases are in :mod:`dealflow.relationship`)."""
 
     def __init__(
         self,
@@ -96,19 +97,13 @@ class DealService:
         A buyer is matched by tax id when both deals have one, else by normalised name. Repeat
         after the policy's number of signed deals; loyal after its number within its window.
         """
-        rules = self.policy.buyer_classes
-        window = self.clock.now() - timedelta(days=round(rules.loyal_window_months * 30.44))
         query = DealQuery(same_buyer_as=deal.buyer, signed_only=True)
         signed_at = [
             row.signed_at
             for row in self.store.list_deals(query)
             if row.id != deal.id and row.signed_at is not None
         ]
-        if sum(at >= window for at in signed_at) >= rules.loyal_after_signed_deals:
-            return BuyerClass.LOYAL
-        if len(signed_at) >= rules.repeat_after_signed_deals:
-            return BuyerClass.REPEAT
-        return BuyerClass.PROSPECT
+        return self.policy.buyer_classes.classify(signed_at, self.clock.now())
 
     @property
     def clauses(self) -> dict[str, bool] | None:
@@ -244,9 +239,16 @@ class DealService:
 
     # Writing ----------------------------------------------------------------------------
 
-    def _record(self, deal: Deal | None, deal_id: str, events: Sequence[Event]) -> Deal:
+    def _record(
+        self,
+        deal: Deal | None,
+        deal_id: str,
+        events: Sequence[Event],
+        *,
+        simulated: bool = False,
+    ) -> Deal:
         expected = deal.version if deal else 0
-        if self.clock.overridden:
+        if self.clock.overridden or simulated:
             events = [e.model_copy(update={"clock_overridden": True}) for e in events]
         updated = replay(events, deal)
         try:
@@ -394,7 +396,8 @@ class DealService:
         note: str,
         csat: int | None = None,
     ) -> Deal:
-        """Record a contact with the buyer (meeting, call, complaint, competitor quote...)."""
+        """Record a contact with the buyer (meeting, call, complaint, competitor quote...);
+        a complaint is also opened as a claim, to be answered and resolved."""
         deal = self.get(deal_id)
         event = d.log_interaction(
             deal,
@@ -405,7 +408,11 @@ class DealService:
             note=note,
             csat=csat,
         )
-        return self._record(deal, deal_id, [event])
+        events: list[Event] = [event]
+        if event.kind is InteractionKind.COMPLAINT:
+            opened = replay([event], deal)
+            events.append(complaint_claim(opened, actor, self.clock.now(), note, self.policy))
+        return self._record(deal, deal_id, events)
 
     def expire_due(self) -> list[str]:
         """Move every deal whose latest offer has lapsed to ``expired``; their ids."""

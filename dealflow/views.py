@@ -12,6 +12,9 @@ from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, TypeAdapter
 
+from dealflow.domain.aftersales import commitments_of
+from dealflow.domain.claims import Claim
+from dealflow.domain.commitments import Commitment
 from dealflow.domain.deal import Approval, Deal, Language, OfferKind, Signature
 from dealflow.domain.events import EVENTS_ADAPTER
 from dealflow.domain.feed import FeedEntry
@@ -20,7 +23,7 @@ from dealflow.domain.lifecycle import Action, Stage
 from dealflow.domain.listing import ANSWERING, DealRow
 from dealflow.domain.money import Money
 from dealflow.domain.parties import Party, Role, Side
-from dealflow.domain.terms import AfterSales, Terms, Totals
+from dealflow.domain.terms import Terms, Totals
 
 _VIEW = ConfigDict(frozen=True, extra="forbid")
 
@@ -91,7 +94,8 @@ class DealView(BaseModel):
     signatures: list[Signature]
     signatures_pending: list[Side]
     contracts: list[ContractView]
-    commitments: list[AfterSales]
+    commitments: list[Commitment]
+    claims: list[Claim]
     interactions: list[Interaction]
     next_actions: dict[Role, list[Action]]
 
@@ -158,7 +162,8 @@ def deal_view(deal: Deal, now: datetime, next_actions: dict[Role, list[Action]])
             )
             for c in deal.contracts
         ],
-        commitments=list(deal.commitments),
+        commitments=list(commitments_of(deal)),
+        claims=list(deal.claims),
         interactions=list(deal.interactions),
         next_actions=next_actions,
     )

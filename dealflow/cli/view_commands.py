@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from collections import Counter
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -29,7 +30,7 @@ from dealflow.cli.deal_commands import DealId
 from dealflow.domain.events import EVENTS_ADAPTER, AnyEvent
 from dealflow.domain.lifecycle import TERMINAL, TRANSITIONS, Action, Stage
 from dealflow.domain.parties import Role
-from dealflow.views import deal_view
+from dealflow.views import DealView, deal_view
 
 
 @app.command(rich_help_panel="Look")
@@ -93,9 +94,26 @@ def show(ctx: typer.Context, deal_id: DealId) -> None:
             f"Contact {when(contact.at)}: {contact.kind.value} by {contact.channel.value}"
             f"{csat} — {contact.note}"
         )
-    for promise in deal.commitments:
-        say(f"Commitment: {promise.kind.value} — {promise.description}")
+    _print_commitments(view)
     _print_next(view.next_actions)
+
+
+def _print_commitments(view: DealView) -> None:
+    if view.commitments:
+        counts = Counter(c.status.value.replace("_", " ") for c in view.commitments)
+        summary = ", ".join(f"{n} {status}" for status, n in counts.items())
+        say(f"Commitments: {len(view.commitments)} ({summary}); `dealflow commitments` lists them")
+        upcoming = [c for c in view.commitments if not c.final and not c.runs_until]
+        if upcoming:
+            first = min(upcoming, key=lambda c: c.due)
+            say(
+                f"Next commitment: {first.id} ({first.owner.value}) by {first.due}, "
+                f"{first.status.value}"
+            )
+    for claim in view.claims:
+        if claim.open:
+            answered = "answered" if claim.responded_at else f"respond by {when(claim.respond_by)}"
+            say(f"Open {claim.kind.value} claim {claim.id}: {claim.note} ({answered})")
 
 
 def _print_next(possible: dict[Role, list[Action]]) -> None:

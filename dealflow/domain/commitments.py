@@ -1,4 +1,4 @@
-"""Commitments: the dated occurrences of every promise in the signed terms.
+r"""Commitments: the dated occurrences of every promise in the signed terms.
 
 Each after-sales promise becomes one or more occurrences: installation or training once,
 within N days; maintenance once per visit, every N months for M months; a warranty as one
@@ -7,20 +7,77 @@ contract price is an occurrence too, owned by the buyer, due the payment terms' 
 the invoice. Dates count from delivery when the terms name a delivery date (the special
 agreement's if it has one), else from signing: a promise "within 14 days" is kept after the
 goods arrive, not before.
+
+Each occurrence has a status, changed only by events (the clock's review, a fulfilment, a
+waiver), each change with its time, who made it and a note saying why::
+
+    scheduled -> due -> fulfilled
+                    \-> overdue -> fulfilled_late
+                                \-> breached -> fulfilled_late
+    any open status -> waived
+
+``fulfilled``, ``fulfilled_late`` and ``waived`` are final: nothing moves an occurrence out of
+them. A breach is recorded but not final: the promise is still owed, and keeping it later is
+recorded as late.
 """
 
 from __future__ import annotations
 
 from datetime import date, timedelta
+from enum import StrEnum
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from dealflow.domain.money import Money
+from dealflow.domain.parties import Role
 from dealflow.domain.terms import AfterSales, Department, Terms
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 #: The kind of the buyer's payment occurrence (not an after-sales kind).
 PAYMENT = "payment"
+
+
+class CommitmentStatus(StrEnum):
+    """Where one occurrence of a promise stands."""
+
+    SCHEDULED = "scheduled"
+    DUE = "due"
+    OVERDUE = "overdue"
+    BREACHED = "breached"
+    FULFILLED = "fulfilled"
+    FULFILLED_LATE = "fulfilled_late"
+    WAIVED = "waived"
+
+    @property
+    def final(self) -> bool:
+        """True for fulfilled, fulfilled late and waived: the occurrence is settled."""
+        return self in FINAL
+
+    @property
+    def rank(self) -> int:
+        """The clock's order: scheduled 0, due 1, overdue 2, breached 3 (the clock only
+        moves an occurrence forward); final statuses rank above all."""
+        return _RANK[self]
+
+
+FINAL = frozenset(
+    {CommitmentStatus.FULFILLED, CommitmentStatus.FULFILLED_LATE, CommitmentStatus.WAIVED}
+)
+_RANK = {status: rank for rank, status in enumerate(CommitmentStatus)}
+
+
+class StatusChange(BaseModel):
+    """One entry of an occurrence's record: its new status, when, by whom, and why."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    item: str
+    status: CommitmentStatus
+    at: AwareDatetime
+    by: str
+    role: Role
+    note: Annotated[str, Field(max_length=5000)]
 
 
 class Occurrence(BaseModel):
@@ -109,3 +166,58 @@ def schedule(terms: Terms, signed_on: date) -> tuple[Occurrence, ...]:
         )
     )
     return tuple(made)
+
+
+class Commitment(Occurrence):
+    """An occurrence with its status and the record of every change to it."""
+
+    status: CommitmentStatus = CommitmentStatus.SCHEDULED
+    changes: tuple[StatusChange, ...] = ()
+
+    @property
+    def final(self) -> bool:
+        """True once fulfilled, fulfilled late or waived."""
+        return self.status.final
+
+    @property
+    def breached_once(self) -> bool:
+        """True if the record shows a breach, even if the promise was kept later."""
+        return any(c.status is CommitmentStatus.BREACHED for c in self.changes)
+
+
+def with_status(
+    occurrences: tuple[Occurrence, ...], changes: tuple[StatusChange, ...]
+) -> tuple[Commitment, ...]:
+    """The occurrences with their statuses from the record (the latest change of each wins;
+    changes naming no occurrence of this schedule are left out)."""
+    record: dict[str, list[StatusChange]] = {}
+    for change in changes:
+        record.setdefault(change.item, []).append(change)
+    made = []
+    for occurrence in occurrences:
+        own = tuple(record.get(occurrence.id, ()))
+        status = own[-1].status if own else CommitmentStatus.SCHEDULED
+        made.append(Commitment(**occurrence.__dict__, status=status, changes=own))
+    return tuple(made)
+
+
+def clock_status(
+    occurrence: Occurrence, today: date, *, due_soon_days: int, grace_days: int
+) -> CommitmentStatus:
+    """The status the calendar gives an open occurrence on ``today``: scheduled until
+    ``due_soon_days`` before its date, due until its date, overdue for ``grace_days`` after,
+    breached after that. A warranty runs until its date and is fulfilled once it has run."""
+    if occurrence.runs_until:
+        return CommitmentStatus.FULFILLED if today > occurrence.due else CommitmentStatus.SCHEDULED
+    if today > occurrence.due + timedelta(days=grace_days):
+        return CommitmentStatus.BREACHED
+    if today > occurrence.due:
+        return CommitmentStatus.OVERDUE
+    if today >= occurrence.due - timedelta(days=due_soon_days):
+        return CommitmentStatus.DUE
+    return CommitmentStatus.SCHEDULED
+
+
+def term_end(occurrences: tuple[Occurrence, ...]) -> date | None:
+    """The last date of the schedule: when the contract's term ends."""
+    return max((o.due for o in occurrences), default=None)

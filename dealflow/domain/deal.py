@@ -10,6 +10,8 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from dealflow.domain.claims import Claim
+from dealflow.domain.commitments import StatusChange
 from dealflow.domain.diff import TermsDifference, diff_terms
 from dealflow.domain.interactions import Interaction
 from dealflow.domain.lifecycle import Stage
@@ -123,6 +125,9 @@ class Deal(BaseModel):
     signatures: tuple[Signature, ...] = ()
     contracts: tuple[SignedContract, ...] = ()
     interactions: tuple[Interaction, ...] = ()
+    commitment_changes: tuple[StatusChange, ...] = ()
+    claims: tuple[Claim, ...] = ()
+    service_started_at: AwareDatetime | None = None
     contract_version: int = 1
     amendment_reason: str | None = None
     opened_at: AwareDatetime
@@ -174,8 +179,9 @@ class Deal(BaseModel):
         return self.contracts[-1] if self.contracts else None
 
     @property
-    def commitments(self) -> tuple[AfterSales, ...]:
-        """The after-sales promises of the latest signed contract."""
+    def promises(self) -> tuple[AfterSales, ...]:
+        """The after-sales promises of the latest signed contract (their dated occurrences
+        and statuses: :func:`dealflow.domain.aftersales.commitments_of`)."""
         signed = self.signed_contract
         return signed.terms.after_sales if signed else ()
 

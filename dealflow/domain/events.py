@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
 
+from dealflow.domain.claims import ClaimKind, ClaimNote
+from dealflow.domain.commitments import CommitmentStatus
 from dealflow.domain.deal import Language, Note, Offer, SignatureMethod
 from dealflow.domain.interactions import Channel, InteractionKind, Satisfaction
 from dealflow.domain.lifecycle import Stage
@@ -182,6 +184,60 @@ class InteractionLogged(Event):
     csat: Satisfaction | None = None
 
 
+class CommitmentStatusChanged(Event):
+    """The clock's review moved a commitment on: due, overdue, breached, or (a warranty that
+    has run its term) fulfilled. The note says what the calendar showed."""
+
+    type: Literal["CommitmentStatusChanged"] = "CommitmentStatusChanged"
+    item: str
+    status: CommitmentStatus
+    note: Note
+
+
+class CommitmentFulfilled(Event):
+    """Someone recorded a commitment as kept; ``late`` when it was kept after its due date."""
+
+    type: Literal["CommitmentFulfilled"] = "CommitmentFulfilled"
+    item: str
+    late: bool = False
+    note: Note | None = None
+
+
+class CommitmentWaived(Event):
+    """A manager or legal released the owner from a commitment, saying why."""
+
+    type: Literal["CommitmentWaived"] = "CommitmentWaived"
+    item: str
+    reason: Annotated[str, Field(min_length=1, max_length=5000)]
+
+
+class ClaimOpened(Event):
+    """The buyer raised a warranty claim or a complaint."""
+
+    type: Literal["ClaimOpened"] = "ClaimOpened"
+    claim_id: str
+    kind: ClaimKind
+    note: ClaimNote
+    item: str | None = None
+    response_hours: Annotated[int, Field(gt=0, le=8760)]
+
+
+class ClaimResponded(Event):
+    """The seller gave its first response to a claim."""
+
+    type: Literal["ClaimResponded"] = "ClaimResponded"
+    claim_id: str
+    note: ClaimNote
+
+
+class ClaimResolved(Event):
+    """A claim was resolved and closed."""
+
+    type: Literal["ClaimResolved"] = "ClaimResolved"
+    claim_id: str
+    note: ClaimNote
+
+
 AnyEvent = Annotated[
     DealOpened
     | DealPresented
@@ -200,7 +256,13 @@ AnyEvent = Annotated[
     | ServiceStarted
     | ContractAmended
     | DealCompleted
-    | InteractionLogged,
+    | InteractionLogged
+    | CommitmentStatusChanged
+    | CommitmentFulfilled
+    | CommitmentWaived
+    | ClaimOpened
+    | ClaimResponded
+    | ClaimResolved,
     Field(discriminator="type"),
 ]
 

@@ -10,6 +10,7 @@ per buyer class, approval rules, and the seller's negotiation preferences.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Literal, Self
@@ -153,6 +154,17 @@ class BuyerClassRules(_Section):
         return self
 
 
+    def classify(self, signed_at: list[datetime], now: datetime) -> BuyerClass:
+        """The class of a buyer with deals signed at these times: loyal after the policy's
+        number within its window, repeat after its number in all, else a prospect."""
+        window = now - timedelta(days=round(self.loyal_window_months * 30.44))
+        if sum(at >= window for at in signed_at) >= self.loyal_after_signed_deals:
+            return BuyerClass.LOYAL
+        if len(signed_at) >= self.repeat_after_signed_deals:
+            return BuyerClass.REPEAT
+        return BuyerClass.PROSPECT
+
+
 class DiscountCeilings(_Section):
     """The discount each buyer class may get without a manager's approval."""
 
@@ -194,6 +206,38 @@ class FloorRules(_Section):
         return self
 
 
+Days = Annotated[int, Field(ge=0, le=3650, strict=True)]
+
+
+class AfterSalesRules(_Section):
+    """When the clock calls a commitment due, overdue and breached."""
+
+    #: A commitment is due (listed for action) this many days before its date.
+    due_soon_days: Days = 7
+    #: Overdue for this many days after its date, then breached.
+    grace_days: Days = 14
+
+
+class RelationshipRules(_Section):
+    """What relationship health and the review watch for."""
+
+    #: A buyer not heard from for longer than this is flagged: silence is a warning sign.
+    silence_days: Annotated[int, Field(ge=1, le=3650, strict=True)] = 60
+    #: The first response to a complaint is due within this many hours.
+    complaint_response_hours: Annotated[int, Field(gt=0, le=8760, strict=True)] = 48
+    #: Contracts whose term ends within this many days get a renewal reminder.
+    renewal_window_days: Days = 90
+
+
+class BuyerValueFactors(_Section):
+    """The factors of customer lifetime value: average deal value x purchases per year x
+    expected relationship years x margin."""
+
+    purchases_per_year: Annotated[Decimal, Field(gt=0, le=365)] = Decimal(1)
+    relationship_years: Annotated[Decimal, Field(gt=0, le=100)] = Decimal(3)
+    margin: Percent = Decimal(20)
+
+
 class Tactic(StrEnum):
     """How the seller concedes over time (Faratin, Sierra & Jennings 1998)."""
 
@@ -232,7 +276,8 @@ class Preferences(_Section):
 
 
 class SellerPolicy(_Section):
-    """A seller's policy file: buyer classes, discount ceilings, approvals, preferences."""
+    """A seller's policy file: buyer classes, discount ceilings, approvals, preferences,
+    after-sales timing, relationship watch and the buyer-value factors."""
 
     buyer_classes: BuyerClassRules = BuyerClassRules()
     discount_ceiling: DiscountCeilings = DiscountCeilings()
@@ -240,6 +285,9 @@ class SellerPolicy(_Section):
     floor: FloorRules = FloorRules()
     signing: SigningRules = SigningRules()
     preferences: Preferences = Preferences()
+    after_sales: AfterSalesRules = AfterSalesRules()
+    relationship: RelationshipRules = RelationshipRules()
+    buyer_value: BuyerValueFactors = BuyerValueFactors()
 
     def approval_policy(
         self,

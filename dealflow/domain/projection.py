@@ -11,11 +11,19 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from dealflow.domain.claims import Claim
+from dealflow.domain.commitments import CommitmentStatus, StatusChange
 from dealflow.domain.deal import Approval, Deal, Signature, SignedContract
 from dealflow.domain.events import (
     AnyEvent,
     ApprovalDeclined,
     ApprovalGranted,
+    ClaimOpened,
+    ClaimResolved,
+    ClaimResponded,
+    CommitmentFulfilled,
+    CommitmentStatusChanged,
+    CommitmentWaived,
     ContractAmended,
     ContractSigned,
     DealOpened,
@@ -23,6 +31,7 @@ from dealflow.domain.events import (
     InteractionLogged,
     OfferCountered,
     OfferMade,
+    ServiceStarted,
     SpecialTermsProposed,
     SpecialTermsRevised,
     TermsAccepted,
@@ -33,7 +42,16 @@ from dealflow.domain.lifecycle import Stage
 from dealflow.domain.parties import Side
 
 #: The fields of a deal that grow with its history: lists while folding, tuples in a Deal.
-_GROWING = ("offers", "approvals", "approval_history", "signatures", "contracts", "interactions")
+_GROWING = (
+    "offers",
+    "approvals",
+    "approval_history",
+    "signatures",
+    "contracts",
+    "interactions",
+    "commitment_changes",
+    "claims",
+)
 
 
 class ReplayError(ValueError):
@@ -100,6 +118,18 @@ def _apply(state: dict[str, Any], event: AnyEvent | Event) -> None:
             state["turn"] = None
         case TermsAgreed() | ApprovalGranted() | ApprovalDeclined():
             _apply_approvals(state, event)
+        case ServiceStarted():
+            if state["service_started_at"] is None:
+                state["service_started_at"] = event.occurred_at
+        case (
+            CommitmentStatusChanged()
+            | CommitmentFulfilled()
+            | CommitmentWaived()
+            | ClaimOpened()
+            | ClaimResponded()
+            | ClaimResolved()
+        ):
+            _apply_after_sales(state, event)
         case InteractionLogged(channel=channel, kind=kind, note=note, csat=csat):
             state["interactions"].append(
                 Interaction.model_construct(
@@ -155,6 +185,61 @@ def _apply(state: dict[str, Any], event: AnyEvent | Event) -> None:
         state["approval_reasons"] = {}
         state["approvals"] = []
         state["turn"] = None
+
+
+def _apply_after_sales(state: dict[str, Any], event: AnyEvent | Event) -> None:
+    def change(item: str, status: CommitmentStatus, note: str) -> None:
+        state["commitment_changes"].append(
+            StatusChange.model_construct(
+                item=item,
+                status=status,
+                at=event.occurred_at,
+                by=event.actor.name,
+                role=event.actor.role,
+                note=note,
+            )
+        )
+
+    claims: list[Claim] = state["claims"]
+    match event:
+        case CommitmentStatusChanged(item=item, status=status, note=note):
+            change(item, status, note)
+        case CommitmentFulfilled(item=item, late=late, note=note):
+            status = CommitmentStatus.FULFILLED_LATE if late else CommitmentStatus.FULFILLED
+            change(item, status, note or "")
+        case CommitmentWaived(item=item, reason=reason):
+            change(item, CommitmentStatus.WAIVED, reason)
+        case ClaimOpened(claim_id=claim_id, kind=kind, note=note, item=item):
+            claims.append(
+                Claim.model_construct(
+                    id=claim_id,
+                    kind=kind,
+                    note=note,
+                    opened_at=event.occurred_at,
+                    opened_by=event.actor.name,
+                    item=item,
+                    response_hours=event.response_hours,
+                    responded_at=None,
+                    response_note=None,
+                    resolved_at=None,
+                    resolution_note=None,
+                )
+            )
+        case (
+            ClaimResponded(claim_id=claim_id, note=note)
+            | ClaimResolved(claim_id=claim_id, note=note)
+        ):
+            for index, claim in enumerate(claims):
+                if claim.id == claim_id:
+                    update: dict[str, Any] = (
+                        {"responded_at": event.occurred_at, "response_note": note}
+                        if isinstance(event, ClaimResponded)
+                        else {"resolved_at": event.occurred_at, "resolution_note": note}
+                    )
+                    if claim.responded_at is None:
+                        # A resolution without an earlier response answers the claim too.
+                        update.setdefault("responded_at", event.occurred_at)
+                    claims[index] = claim.model_copy(update=update)
 
 
 def _apply_approvals(state: dict[str, Any], event: AnyEvent | Event) -> None:

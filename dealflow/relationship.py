@@ -1,0 +1,268 @@
+"""The after-sales and relationship use cases of :class:`~dealflow.services.DealService`:
+commitments, fulfilments and waivers, warranty claims and complaints, the clock's review,
+relationship health and buyer value.
+
+They are a mixin so that the service stays one object with one API; each method loads,
+decides with :mod:`dealflow.domain.aftersales` (pure) and records, like every other action.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict
+
+from dealflow.domain import aftersales as a
+from dealflow.domain.buyer_value import BuyerValue, RenewalReminder, buyer_value, renewals
+from dealflow.domain.claims import ClaimKind
+from dealflow.domain.commitments import Commitment
+from dealflow.domain.deal import Deal
+from dealflow.domain.events import (
+    ClaimOpened,
+    CommitmentStatusChanged,
+    DealCompleted,
+    Event,
+    ServiceStarted,
+)
+from dealflow.domain.health import Health, health
+from dealflow.domain.listing import DealQuery, name_key, same_buyer, tax_key
+from dealflow.domain.parties import Actor, Party
+from dealflow.domain.policy import SellerPolicy
+from dealflow.domain.terms import Department
+from dealflow.errors import BuyerNotFoundError, ConcurrencyConflictError
+from dealflow.ports import Clock, EventStore
+
+
+class _Service(Protocol):
+    """What these use cases need of the service they are mixed into."""
+
+    @property
+    def store(self) -> EventStore: ...
+    @property
+    def clock(self) -> Clock: ...
+    @property
+    def policy(self) -> SellerPolicy: ...
+    def get(self, deal_id: str) -> Deal: ...
+    def deals(self) -> list[Deal]: ...
+    def _record(
+        self, deal: Deal | None, deal_id: str, events: Sequence[Event], *, simulated: bool = False
+    ) -> Deal: ...
+
+
+_VIEW = ConfigDict(frozen=True, extra="forbid")
+
+
+class ReviewChange(BaseModel):
+    """One thing the review recorded on a deal."""
+
+    model_config = _VIEW
+
+    deal_id: str
+    buyer: str
+    item: str | None
+    change: str
+    note: str
+
+
+class Review(BaseModel):
+    """What ``review`` did and what needs action: changes recorded, each owner's list for
+    the week ahead, contracts to renew, and deals another writer changed meanwhile."""
+
+    model_config = _VIEW
+
+    at: AwareDatetime
+    changes: list[ReviewChange]
+    this_week: dict[Department, list[a.ActionItem]]
+    renewals: list[RenewalReminder]
+    skipped: list[str]
+
+
+class BuyerReport(BaseModel):
+    """One buyer: relationship health, value, and contracts to renew."""
+
+    model_config = _VIEW
+
+    buyer: str
+    tax_id: str | None
+    deals: list[str]
+    health: Health
+    value: BuyerValue
+    renewals: list[RenewalReminder]
+
+
+def _change(deal: Deal, event: Event) -> ReviewChange:
+    match event:
+        case CommitmentStatusChanged(item=item, status=status, note=note):
+            return ReviewChange(
+                deal_id=deal.id, buyer=deal.buyer.name, item=item, change=status.value, note=note
+            )
+        case ServiceStarted(note=note):
+            change, text = "service started", note or ""
+        case DealCompleted(reason=reason):
+            change, text = "completed", reason or ""
+        case _:
+            change, text = type(event).__name__, ""
+    return ReviewChange(deal_id=deal.id, buyer=deal.buyer.name, item=None, change=change, note=text)
+
+
+def buyer_groups(deals: Sequence[Deal]) -> list[list[Deal]]:
+    """The deals grouped by buyer, as the seller matches buyers (tax id, else name)."""
+    groups: list[list[Deal]] = []
+    for deal in deals:
+        for group in groups:
+            if same_buyer(group[0].buyer, deal.buyer):
+                group.append(deal)
+                break
+        else:
+            groups.append([deal])
+    return groups
+
+
+def complaint_claim(
+    deal: Deal, actor: Actor, now: datetime, note: str, policy: SellerPolicy
+) -> ClaimOpened:
+    """The complaint claim a logged complaint opens (recorded with the interaction)."""
+    request = a.ClaimRequest(kind=ClaimKind.COMPLAINT, note=note)
+    return a.open_claim(deal, actor, now, request, policy.relationship.complaint_response_hours)
+
+
+def _matches(party: Party, wanted: str) -> bool:
+    wanted_tax = tax_key(wanted)
+    if wanted_tax and wanted_tax == tax_key(party.tax_id):
+        return True
+    key = name_key(wanted)
+    return bool(key) and key in name_key(party.name)
+
+
+class AfterSalesUseCases:
+    """After the signature: what was promised, what was kept, and how the buyer is doing."""
+
+    # Commitments ---------------------------------------------------------------------------
+
+    def commitments(self: _Service, deal_id: str) -> tuple[Commitment, ...]:
+        """The deal's dated commitments with their statuses (none before signing)."""
+        return a.commitments_of(self.get(deal_id))
+
+    def fulfil(
+        self: _Service, deal_id: str, item: str, actor: Actor, note: str | None = None
+    ) -> Deal:
+        """Record commitment ``item`` as kept now (late after its due date); the deal
+        completes when this settles its last commitment."""
+        deal = self.get(deal_id)
+        return self._record(deal, deal_id, a.fulfil(deal, item, actor, self.clock.now(), note))
+
+    def waive(self: _Service, deal_id: str, item: str, actor: Actor, *, reason: str) -> Deal:
+        """Release the owner from commitment ``item`` (a manager or legal, with a reason)."""
+        deal = self.get(deal_id)
+        return self._record(deal, deal_id, a.waive(deal, item, actor, self.clock.now(), reason))
+
+    # Claims --------------------------------------------------------------------------------
+
+    def open_claim(
+        self: _Service,
+        deal_id: str,
+        actor: Actor,
+        *,
+        kind: ClaimKind | str,
+        note: str,
+        item: str | None = None,
+    ) -> Deal:
+        """Record a warranty claim or a complaint; its promised response time is the
+        warranty's, or the policy's for complaints."""
+        deal = self.get(deal_id)
+        request = a.ClaimRequest(kind=ClaimKind(kind), note=note, item=item)
+        hours = self.policy.relationship.complaint_response_hours
+        event = a.open_claim(deal, actor, self.clock.now(), request, hours)
+        return self._record(deal, deal_id, [event])
+
+    def respond_claim(self: _Service, deal_id: str, claim_id: str, actor: Actor, note: str) -> Deal:
+        """Record the first response to a claim (measured against the promised hours)."""
+        deal = self.get(deal_id)
+        event = a.respond_claim(deal, claim_id, actor, self.clock.now(), note)
+        return self._record(deal, deal_id, [event])
+
+    def resolve_claim(self: _Service, deal_id: str, claim_id: str, actor: Actor, note: str) -> Deal:
+        """Close a claim."""
+        deal = self.get(deal_id)
+        event = a.resolve_claim(deal, claim_id, actor, self.clock.now(), note)
+        return self._record(deal, deal_id, [event])
+
+    # The clock -----------------------------------------------------------------------------
+
+    def review(self: _Service, now: datetime | None = None) -> Review:
+        """Move every signed deal's commitments on by the calendar at ``now`` (the clock's
+        time unless given; a given time marks the events as simulated), start service once
+        its date has come, complete deals whose commitments are settled or whose term has
+        ended, and list what each owner must do within the week."""
+        at = now or self.clock.now()
+        rules = self.policy.after_sales
+        changes: list[ReviewChange] = []
+        skipped: list[str] = []
+        this_week: dict[Department, list[a.ActionItem]] = {}
+        reviewed: list[tuple[Deal, Sequence[Commitment]]] = []
+        for row in self.store.list_deals(DealQuery(signed_only=True)):
+            deal = self.get(row.id)
+            events = a.review_deal(deal, at, rules)
+            if events:
+                try:
+                    deal = self._record(deal, deal.id, events, simulated=now is not None)
+                except ConcurrencyConflictError:
+                    skipped.append(deal.id)  # another writer moved it: the next review will
+                    continue
+                changes.extend(_change(deal, e) for e in events)
+            for action in a.needs_action(deal, at.date()):
+                this_week.setdefault(action.owner, []).append(action)
+            reviewed.append((deal, a.commitments_of(deal)))
+        for items in this_week.values():
+            items.sort(key=lambda i: (i.due, i.deal_id, i.item))
+        window = self.policy.relationship.renewal_window_days
+        return Review(
+            at=at,
+            changes=changes,
+            this_week=dict(sorted(this_week.items())),
+            renewals=renewals(reviewed, at.date(), window),
+            skipped=skipped,
+        )
+
+    # Relationship --------------------------------------------------------------------------
+
+    def buyers(self: _Service) -> list[list[Deal]]:
+        """Every buyer's deals, grouped as the seller matches buyers (tax id, else name)."""
+        return buyer_groups(self.deals())
+
+    def health(self: _Service, buyer: str | None = None) -> list[BuyerReport]:
+        """Relationship health, buyer value and renewals for every buyer, or for the buyers
+        whose name contains ``buyer`` (or whose tax id it is); weakest first."""
+        now = self.clock.now()
+        groups = buyer_groups(self.deals())
+        if buyer is not None:
+            groups = [g for g in groups if any(_matches(d.buyer, buyer) for d in g)]
+            if not groups:
+                raise BuyerNotFoundError(
+                    f"no deal in this store is with a buyer matching {buyer!r}; "
+                    "`dealflow list` shows the buyers"
+                )
+        reports = []
+        for group in groups:
+            dated = [(deal, a.commitments_of(deal)) for deal in group]
+            signed_at = [d.contracts[0].signed_at for d in group if d.contracts]
+            latest = group[-1].buyer
+            reports.append(
+                BuyerReport(
+                    buyer=latest.name,
+                    tax_id=latest.tax_id,
+                    deals=[d.id for d in group],
+                    health=health(dated, now, self.policy.relationship),
+                    value=buyer_value(
+                        group,
+                        self.policy.buyer_classes.classify(signed_at, now),
+                        self.policy.buyer_value,
+                    ),
+                    renewals=renewals(
+                        dated, now.date(), self.policy.relationship.renewal_window_days
+                    ),
+                )
+            )
+        return sorted(reports, key=lambda r: (r.health.score, r.buyer))
