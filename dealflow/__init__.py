@@ -16,11 +16,15 @@ from dealflow.adapters.postgres import PostgresEventStore
 from dealflow.adapters.sqlite import SQLiteEventStore
 from dealflow.bootstrap import connect, open_store
 from dealflow.dealfile import deal_file_schema, load_deal_file, parse_deal_spec
+from dealflow.domain.buyer_value import BuyerValue, RenewalReminder
+from dealflow.domain.claims import Claim, ClaimKind
+from dealflow.domain.commitments import Commitment, CommitmentStatus
 from dealflow.domain.contract import ContractDocument, ContractPdf, contract_document
 from dealflow.domain.deal import Deal, Language, Offer, OfferKind, SignatureMethod, SignedContract
 from dealflow.domain.diff import TermsDifference
 from dealflow.domain.events import AnyEvent, Event
 from dealflow.domain.feed import FeedEntry
+from dealflow.domain.health import Health
 from dealflow.domain.interactions import Channel, Interaction, InteractionKind
 from dealflow.domain.lifecycle import Action, Stage, allowed_actions
 from dealflow.domain.listing import DealQuery, DealRow
@@ -44,6 +48,7 @@ from dealflow.errors import (
     ActionRefusedError,
     ArtifactConflictError,
     BelowFloorError,
+    BuyerNotFoundError,
     ClauseFileError,
     ConcurrencyConflictError,
     DealFileError,
@@ -53,6 +58,7 @@ from dealflow.errors import (
     FileProblemsError,
     IllegalTransitionError,
     InvalidTermsError,
+    ItemNotFoundError,
     NotYourTurnError,
     OfferExpiredError,
     PolicyFileError,
@@ -66,6 +72,7 @@ from dealflow.errors import (
     WrongRoleError,
 )
 from dealflow.policyfile import load_policy_file, parse_policy
+from dealflow.relationship import BuyerReport, Review
 from dealflow.services import DealService
 from dealflow.verification import Verdict, verify_contract
 
@@ -79,8 +86,15 @@ __all__ = [
     "ArtifactConflictError",
     "BelowFloorError",
     "BuyerClass",
+    "BuyerNotFoundError",
+    "BuyerReport",
+    "BuyerValue",
     "Channel",
+    "Claim",
+    "ClaimKind",
     "ClauseFileError",
+    "Commitment",
+    "CommitmentStatus",
     "ConcurrencyConflictError",
     "ContractDocument",
     "ContractPdf",
@@ -100,10 +114,12 @@ __all__ = [
     "FetchRefusedError",
     "FileProblemsError",
     "FixedClock",
+    "Health",
     "IllegalTransitionError",
     "Interaction",
     "InteractionKind",
     "InvalidTermsError",
+    "ItemNotFoundError",
     "Language",
     "LineItem",
     "MemoryEventStore",
@@ -117,7 +133,9 @@ __all__ = [
     "PolicyFileError",
     "PostgresEventStore",
     "RenderError",
+    "RenewalReminder",
     "Representative",
+    "Review",
     "Role",
     "SQLiteEventStore",
     "SealError",

@@ -24,6 +24,7 @@ from dealflow.domain.listing import ANSWERING, DealRow
 from dealflow.domain.money import Money
 from dealflow.domain.parties import Party, Role, Side
 from dealflow.domain.terms import Terms, Totals
+from dealflow.relationship import BuyerReport, Review
 
 _VIEW = ConfigDict(frozen=True, extra="forbid")
 
@@ -101,6 +102,8 @@ class DealView(BaseModel):
 
 
 DEAL_LIST_ADAPTER: TypeAdapter[list[DealRow]] = TypeAdapter(list[DealRow])
+COMMITMENTS_ADAPTER: TypeAdapter[list[Commitment]] = TypeAdapter(list[Commitment])
+HEALTH_ADAPTER: TypeAdapter[list[BuyerReport]] = TypeAdapter(list[BuyerReport])
 
 
 def _offer_view(deal: Deal, index: int, now: datetime) -> OfferView:
@@ -188,4 +191,15 @@ def json_schemas() -> dict[str, dict[str, Any]]:
             "title": "History",
             **EVENTS_ADAPTER.json_schema(mode="serialization"),
         },
+        "commitments.schema.json": {
+            **draft,
+            "title": "Commitments",
+            **COMMITMENTS_ADAPTER.json_schema(mode="serialization"),
+        },
+        "health.schema.json": {
+            **draft,
+            "title": "BuyerHealth",
+            **HEALTH_ADAPTER.json_schema(mode="serialization"),
+        },
+        "review.schema.json": {**draft, **Review.model_json_schema(mode="serialization")},
     }

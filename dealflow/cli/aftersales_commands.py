@@ -1,12 +1,26 @@
-"""The commands after signing (service, amendments, completion) and the expiry sweep."""
+"""The commands after signing (service, amendments, commitments, the review, completion) and
+the expiry sweep."""
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated
 
 import typer
+from rich.table import Table
 
-from dealflow.cli.base import actor, app, emit_json, options, say, service
+from dealflow.cli.base import (
+    RoleName,
+    actor,
+    app,
+    cells,
+    emit_json,
+    options,
+    out,
+    say,
+    service,
+    when,
+)
 from dealflow.cli.deal_commands import (
     As,
     DealId,
@@ -25,6 +39,22 @@ from dealflow.cli.deal_commands import (
     report,
     terms_change,
 )
+from dealflow.domain.parties import Actor, Role
+
+
+class KeeperRole(StrEnum):
+    """Who records a commitment as kept: the seller's people."""
+
+    SELLER = "seller"
+    SERVICE = "service"
+    MANAGER = "manager"
+
+
+class WaiverRole(StrEnum):
+    """Who may waive a commitment."""
+
+    MANAGER = "manager"
+    LEGAL = "legal"
 
 
 @app.command("start-service", rich_help_panel="After the sale")
@@ -105,3 +135,114 @@ def sweep(ctx: typer.Context) -> None:
             say(f"Expired: {deal_id}")
     else:
         say("No offers have lapsed.")
+
+
+Item = Annotated[str, typer.Argument(help="The commitment's id, e.g. installation-1.")]
+
+
+@app.command(rich_help_panel="After the sale")
+def commitments(ctx: typer.Context, deal_id: DealId) -> None:
+    """List the deal's dated commitments: what, who owns it, by when, and where it stands.
+
+    Example: dealflow commitments 3f2a9c1b7d4e     Example: dealflow --json commitments 3f2a9c1b7d4e
+    """
+    items = service(ctx).commitments(deal_id)
+    if options(ctx).json:
+        emit_json(list(items))
+        return
+    if not items:
+        say("No commitments yet: they start when the contract is signed.")
+        return
+    table = Table(box=None)
+    for name in ("id", "owner", "due", "status"):  # what a rep types or scans: never cut
+        table.add_column(name, no_wrap=True)
+    table.add_column("what, or the latest note")
+    for c in items:
+        due = f"until {c.due}" if c.runs_until else str(c.due)
+        note = c.changes[-1].note if c.changes else c.description
+        table.add_row(*cells(c.id, c.owner.value, due, c.status.value, note))
+    out.print(table)
+
+
+@app.command(rich_help_panel="After the sale")
+def fulfil(
+    ctx: typer.Context,
+    deal_id: DealId,
+    item: Item,
+    note: NoteOpt = None,
+    role: Annotated[
+        KeeperRole, typer.Option("--as", help="Your role (default: seller).")
+    ] = KeeperRole.SELLER,
+    name: Name = None,
+) -> None:
+    """Record a commitment as kept, now (late if after its due date). Settling the last open
+    commitment completes the deal.
+
+    Example: dealflow fulfil 3f2a9c1b7d4e installation-1 --note "Commissioned, signed off"
+    """
+    svc = service(ctx)
+    who = actor(svc.get(deal_id), RoleName(role.value), name)
+    deal = svc.fulfil(deal_id, item, who, note)
+    status = next(c.status.value for c in svc.commitments(deal_id) if c.id == item)
+    report(ctx, deal, f"{item} {status.replace('_', ' ')}")
+
+
+@app.command(rich_help_panel="After the sale")
+def waive(
+    ctx: typer.Context,
+    deal_id: DealId,
+    item: Item,
+    reason: Annotated[str, typer.Option("--reason", help="Why the commitment is released.")],
+    role: Annotated[
+        WaiverRole, typer.Option("--as", help="Who approves the waiver (default: manager).")
+    ] = WaiverRole.MANAGER,
+    name: Annotated[
+        str | None,
+        typer.Option("--name", help="The approver's name (default: the seller's representative)."),
+    ] = None,
+) -> None:
+    """Release the owner from a commitment, with a reason; a manager or legal approves it.
+
+    Example: dealflow waive 3f2a9c1b7d4e training-1 --reason "Trained own staff" --name "Maya"
+    """
+    svc = service(ctx)
+    deal = svc.get(deal_id)
+    who = Actor(name=name or deal.seller.representative.name, role=Role(role.value))
+    report(ctx, svc.waive(deal_id, item, who, reason=reason), f"{item} waived")
+
+
+@app.command(rich_help_panel="After the sale")
+def review(ctx: typer.Context) -> None:
+    """Move every signed deal's commitments on by the clock (due, overdue, breached), start
+    service on delivery, complete settled deals, and list what each owner must do this week.
+    Run it daily, e.g. from cron.
+
+    Example: dealflow review        Example: dealflow --now 2027-02-13 review
+    """
+    done = service(ctx).review()
+    if options(ctx).json:
+        emit_json(done)
+        return
+    for change in done.changes:
+        what = f"{change.item} {change.change}" if change.item else change.change
+        say(f"{change.deal_id} ({change.buyer}): {what} — {change.note}")
+    if not done.changes:
+        say(f"Nothing changed at {when(done.at)}.")
+    for deal_id in done.skipped:
+        say(f"{deal_id}: changed by someone else meanwhile; the next review will see to it.")
+    if done.this_week:
+        table = Table(box=None)
+        for name in ("owner", "deal", "item", "due", "status"):
+            table.add_column(name, no_wrap=True)
+        table.add_column("what")
+        for owner, items in done.this_week.items():
+            for i in items:
+                table.add_row(
+                    *cells(owner.value, i.deal_id, i.item, str(i.due), i.status, i.description)
+                )
+        say("Needs action this week:")
+        out.print(table)
+    else:
+        say("Nothing needs action this week.")
+    for r in done.renewals:
+        say(f"Renewal: {r.deal_id} ({r.title}) ends on {r.term_ends}, in {r.days_left} days.")

@@ -1,15 +1,30 @@
-"""The commands about the relationship with the buyer: the interaction log (more to come:
-review, health)."""
+"""The commands about the relationship with the buyer: the interaction log, warranty claims
+and complaints, and relationship health with buyer value."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 import typer
+from rich.table import Table
 
-from dealflow.cli.base import RoleName, actor, app, service
+from dealflow.cli.aftersales_commands import KeeperRole
+from dealflow.cli.base import (
+    RoleName,
+    actor,
+    app,
+    cells,
+    emit_json,
+    options,
+    out,
+    say,
+    service,
+    when,
+)
 from dealflow.cli.deal_commands import DealId, Name, report
+from dealflow.domain.claims import ClaimKind
 from dealflow.domain.interactions import Channel, InteractionKind
+from dealflow.relationship import BuyerReport
 
 
 @app.command(rich_help_panel="Relationship")
@@ -43,3 +58,141 @@ def log(
         csat=csat,
     )
     report(ctx, deal, f"Logged {kind.value}")
+
+
+ClaimId = Annotated[
+    str, typer.Argument(help="The claim's id, e.g. complaint-1 or warranty-claim-2.")
+]
+ClaimNote = Annotated[str, typer.Option("--note", help="What was said or done.")]
+
+
+@app.command(rich_help_panel="Relationship")
+def claim(
+    ctx: typer.Context,
+    deal_id: DealId,
+    note: ClaimNote,
+    kind: Annotated[
+        ClaimKind, typer.Option("--kind", help="A warranty claim or a complaint.")
+    ] = ClaimKind.WARRANTY,
+    item: Annotated[
+        str | None,
+        typer.Option("--item", help="The commitment it is about (default: the warranty)."),
+    ] = None,
+    role: Annotated[
+        RoleName, typer.Option("--as", help="Who raises it (default: buyer).")
+    ] = RoleName.BUYER,
+    name: Name = None,
+) -> None:
+    """Record a warranty claim or a complaint; its response is due within the warranty's
+    response hours (complaints: the policy's).
+
+    Example: dealflow claim 3f2a9c1b7d4e --kind warranty --note "Sensor 4 reads zero"
+    """
+    svc = service(ctx)
+    deal = svc.open_claim(
+        deal_id, actor(svc.get(deal_id), role, name), kind=kind, note=note, item=item
+    )
+    opened = deal.claims[-1]
+    report(ctx, deal, f"Opened {opened.id}, respond by {when(opened.respond_by)}")
+
+
+@app.command(rich_help_panel="Relationship")
+def respond(
+    ctx: typer.Context,
+    deal_id: DealId,
+    claim_id: ClaimId,
+    note: ClaimNote,
+    role: Annotated[
+        KeeperRole, typer.Option("--as", help="Your role (default: seller).")
+    ] = KeeperRole.SELLER,
+    name: Name = None,
+) -> None:
+    """Record the first response to a claim (timed against the promised hours).
+
+    Example: dealflow respond 3f2a9c1b7d4e warranty-claim-1 --note "Technician booked for Monday"
+    """
+    svc = service(ctx)
+    who = actor(svc.get(deal_id), RoleName(role.value), name)
+    deal = svc.respond_claim(deal_id, claim_id, who, note)
+    answered = next(c for c in deal.claims if c.id == claim_id)
+    late = " (late)" if answered.response_late(svc.clock.now()) else ""
+    report(ctx, deal, f"Responded to {claim_id}{late}")
+
+
+@app.command(rich_help_panel="Relationship")
+def resolve(
+    ctx: typer.Context,
+    deal_id: DealId,
+    claim_id: ClaimId,
+    note: ClaimNote,
+    role: Annotated[
+        KeeperRole, typer.Option("--as", help="Your role (default: seller).")
+    ] = KeeperRole.SELLER,
+    name: Name = None,
+) -> None:
+    """Resolve and close a claim.
+
+    Example: dealflow resolve 3f2a9c1b7d4e warranty-claim-1 --note "Sensor replaced, tested"
+    """
+    svc = service(ctx)
+    who = actor(svc.get(deal_id), RoleName(role.value), name)
+    report(ctx, svc.resolve_claim(deal_id, claim_id, who, note), f"Resolved {claim_id}")
+
+
+@app.command(rich_help_panel="Relationship")
+def health(
+    ctx: typer.Context,
+    buyer: Annotated[
+        str | None,
+        typer.Argument(help="A buyer's name (or part of it) or tax id; default: every buyer."),
+    ] = None,
+) -> None:
+    """Relationship health (0-100, with its reasons), buyer class and lifetime value, and
+    renewals due, per buyer; weakest first. A buyer silent for too long is flagged.
+
+    Example: dealflow health        Example: dealflow health "Sinar Abadi"
+    """
+    reports = service(ctx).health(buyer)
+    if options(ctx).json:
+        emit_json(reports)
+        return
+    if buyer is None:
+        table = Table("buyer", "score", "class", "lifetime value", "deals", "flags", box=None)
+        for r in reports:
+            clv = str(r.value.lifetime_value) if r.value.lifetime_value else "-"
+            table.add_row(
+                *cells(
+                    r.buyer,
+                    str(r.health.score),
+                    r.value.buyer_class.value,
+                    clv,
+                    str(len(r.deals)),
+                    "; ".join(r.health.flags),
+                )
+            )
+        out.print(table)
+        return
+    for r in reports:
+        _print_report(r)
+
+
+def _print_report(r: BuyerReport) -> None:
+    h = r.health
+    say(f"{r.buyer}: health {h.score}/100")
+    for reason in h.reasons:
+        say(f"  {reason.points:+d}  {reason.reason}")
+    for flag in h.flags:
+        say(f"  FLAG: {flag}")
+    say(
+        f"Promises: {h.kept_on_time} of {h.fell_due} kept on time, {h.kept_late} late, "
+        f"{h.overdue} overdue, {h.breached} breached, {h.waived} waived"
+    )
+    average = f"{h.satisfaction_average:.1f}" if h.satisfaction_average is not None else "-"
+    say(f"Open claims: {h.open_claims}; satisfaction {average} ({len(h.satisfaction)} scores)")
+    say(f"Last contact: {when(h.last_contact)}, {h.days_since_contact} days ago")
+    say(f"Class: {r.value.buyer_class.value}; lifetime value: {r.value.explanation}")
+    for reminder in r.renewals:
+        say(
+            f"Renewal: {reminder.deal_id} ({reminder.title}) ends on {reminder.term_ends}, "
+            f"in {reminder.days_left} days"
+        )

@@ -204,7 +204,7 @@ def history(ctx: typer.Context, deal_id: DealId) -> None:
         mark = "  (simulated time)" if event.clock_overridden else ""
         who = f"{event.actor.name} ({event.actor.role.value})"
         say(
-            f"v{event.version:<3} {when(event.occurred_at)}  {event.type:<22} {who:<36} "
+            f"v{event.version:<3} {when(event.occurred_at)}  {event.type:<23} {who:<36} "
             f"-> {event.stage.value}{_detail(event)}{mark}"
         )
 
@@ -213,11 +213,19 @@ def _detail(event: AnyEvent) -> str:
     offer = getattr(event, "offer", None)
     if offer is not None:
         return f"  terms v{offer.version}, {offer.terms.totals.grand_total}"
+    # After-sales events name what they are about: a commitment or a claim.
+    about = getattr(event, "item", None) or getattr(event, "claim_id", None)
+    status = getattr(event, "status", None)
+    prefix = f"  {about}" if about else ""
+    if status is not None:
+        prefix += f" {status.value}"
+    if getattr(event, "late", False):
+        prefix += " late"
     for name in ("reason", "note"):
         text = getattr(event, name, None)
         if text:
-            return f"  {text}"
-    return ""
+            return f"{prefix}: {text}" if prefix else f"  {text}"
+    return prefix
 
 
 @app.command(rich_help_panel="Look")

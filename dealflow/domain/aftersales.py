@@ -330,9 +330,11 @@ def open_claim(
     elif item is not None:
         find_commitment(deal, item)
     number = sum(c.kind is request.kind for c in deal.claims) + 1
+    # "warranty-claim-1", never "warranty-1": that is the warranty commitment's id.
+    prefix = "warranty-claim" if request.kind is ClaimKind.WARRANTY else "complaint"
     return ClaimOpened(
         **_base(deal, actor, now),
-        claim_id=f"{request.kind.value}-{number}",
+        claim_id=f"{prefix}-{number}",
         kind=request.kind,
         note=request.note,
         item=item,

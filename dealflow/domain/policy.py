@@ -153,7 +153,6 @@ class BuyerClassRules(_Section):
             raise ValueError("loyal_after_signed_deals must not be below repeat_after_signed_deals")
         return self
 
-
     def classify(self, signed_at: list[datetime], now: datetime) -> BuyerClass:
         """The class of a buyer with deals signed at these times: loyal after the policy's
         number within its window, repeat after its number in all, else a prospect."""

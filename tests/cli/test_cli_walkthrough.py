@@ -113,9 +113,29 @@ def test_the_readme_walkthrough_runs_as_written(walked: Walked) -> None:
     assert "Approved by legal: Lukas Hartono" in shown.stdout
     assert "feedback by meeting, satisfaction 5/5" in shown.stdout
     history, _ = shell.run(f"dealflow history {deal_id}")
-    assert len(history.stdout.splitlines()) == 13  # opened + 11 actions + a logged contact
-    assert "InteractionLogged" in history.stdout.splitlines()[-1]
+    lines = history.stdout.splitlines()
+    kinds = [line.split()[4] for line in lines]
+    # Opened, 11 actions and a logged contact; then the review's two changes, a fulfilment,
+    # a complaint (logged, and opened as a claim) and the response to it.
+    assert kinds[13:] == [
+        "CommitmentStatusChanged",
+        "CommitmentStatusChanged",
+        "CommitmentFulfilled",
+        "InteractionLogged",
+        "ClaimOpened",
+        "ClaimResponded",
+    ], history.stdout
+    assert "installation-1 breached: 15 days past its due date 2027-01-29" in lines[13]
+    assert "installation-1 late: Commissioned" in lines[15]
     assert all(line.endswith("(simulated time)") for line in history.stdout.splitlines())
+    printed = {line.split("  #")[0].strip(): result.stdout for line, result, _ in results}
+    commitments = printed["dealflow commitments $DEAL"]
+    assert re.search(r"installation-1\s.*fulfilled_late", commitments), commitments
+    assert re.search(r"training-1\s.*\bdue\b", commitments), commitments
+    health = printed['dealflow --now 2027-02-16T09:00Z health "Sinar Abadi"']
+    assert "PT Sinar Abadi Minuman: health 65/100" in health, health
+    assert "-30  kept 0 of 2 promises on time (0%)" in health
+    assert "-5  1 open claim(s), the oldest 1 days old" in health
     diff, _ = shell.run(f"dealflow diff {deal_id} 2 3")
     assert re.search(r"discount\.percent\s+12%\s+9%", diff.stdout), diff.stdout
     listed, _ = shell.run("dealflow --json list --stage in_service")
@@ -138,6 +158,9 @@ def test_json_outputs_validate_against_the_shipped_schemas(walked: Walked) -> No
         "show.schema.json": f"dealflow --json show {deal_id}",
         "list.schema.json": "dealflow --json list",
         "history.schema.json": f"dealflow --json history {deal_id}",
+        "commitments.schema.json": f"dealflow --json commitments {deal_id}",
+        "health.schema.json": "dealflow --json health",
+        "review.schema.json": "dealflow --json review",
     }
     for name, command in outputs.items():
         result, _ = shell.run(command)
