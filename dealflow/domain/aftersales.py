@@ -144,8 +144,17 @@ def fulfil(
             "a settled commitment does not change"
         )
     late_by = (now.date() - commitment.due).days
-    late = late_by > 0 and not commitment.runs_until
-    text = note or (f"kept {_days(late_by)} after its due date {commitment.due}" if late else "")
+    # Already recorded overdue or breached, it is late even if a clock says otherwise (a
+    # simulated review may have run ahead of the clock the fulfilment is recorded with).
+    recorded_late = commitment.status.rank >= CommitmentStatus.OVERDUE.rank
+    late = (late_by > 0 or recorded_late) and not commitment.runs_until
+    text = note or ""
+    if late and not note:
+        text = (
+            f"kept {_days(late_by)} after its due date {commitment.due}"
+            if late_by > 0
+            else f"kept after it was recorded {commitment.status.value}"
+        )
     event = CommitmentFulfilled(**_base(deal, actor, now), item=item, late=late, note=text)
     return _then_complete(deal, [event], now)
 

@@ -62,6 +62,7 @@ class World:
     store: Path
     offered: str
     draft: str
+    signed: str = ""
 
     @property
     def cwd(self) -> Path:
@@ -78,7 +79,8 @@ class World:
         return environment
 
     def fill(self, text: str) -> str:
-        return text.replace("{deal}", self.offered).replace("{draft}", self.draft)
+        filled = text.replace("{deal}", self.offered).replace("{draft}", self.draft)
+        return filled.replace("{signed}", self.signed)
 
     def run(self, *args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
@@ -115,7 +117,14 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> World:
     ok("present", offered, "--as", "seller")
     ok("offer", offered, "--as", "seller", "--discount", "5%")
     draft = ok("new", str(SAMPLE_FILE))
-    return World(root=root, store=world.store, offered=offered, draft=draft)
+    signed = ok("new", str(SAMPLE_FILE))
+    ok("present", signed, "--as", "seller")
+    ok("offer", signed, "--as", "seller", "--discount", "5%")
+    ok("accept", signed, "--as", "buyer")
+    ok("agree", signed, "--as", "seller")
+    ok("sign", signed, "--as", "seller", "--name", "Budi", "--title", "Director")
+    ok("sign", signed, "--as", "buyer", "--name", "Siti", "--title", "Manager")
+    return World(root=root, store=world.store, offered=offered, draft=draft, signed=signed)
 
 
 @pytest.fixture
@@ -131,7 +140,7 @@ def world(template: World, tmp_path: Path) -> World:
 
 
 def _ids(world: World) -> dict[str, str]:
-    return {"offered": world.offered, "draft": world.draft}
+    return {"offered": world.offered, "draft": world.draft, "signed": world.signed}
 
 
 # The store fingerprint -----------------------------------------------------------------------
@@ -225,6 +234,65 @@ def case(
 COUNTER = ("counter", "{deal}", "--as", "buyer")
 
 CASES = [
+    # After the sale (a signed deal) -----------------------------------------------------------
+    case(
+        "fulfil-unknown-item",
+        *("fulfil", "{signed}", "installation-9"),
+        code=1,
+        says="no commitment 'installation-9'; its commitments: installation-1",
+    ),
+    case(
+        "fulfil-before-signing",
+        *("fulfil", "{deal}", "installation-1"),
+        code=1,
+        says="has no signed contract yet",
+    ),
+    case(
+        "fulfil-as-buyer",
+        *("fulfil", "{signed}", "payment-1", "--as", "buyer"),
+        code=2,
+        says="--as",
+    ),
+    case("waive-without-reason", *("waive", "{signed}", "training-1"), code=2, says="--reason"),
+    case(
+        "waive-blank-reason",
+        *("waive", "{signed}", "training-1", "--reason", " "),
+        code=1,
+        says="a waiver needs a reason",
+    ),
+    case(
+        "waive-as-service",
+        *("waive", "{signed}", "training-1", "--reason", "x", "--as", "service"),
+        code=2,
+        says="--as",
+    ),
+    case(
+        "claim-unknown-kind",
+        *("claim", "{signed}", "--kind", "refund", "--note", "x"),
+        code=2,
+        says="--kind",
+    ),
+    case(
+        "warranty-claim-before-signing",
+        *("claim", "{deal}", "--note", "Broken"),
+        code=1,
+        says="no signed contract, so no warranty yet",
+    ),
+    case(
+        "claim-against-a-non-warranty",
+        *("claim", "{signed}", "--note", "Broken", "--item", "training-1"),
+        code=1,
+        says="training-1 is not a warranty",
+    ),
+    case("claim-blank-note", *("claim", "{signed}", "--note", "  "), code=1, says="needs a note"),
+    case(
+        "respond-unknown-claim",
+        *("respond", "{signed}", "complaint-7", "--note", "x"),
+        code=1,
+        says="no claim 'complaint-7'; its claims: none",
+    ),
+    case("health-unknown-buyer", "health", "Nobody Ltd", code=1, says="matching 'Nobody Ltd'"),
+    case("commitments-unknown-deal", "commitments", "nope", code=1, says="no deal with id 'nope'"),
     # Negotiation rules --------------------------------------------------------------------------
     case(
         "policy-floor-without-costs",
@@ -741,7 +809,8 @@ def test_a_bad_invocation_is_refused_cleanly_and_changes_nothing(world: World, b
     assert world.fill(bad.fragment) in result.stderr
     after = fingerprint(world.root)
     assert {name: after.get(name) for name in before} == before
-    assert store_rows(world) == rows == sorted([(world.draft, 1), (world.offered, 3)])
+    expected = [(world.draft, 1), (world.offered, 3), (world.signed, 7)]
+    assert store_rows(world) == rows == sorted(expected)
 
 
 @pytest.mark.parametrize(

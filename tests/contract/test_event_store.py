@@ -12,7 +12,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -24,7 +24,8 @@ from dealflow.domain.decisions import decide
 from dealflow.domain.listing import DealQuery, deal_row
 from dealflow.domain.policy import DEFAULT_POLICY
 from dealflow.ports import EventStore
-from tests.conftest import BUYER, SELLER, START
+from tests.conftest import BUYER, SELLER, SERVICE, START
+from tests.paths import drive_to
 
 
 class EventStoreContract:
@@ -65,6 +66,29 @@ class EventStoreContract:
         assert self.service(store).get(deal_id) == live
         assert store.load(deal_id, after=2) == events[2:]
         assert store.load(deal_id, after=4) == []
+
+    def test_after_sales_events_round_trip_and_the_review_reads_the_store(
+        self, store: EventStore
+    ) -> None:
+        service = self.service(store)
+        deal_id = drive_to(service, sample_deal_spec(), dealflow.Stage.SIGNED)
+        review = service.review(datetime(2027, 2, 13, 9, tzinfo=UTC))
+        assert {(c.item, c.change) for c in review.changes} == {
+            (None, "service started"),
+            ("installation-1", "breached"),
+            ("training-1", "due"),
+            ("payment-1", "due"),
+        }
+        service.fulfil(deal_id, "installation-1", SERVICE, note="Commissioned")
+        service.log_interaction(deal_id, BUYER, channel="phone", kind="complaint", note="Noisy")
+        service.respond_claim(deal_id, "complaint-1", SERVICE, "Technician booked")
+        live = service.get(deal_id)
+        again = self.service(store)
+        assert again.get(deal_id) == live
+        assert again.commitments(deal_id)[0].status is dealflow.CommitmentStatus.FULFILLED_LATE
+        assert again.health()[0].health == service.health()[0].health
+        # A second review at the same time finds nothing more to do.
+        assert again.review(datetime(2027, 2, 13, 9, tzinfo=UTC)).changes == []
 
     def test_unknown_deals_load_as_empty(self, store: EventStore) -> None:
         assert store.load("no-such-deal") == []
