@@ -24,6 +24,16 @@ def test_the_sample_policy_loads() -> None:
     assert policy.preferences.issues["discount"].worst == Decimal(20)
     rules = policy.approval_policy(BuyerClass.REPEAT)
     assert rules.discount_ceiling == Decimal(15)
+    assert policy.after_sales.grace_days == 14
+    assert policy.relationship.silence_days == 60
+    assert policy.buyer_value.margin == Decimal(20)
+
+
+def test_the_shared_example_policy_without_after_sales_sections_gets_the_defaults() -> None:
+    text = SAMPLE_POLICY.read_text("utf-8").split("after_sales:")[0]
+    policy = parse_policy(text)
+    assert policy.after_sales == load_policy_file(SAMPLE_POLICY).after_sales
+    assert policy.relationship.renewal_window_days == 90
 
 
 def test_an_empty_section_keeps_the_defaults() -> None:
@@ -45,6 +55,10 @@ def test_an_empty_section_keeps_the_defaults() -> None:
         ("buyer_classes: {repeat_after_signed_deals: 4, loyal_after_signed_deals: 2}", ["loyal"]),
         ("preferences: {tactic: stubborn}", ["preferences.tactic", "boulware"]),
         ("preferences: {issues: {colour: {weight: 1, best: 0, worst: 1}}}", ["colour"]),
+        ("after_sales: {grace_days: -1}", ["after_sales.grace_days"]),
+        ("relationship: {silence_days: 0}", ["relationship.silence_days"]),
+        ("buyer_value: {margin: 120%}", ["buyer_value.margin", "between 0% and 100%"]),
+        ("buyer_value: {purchases_per_year: 0}", ["buyer_value.purchases_per_year"]),
         ("- a list", ["a policy file must be a mapping"]),
         ("a: [", ["invalid YAML"]),
     ],
