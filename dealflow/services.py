@@ -17,6 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from dealflow.advising import AdvisingUseCases
 from dealflow.domain import decisions as d
 from dealflow.domain.contract import ContractPdf, contract_document
 from dealflow.domain.deal import Deal, Language, SignatureMethod
@@ -64,9 +65,9 @@ def new_deal_id() -> str:
     return uuid.uuid4().hex[:12]
 
 
-class DealService(AfterSalesUseCases):
+class DealService(AfterSalesUseCases, AdvisingUseCases):
     """Runs deals through their lifecycle on an event store (the after-sales and relationship
-    use cases are in :mod:`dealflow.relationship`)."""
+    use cases are in :mod:`dealflow.relationship`, the advisor's in :mod:`dealflow.advising`)."""
 
     def __init__(
         self,

@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from dealflow.__about__ import __version__
 from dealflow.cli import (
+    advise_command,
     aftersales_commands,
     contract_commands,
     deal_commands,
@@ -41,6 +42,7 @@ from dealflow.cli.base import (
 from dealflow.errors import DealflowError
 
 __all__ = [
+    "advise_command",
     "aftersales_commands",
     "app",
     "contract_commands",

@@ -262,16 +262,34 @@ class IssuePreference(_Section):
         return self
 
 
+IssueName = Literal[
+    "discount", "payment_days", "warranty_months", "delivery_days", "response_hours"
+]
+
+
+def _default_issues() -> dict[IssueName, IssuePreference]:
+    """The sample policy's issues: discount 0-20%, payment 14-90 days, warranty 12-36 months,
+    delivery 60-14 days, weighted 0.5 / 0.2 / 0.15 / 0.15."""
+
+    def issue(weight: str, best: int, worst: int) -> IssuePreference:
+        return IssuePreference(weight=Decimal(weight), best=Decimal(best), worst=Decimal(worst))
+
+    return {
+        "discount": issue("0.5", 0, 20),
+        "payment_days": issue("0.2", 14, 90),
+        "warranty_months": issue("0.15", 12, 36),
+        "delivery_days": issue("0.15", 60, 14),
+    }
+
+
 class Preferences(_Section):
-    """The seller's negotiation preferences, for the advisor."""
+    """The seller's negotiation preferences, for the advisor. Without ``issues`` in the
+    policy file, the sample policy's four issues apply; ``issues: {}`` names none."""
 
     reservation_utility: Annotated[Decimal, Field(ge=0, le=1)] = Decimal("0.35")
     tactic: Tactic = Tactic.BOULWARE
     deadline_days: Annotated[int, Field(gt=0, le=3650, strict=True)] = 30
-    issues: dict[
-        Literal["discount", "payment_days", "warranty_months", "delivery_days", "response_hours"],
-        IssuePreference,
-    ] = Field(default_factory=dict)
+    issues: dict[IssueName, IssuePreference] = Field(default_factory=_default_issues)
 
 
 class SellerPolicy(_Section):
