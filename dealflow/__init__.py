@@ -9,6 +9,8 @@ terms, approvals and signatures, and keep every event::
     deal = service.open_deal(dealflow.load_deal_file("deal.yaml"))
 """
 
+from typing import TYPE_CHECKING
+
 from dealflow.__about__ import __version__
 from dealflow.adapters.clock import FixedClock, SystemClock
 from dealflow.adapters.memory import MemoryEventStore
@@ -16,6 +18,7 @@ from dealflow.adapters.postgres import PostgresEventStore
 from dealflow.adapters.sqlite import SQLiteEventStore
 from dealflow.bootstrap import connect, open_store
 from dealflow.dealfile import deal_file_schema, load_deal_file, parse_deal_spec
+from dealflow.domain.advisor.games import GameKind, GameSignal
 from dealflow.domain.buyer_value import BuyerValue, RenewalReminder
 from dealflow.domain.claims import Claim, ClaimKind
 from dealflow.domain.commitments import Commitment, CommitmentStatus
@@ -76,6 +79,23 @@ from dealflow.relationship import BuyerReport, Review
 from dealflow.services import DealService
 from dealflow.verification import Verdict, verify_contract
 
+if TYPE_CHECKING:
+    from dealflow.domain.advisor.deal_advice import DealAdvice
+
+#: Names loaded on first use: the advisor's math is not needed to open or show a deal.
+_LAZY = {"DealAdvice": "dealflow.domain.advisor.deal_advice"}
+
+
+def __getattr__(name: str) -> object:
+    """The lazily loaded public names (``dealflow.DealAdvice``)."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'dealflow' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)
+
+
 __all__ = [
     "Action",
     "ActionRefusedError",
@@ -99,6 +119,7 @@ __all__ = [
     "ContractDocument",
     "ContractPdf",
     "Deal",
+    "DealAdvice",
     "DealFileError",
     "DealNotFoundError",
     "DealQuery",
@@ -114,6 +135,8 @@ __all__ = [
     "FetchRefusedError",
     "FileProblemsError",
     "FixedClock",
+    "GameKind",
+    "GameSignal",
     "Health",
     "IllegalTransitionError",
     "Interaction",

@@ -15,6 +15,7 @@ from typing import Protocol
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from dealflow.domain import aftersales as a
+from dealflow.domain.advisor.games import GameSignal, customer_games
 from dealflow.domain.buyer_value import BuyerValue, RenewalReminder, buyer_value, renewals
 from dealflow.domain.claims import ClaimKind
 from dealflow.domain.commitments import Commitment
@@ -90,6 +91,9 @@ class BuyerReport(BaseModel):
     health: Health
     value: BuyerValue
     renewals: list[RenewalReminder]
+    #: Customer games seen in the buyer's deals (overdue payments, early renegotiation,
+    #: competitor pressure, small discount requests), by deal id.
+    signals: dict[str, list[GameSignal]]
 
 
 def _change(deal: Deal, event: Event) -> ReviewChange:
@@ -263,6 +267,9 @@ class AfterSalesUseCases:
                     renewals=renewals(
                         dated, now.date(), self.policy.relationship.renewal_window_days
                     ),
+                    signals={
+                        deal.id: list(seen) for deal in group if (seen := customer_games(deal, now))
+                    },
                 )
             )
         return sorted(reports, key=lambda r: (r.health.score, r.buyer))

@@ -191,6 +191,10 @@ def _print_report(r: BuyerReport) -> None:
     say(f"Open claims: {h.open_claims}; satisfaction {average} ({len(h.satisfaction)} scores)")
     say(f"Last contact: {when(h.last_contact)}, {h.days_since_contact} days ago")
     say(f"Class: {r.value.buyer_class.value}; lifetime value: {r.value.explanation}")
+    for deal_id, seen in r.signals.items():
+        for signal in seen:
+            say(f"Signal on {deal_id}: {signal.kind.value}: {signal.saw}")
+            say(f"  Response: {signal.response}")
     for reminder in r.renewals:
         say(
             f"Renewal: {reminder.deal_id} ({reminder.title}) ends on {reminder.term_ends}, "

@@ -129,6 +129,8 @@ def test_the_readme_walkthrough_runs_as_written(walked: Walked) -> None:
     assert "installation-1 late: Commissioned" in lines[15]
     assert all(line.endswith("(simulated time)") for line in history.stdout.splitlines())
     printed = {line.split("  #")[0].strip(): result.stdout for line, result, _ in results}
+    advice = printed["dealflow advise $DEAL"]
+    assert "Suggestion: counter with" in advice or "Suggestion: accept" in advice, advice
     commitments = printed["dealflow commitments $DEAL"]
     assert re.search(r"installation-1\s.*fulfilled_late", commitments), commitments
     assert re.search(r"training-1\s.*\bdue\b", commitments), commitments

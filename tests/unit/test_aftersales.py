@@ -324,3 +324,14 @@ def test_a_logged_complaint_and_after_sales_events_replay_to_the_live_deal(
     service.fulfil(signed, "installation-1", SERVICE, note="Installed")
     service.respond_claim(signed, "complaint-1", SELLER, "Sorry")
     assert service.get(signed) == replay(service.history(signed))
+
+
+def test_health_names_the_customer_games_seen_after_signing(
+    service: dealflow.DealService, clock: dealflow.FixedClock, signed: str
+) -> None:
+    assert service.health()[0].signals == {}
+    clock.set(day(2027, 3, 1))  # payment-1 was due on 2027-02-14
+    service.review()
+    signals = service.health()[0].signals[signed]
+    assert [s.kind for s in signals] == [dealflow.GameKind.OVERDUE_PAYMENT]
+    assert "payment-1" in signals[0].evidence.items
