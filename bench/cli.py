@@ -102,9 +102,19 @@ class Imported:
 
 
 def subprocess_env() -> dict[str, str]:
-    """The current environment without what would change what dealflow or Python does."""
+    """The current environment without what would change what dealflow or Python does.
+
+    PYTHONDONTWRITEBYTECODE goes too: a user's installed dealflow has its bytecode compiled
+    at install, but a checkout run with it set recompiles every module on every start (the
+    warm-up run writes the bytecode, the timed runs read it)."""
     env = dict(os.environ)
-    for name in ("DEALFLOW_STORE", "DEALFLOW_NOW", "PYTHONPROFILEIMPORTTIME", "PYTHONINSPECT"):
+    for name in (
+        "DEALFLOW_STORE",
+        "DEALFLOW_NOW",
+        "PYTHONPROFILEIMPORTTIME",
+        "PYTHONINSPECT",
+        "PYTHONDONTWRITEBYTECODE",
+    ):
         env.pop(name, None)
     return env
 

@@ -18,7 +18,6 @@ from dealflow.adapters.postgres import PostgresEventStore
 from dealflow.adapters.sqlite import SQLiteEventStore
 from dealflow.bootstrap import connect, open_store
 from dealflow.dealfile import deal_file_schema, load_deal_file, parse_deal_spec
-from dealflow.domain.advisor.games import GameKind, GameSignal
 from dealflow.domain.buyer_value import BuyerValue, RenewalReminder
 from dealflow.domain.claims import Claim, ClaimKind
 from dealflow.domain.commitments import Commitment, CommitmentStatus
@@ -27,6 +26,7 @@ from dealflow.domain.deal import Deal, Language, Offer, OfferKind, SignatureMeth
 from dealflow.domain.diff import TermsDifference
 from dealflow.domain.events import AnyEvent, Event
 from dealflow.domain.feed import FeedEntry
+from dealflow.domain.games import GameKind, GameSignal
 from dealflow.domain.health import Health
 from dealflow.domain.interactions import Channel, Interaction, InteractionKind
 from dealflow.domain.lifecycle import Action, Stage, allowed_actions

@@ -15,7 +15,6 @@ from typing import Protocol
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from dealflow.domain import aftersales as a
-from dealflow.domain.advisor.games import GameSignal, customer_games
 from dealflow.domain.buyer_value import BuyerValue, RenewalReminder, buyer_value, renewals
 from dealflow.domain.claims import ClaimKind
 from dealflow.domain.commitments import Commitment
@@ -27,6 +26,7 @@ from dealflow.domain.events import (
     Event,
     ServiceStarted,
 )
+from dealflow.domain.games import GameSignal, customer_games
 from dealflow.domain.health import Health, health
 from dealflow.domain.listing import DealQuery, name_key, same_buyer, tax_key
 from dealflow.domain.parties import Actor, Party

@@ -11,8 +11,8 @@ import pytest
 
 import dealflow
 from dealflow import Discount, Stage, TermsChange
-from dealflow.domain.advisor.games import GameKind, GameSignal, customer_games
 from dealflow.domain.commitments import CommitmentStatus
+from dealflow.domain.games import GameKind, GameSignal, customer_games
 from dealflow.policyfile import parse_policy
 from tests.conftest import BUYER, SELLER, SERVICE, START
 from tests.paths import drive_to

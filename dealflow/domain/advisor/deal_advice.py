@@ -56,9 +56,9 @@ from dealflow.domain.advisor.forecast import (
     modelled_buyer,
     play_forward,
 )
-from dealflow.domain.advisor.games import GameSignal, customer_games
 from dealflow.domain.advisor.offers import Negotiator, next_offer
 from dealflow.domain.deal import Deal, Offer, OfferKind
+from dealflow.domain.games import GameSignal, customer_games
 from dealflow.domain.lifecycle import Stage
 from dealflow.domain.parties import Role, Side
 from dealflow.domain.policy import ApprovalPolicy, Preferences, Tactic

@@ -1,6 +1,6 @@
 """Customer games: the patterns of a buyer pressing for more that a seasoned rep learns to
 name, found in a deal's offers, interaction log and commitments, each with what was seen and
-a suggested response.
+a suggested response. The advisor and relationship health both report them.
 
 ============================= =============================================================
 signal                        seen when
