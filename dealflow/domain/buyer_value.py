@@ -12,8 +12,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, PlainSerializer, WithJsonSchema
 
 from dealflow.domain.commitments import Commitment, term_end
 from dealflow.domain.deal import Deal
@@ -22,6 +23,13 @@ from dealflow.domain.money import Money, Percent, round_to_minor_unit
 from dealflow.domain.policy import BuyerClass, BuyerValueFactors
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
+#: A factor of the estimate, exact, written as a string in JSON (its schema does not depend on
+#: how a pydantic version describes decimals).
+Factor = Annotated[
+    Decimal,
+    PlainSerializer(str, when_used="json"),
+    WithJsonSchema({"type": "string", "examples": ["1.5"]}, mode="serialization"),
+]
 
 
 class RenewalReminder(BaseModel):
@@ -43,8 +51,8 @@ class BuyerValue(BaseModel):
     buyer_class: BuyerClass
     signed_deals: int
     average_deal_value: Money | None
-    purchases_per_year: Decimal
-    relationship_years: Decimal
+    purchases_per_year: Factor
+    relationship_years: Factor
     margin: Percent
     lifetime_value: Money | None
     explanation: str
