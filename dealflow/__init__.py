@@ -9,91 +9,181 @@ terms, approvals and signatures, and keep every event::
     deal = service.open_deal(dealflow.load_deal_file("deal.yaml"))
 """
 
+import importlib
 from typing import TYPE_CHECKING
 
 from dealflow.__about__ import __version__
-from dealflow.adapters.clock import FixedClock, SystemClock
-from dealflow.adapters.memory import MemoryEventStore
-from dealflow.adapters.postgres import PostgresEventStore
-from dealflow.adapters.sqlite import SQLiteEventStore
-from dealflow.bootstrap import connect, open_store
-from dealflow.dealfile import deal_file_schema, load_deal_file, parse_deal_spec
-from dealflow.domain.buyer_value import BuyerValue, RenewalReminder
-from dealflow.domain.claims import Claim, ClaimKind
-from dealflow.domain.commitments import Commitment, CommitmentStatus
-from dealflow.domain.contract import ContractDocument, ContractPdf, contract_document
-from dealflow.domain.deal import Deal, Language, Offer, OfferKind, SignatureMethod, SignedContract
-from dealflow.domain.diff import TermsDifference
-from dealflow.domain.events import AnyEvent, Event
-from dealflow.domain.feed import FeedEntry
-from dealflow.domain.games import GameKind, GameSignal
-from dealflow.domain.health import Health
-from dealflow.domain.interactions import Channel, Interaction, InteractionKind
-from dealflow.domain.lifecycle import Action, Stage, allowed_actions
-from dealflow.domain.listing import DealQuery, DealRow
-from dealflow.domain.money import Money
-from dealflow.domain.parties import Actor, Party, Representative, Role, Side
-from dealflow.domain.policy import ApprovalPolicy, BuyerClass, SellerPolicy
-from dealflow.domain.spec import DealSpec
-from dealflow.domain.terms import (
-    AfterSales,
-    Delivery,
-    DeliverySplit,
-    Discount,
-    LineItem,
-    Payment,
-    SpecialTerms,
-    Terms,
-    TermsChange,
-    Totals,
-)
-from dealflow.errors import (
-    ActionRefusedError,
-    ArtifactConflictError,
-    BelowFloorError,
-    BuyerNotFoundError,
-    ClauseFileError,
-    ConcurrencyConflictError,
-    DealFileError,
-    DealflowError,
-    DealNotFoundError,
-    FetchRefusedError,
-    FileProblemsError,
-    IllegalTransitionError,
-    InvalidTermsError,
-    ItemNotFoundError,
-    NotYourTurnError,
-    OfferExpiredError,
-    PolicyFileError,
-    RenderError,
-    SealError,
-    StoreError,
-    StoreSchemaError,
-    TemplateProblemError,
-    TermsHashMismatchError,
-    VersionNotFoundError,
-    WrongRoleError,
-)
-from dealflow.policyfile import load_policy_file, parse_policy
-from dealflow.relationship import BuyerReport, Review
-from dealflow.services import DealService
-from dealflow.verification import Verdict, verify_contract
 
 if TYPE_CHECKING:
+    from dealflow.adapters.clock import FixedClock, SystemClock
+    from dealflow.adapters.memory import MemoryEventStore
+    from dealflow.adapters.postgres import PostgresEventStore
+    from dealflow.adapters.sqlite import SQLiteEventStore
+    from dealflow.bootstrap import connect, open_store
+    from dealflow.dealfile import deal_file_schema, load_deal_file, parse_deal_spec
     from dealflow.domain.advisor.deal_advice import DealAdvice
+    from dealflow.domain.buyer_value import BuyerValue, RenewalReminder
+    from dealflow.domain.claims import Claim, ClaimKind
+    from dealflow.domain.commitments import Commitment, CommitmentStatus
+    from dealflow.domain.contract import ContractDocument, ContractPdf, contract_document
+    from dealflow.domain.deal import (
+        Deal,
+        Language,
+        Offer,
+        OfferKind,
+        SignatureMethod,
+        SignedContract,
+    )
+    from dealflow.domain.diff import TermsDifference
+    from dealflow.domain.events import AnyEvent, Event
+    from dealflow.domain.feed import FeedEntry
+    from dealflow.domain.games import GameKind, GameSignal
+    from dealflow.domain.health import Health
+    from dealflow.domain.interactions import Channel, Interaction, InteractionKind
+    from dealflow.domain.lifecycle import Action, Stage, allowed_actions
+    from dealflow.domain.listing import DealQuery, DealRow
+    from dealflow.domain.money import Money
+    from dealflow.domain.parties import Actor, Party, Representative, Role, Side
+    from dealflow.domain.policy import ApprovalPolicy, BuyerClass, SellerPolicy
+    from dealflow.domain.spec import DealSpec
+    from dealflow.domain.terms import (
+        AfterSales,
+        Delivery,
+        DeliverySplit,
+        Discount,
+        LineItem,
+        Payment,
+        SpecialTerms,
+        Terms,
+        TermsChange,
+        Totals,
+    )
+    from dealflow.errors import (
+        ActionRefusedError,
+        ArtifactConflictError,
+        BelowFloorError,
+        BuyerNotFoundError,
+        ClauseFileError,
+        ConcurrencyConflictError,
+        DealFileError,
+        DealflowError,
+        DealNotFoundError,
+        FetchRefusedError,
+        FileProblemsError,
+        IllegalTransitionError,
+        InvalidTermsError,
+        ItemNotFoundError,
+        NotYourTurnError,
+        OfferExpiredError,
+        PolicyFileError,
+        RenderError,
+        SealError,
+        StoreError,
+        StoreSchemaError,
+        TemplateProblemError,
+        TermsHashMismatchError,
+        VersionNotFoundError,
+        WrongRoleError,
+    )
+    from dealflow.policyfile import load_policy_file, parse_policy
+    from dealflow.relationship import BuyerReport, Review
+    from dealflow.services import DealService
+    from dealflow.verification import Verdict, verify_contract
 
-#: Names loaded on first use: the advisor's math is not needed to open or show a deal.
-_LAZY = {"DealAdvice": "dealflow.domain.advisor.deal_advice"}
+#: Where each public name lives. The package imports none of them until first use
+#: (``dealflow.Deal``, ``from dealflow import connect``): the command line loads only the modules
+#: its command needs, which keeps the start of ``dealflow show`` short (``bench/cli.py``).
+_MODULES: dict[str, tuple[str, ...]] = {
+    "dealflow.adapters.clock": ("FixedClock", "SystemClock"),
+    "dealflow.adapters.memory": ("MemoryEventStore",),
+    "dealflow.adapters.postgres": ("PostgresEventStore",),
+    "dealflow.adapters.sqlite": ("SQLiteEventStore",),
+    "dealflow.bootstrap": ("connect", "open_store"),
+    "dealflow.dealfile": ("deal_file_schema", "load_deal_file", "parse_deal_spec"),
+    "dealflow.domain.buyer_value": ("BuyerValue", "RenewalReminder"),
+    "dealflow.domain.claims": ("Claim", "ClaimKind"),
+    "dealflow.domain.commitments": ("Commitment", "CommitmentStatus"),
+    "dealflow.domain.contract": ("ContractDocument", "ContractPdf", "contract_document"),
+    "dealflow.domain.deal": (
+        "Deal",
+        "Language",
+        "Offer",
+        "OfferKind",
+        "SignatureMethod",
+        "SignedContract",
+    ),
+    "dealflow.domain.diff": ("TermsDifference",),
+    "dealflow.domain.events": ("AnyEvent", "Event"),
+    "dealflow.domain.feed": ("FeedEntry",),
+    "dealflow.domain.games": ("GameKind", "GameSignal"),
+    "dealflow.domain.health": ("Health",),
+    "dealflow.domain.interactions": ("Channel", "Interaction", "InteractionKind"),
+    "dealflow.domain.lifecycle": ("Action", "Stage", "allowed_actions"),
+    "dealflow.domain.listing": ("DealQuery", "DealRow"),
+    "dealflow.domain.money": ("Money",),
+    "dealflow.domain.parties": ("Actor", "Party", "Representative", "Role", "Side"),
+    "dealflow.domain.policy": ("ApprovalPolicy", "BuyerClass", "SellerPolicy"),
+    "dealflow.domain.spec": ("DealSpec",),
+    "dealflow.domain.terms": (
+        "AfterSales",
+        "Delivery",
+        "DeliverySplit",
+        "Discount",
+        "LineItem",
+        "Payment",
+        "SpecialTerms",
+        "Terms",
+        "TermsChange",
+        "Totals",
+    ),
+    "dealflow.errors": (
+        "ActionRefusedError",
+        "ArtifactConflictError",
+        "BelowFloorError",
+        "BuyerNotFoundError",
+        "ClauseFileError",
+        "ConcurrencyConflictError",
+        "DealFileError",
+        "DealflowError",
+        "DealNotFoundError",
+        "FetchRefusedError",
+        "FileProblemsError",
+        "IllegalTransitionError",
+        "InvalidTermsError",
+        "ItemNotFoundError",
+        "NotYourTurnError",
+        "OfferExpiredError",
+        "PolicyFileError",
+        "RenderError",
+        "SealError",
+        "StoreError",
+        "StoreSchemaError",
+        "TemplateProblemError",
+        "TermsHashMismatchError",
+        "VersionNotFoundError",
+        "WrongRoleError",
+    ),
+    "dealflow.policyfile": ("load_policy_file", "parse_policy"),
+    "dealflow.relationship": ("BuyerReport", "Review"),
+    "dealflow.services": ("DealService",),
+    "dealflow.verification": ("Verdict", "verify_contract"),
+    "dealflow.domain.advisor.deal_advice": ("DealAdvice",),
+}
+_HOME = {name: module for module, names in _MODULES.items() for name in names}
 
 
 def __getattr__(name: str) -> object:
-    """The lazily loaded public names (``dealflow.DealAdvice``)."""
-    module = _LAZY.get(name)
+    """Import a public name's module on first use and keep the name on the package."""
+    module = _HOME.get(name)
     if module is None:
         raise AttributeError(f"module 'dealflow' has no attribute {name!r}")
-    import importlib
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
 
-    return getattr(importlib.import_module(module), name)
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_HOME))
 
 
 __all__ = [

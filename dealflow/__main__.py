@@ -1,5 +1,5 @@
 """``python -m dealflow``: the same as the ``dealflow`` command."""
 
-from dealflow.cli.app import main
+from dealflow.cli.main import main
 
 main()

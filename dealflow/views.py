@@ -16,15 +16,12 @@ from dealflow.domain.aftersales import commitments_of
 from dealflow.domain.claims import Claim
 from dealflow.domain.commitments import Commitment
 from dealflow.domain.deal import Approval, Deal, Language, OfferKind, Signature
-from dealflow.domain.events import EVENTS_ADAPTER
-from dealflow.domain.feed import FeedEntry
 from dealflow.domain.interactions import Interaction
 from dealflow.domain.lifecycle import Action, Stage
-from dealflow.domain.listing import ANSWERING, DealRow
+from dealflow.domain.listing import ANSWERING
 from dealflow.domain.money import Money
 from dealflow.domain.parties import Party, Role, Side
 from dealflow.domain.terms import Terms, Totals
-from dealflow.relationship import BuyerReport, Review
 
 _VIEW = ConfigDict(frozen=True, extra="forbid")
 
@@ -101,11 +98,6 @@ class DealView(BaseModel):
     next_actions: dict[Role, list[Action]]
 
 
-DEAL_LIST_ADAPTER: TypeAdapter[list[DealRow]] = TypeAdapter(list[DealRow])
-COMMITMENTS_ADAPTER: TypeAdapter[list[Commitment]] = TypeAdapter(list[Commitment])
-HEALTH_ADAPTER: TypeAdapter[list[BuyerReport]] = TypeAdapter(list[BuyerReport])
-
-
 def _offer_view(deal: Deal, index: int, now: datetime) -> OfferView:
     offer = deal.offers[index]
     return OfferView(
@@ -174,13 +166,22 @@ def deal_view(deal: Deal, now: datetime, next_actions: dict[Role, list[Action]])
 
 def json_schemas() -> dict[str, dict[str, Any]]:
     """The JSON Schemas of the ``--json`` outputs, by file name in ``dealflow/schemas/``."""
+    # Imported here: a command that prints one deal needs none of these models.
+    from dealflow.domain.events import EVENTS_ADAPTER
+    from dealflow.domain.feed import FeedEntry
+    from dealflow.domain.listing import DealRow
+    from dealflow.relationship import BuyerReport, Review
+
+    deal_list = TypeAdapter(list[DealRow])
+    commitments = TypeAdapter(list[Commitment])
+    health = TypeAdapter(list[BuyerReport])
     draft = {"$schema": "https://json-schema.org/draft/2020-12/schema"}
     return {
         "show.schema.json": {**draft, **DealView.model_json_schema(mode="serialization")},
         "list.schema.json": {
             **draft,
             "title": "DealList",
-            **DEAL_LIST_ADAPTER.json_schema(mode="serialization"),
+            **deal_list.json_schema(mode="serialization"),
         },
         "feed-entry.schema.json": {
             **draft,
@@ -194,12 +195,12 @@ def json_schemas() -> dict[str, dict[str, Any]]:
         "commitments.schema.json": {
             **draft,
             "title": "Commitments",
-            **COMMITMENTS_ADAPTER.json_schema(mode="serialization"),
+            **commitments.json_schema(mode="serialization"),
         },
         "health.schema.json": {
             **draft,
             "title": "BuyerHealth",
-            **HEALTH_ADAPTER.json_schema(mode="serialization"),
+            **health.json_schema(mode="serialization"),
         },
         "review.schema.json": {**draft, **Review.model_json_schema(mode="serialization")},
     }

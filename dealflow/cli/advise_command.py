@@ -17,7 +17,7 @@ import typer
 from rich.table import Table
 
 from dealflow.cli.base import app, cells, emit_json, err, options, out, say, service
-from dealflow.cli.deal_commands import DealId
+from dealflow.cli.params import DealId
 from dealflow.domain.parties import Side
 from dealflow.domain.policy import Tactic
 

@@ -21,7 +21,8 @@ from dealflow.cli.base import (
     service,
     when,
 )
-from dealflow.cli.deal_commands import (
+from dealflow.cli.deal_commands import report, terms_change
+from dealflow.cli.params import (
     As,
     DealId,
     DeliveryDate,
@@ -36,8 +37,6 @@ from dealflow.cli.deal_commands import (
     Reason,
     ValidDays,
     Warranty,
-    report,
-    terms_change,
 )
 from dealflow.domain.parties import Actor, Role
 

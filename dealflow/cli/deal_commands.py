@@ -13,7 +13,6 @@ import typer
 from pydantic import ValidationError
 
 from dealflow.cli.base import (
-    RoleName,
     actor,
     app,
     emit_json,
@@ -25,49 +24,28 @@ from dealflow.cli.base import (
     service,
     when,
 )
-from dealflow.dealfile import load_deal_file
+from dealflow.cli.params import (
+    As,
+    DealId,
+    DeliveryDate,
+    DeliveryPlace,
+    Discount,
+    Name,
+    NoteOpt,
+    PaymentDays,
+    PaymentMethod,
+    Price,
+    Quantity,
+    Reason,
+    ResponseHours,
+    ValidDays,
+    Warranty,
+)
 from dealflow.domain.deal import Deal, SignatureMethod
 from dealflow.domain.lifecycle import Stage
 from dealflow.domain.terms import DeliverySplit, SpecialTerms, TermsChange
 from dealflow.domain.terms import Discount as DiscountModel
 from dealflow.views import deal_view, whose_turn
-
-DealId = Annotated[str, typer.Argument(help="The deal's id, as `dealflow new` printed it.")]
-As = Annotated[RoleName, typer.Option("--as", help="The role you act as.", show_choices=True)]
-Name = Annotated[
-    str | None, typer.Option("--name", help="Your name (default: the side's representative).")
-]
-NoteOpt = Annotated[str | None, typer.Option("--note", help="A note kept with the action.")]
-Reason = Annotated[str | None, typer.Option("--reason", help="Why, in a few words.")]
-Discount = Annotated[
-    str | None, typer.Option("--discount", help='A percentage ("5%") or an amount ("1500000").')
-]
-ValidDays = Annotated[
-    int | None, typer.Option("--valid-days", min=1, max=365, help="Days the offer stays open.")
-]
-PaymentDays = Annotated[
-    int | None, typer.Option("--payment-days", min=0, max=3650, help="Days to pay the invoice.")
-]
-PaymentMethod = Annotated[
-    str | None, typer.Option("--payment-method", help='e.g. "bank transfer", "letter of credit".')
-]
-DeliveryDate = Annotated[
-    str | None, typer.Option("--delivery-date", help="Deliver by this date (YYYY-MM-DD).")
-]
-DeliveryPlace = Annotated[str | None, typer.Option("--delivery-place", help="Where to deliver.")]
-Warranty = Annotated[
-    int | None, typer.Option("--warranty-months", min=1, max=600, help="Warranty length.")
-]
-ResponseHours = Annotated[
-    int | None,
-    typer.Option("--response-hours", min=1, max=8760, help="Service level: warranty response."),
-]
-Quantity = Annotated[
-    list[str] | None, typer.Option("--quantity", help="SKU=N, a new quantity; repeatable.")
-]
-Price = Annotated[
-    list[str] | None, typer.Option("--price", help="SKU=PRICE, a new unit price; repeatable.")
-]
 
 
 def terms_change(
@@ -137,6 +115,8 @@ def new(
 
     Example: dealflow new conveyor-deal.yaml
     """
+    from dealflow.dealfile import load_deal_file  # the deal file's models: only `new` reads one
+
     spec = load_deal_file(file)
     deal = service(ctx).open_deal(spec)
     if options(ctx).json:

@@ -21,7 +21,8 @@ from dealflow.cli.base import (
     service,
     when,
 )
-from dealflow.cli.deal_commands import DealId, Name, report
+from dealflow.cli.deal_commands import report
+from dealflow.cli.params import DealId, Name
 from dealflow.domain.claims import ClaimKind
 from dealflow.domain.interactions import Channel, InteractionKind
 from dealflow.relationship import BuyerReport

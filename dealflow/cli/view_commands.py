@@ -26,7 +26,7 @@ from dealflow.cli.base import (
     service,
     when,
 )
-from dealflow.cli.deal_commands import DealId
+from dealflow.cli.params import DealId
 from dealflow.domain.events import EVENTS_ADAPTER, AnyEvent
 from dealflow.domain.lifecycle import TERMINAL, TRANSITIONS, Action, Stage
 from dealflow.domain.parties import Role

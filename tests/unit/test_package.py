@@ -7,6 +7,8 @@ import inspect
 import subprocess
 import sys
 
+import pytest
+
 import dealflow
 from dealflow import errors
 
@@ -16,6 +18,30 @@ def test_all_is_sorted_and_every_name_exists() -> None:
     assert len(set(dealflow.__all__)) == len(dealflow.__all__)
     for name in dealflow.__all__:
         assert hasattr(dealflow, name), name
+
+
+def test_every_public_name_is_loaded_from_where_it_lives() -> None:
+    home = {name: module for module, names in dealflow._MODULES.items() for name in names}
+    assert set(home) | {"__version__"} == set(dealflow.__all__)
+    for name, module in home.items():
+        assert getattr(dealflow, name) is getattr(sys.modules[module], name), name
+    assert set(dealflow.__all__) <= set(dir(dealflow))
+
+
+def test_importing_the_package_loads_no_model_until_a_name_is_used() -> None:
+    code = (
+        "import sys, dealflow; before = 'dealflow.domain.deal' in sys.modules; "
+        "from dealflow import Deal; print(before, 'dealflow.domain.deal' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.split() == ["False", "True"]
+
+
+def test_an_unknown_name_is_an_attribute_error() -> None:
+    with pytest.raises(AttributeError, match="NoSuchName"):
+        dealflow.NoSuchName  # noqa: B018
 
 
 def test_every_public_name_is_documented() -> None:

@@ -1,0 +1,133 @@
+"""The ``dealflow`` console script: load the command asked for, run it, report errors in one line.
+
+A rep runs ``dealflow`` once per action, so each run loads only the module of the command it
+names (:data:`COMMANDS`): ``dealflow show`` never builds the advisor's or the deal file's
+models, nor Typer's description of thirty other commands. Anything else (``--help``, no
+command, an unknown command, shell completion) loads the whole app (``dealflow.cli.app``), so
+help, suggestions and completion see every command.
+
+A dealflow error is printed as one plain line on stderr with exit code 1; a usage error exits 2
+(Click's convention); no user mistake ever shows a traceback.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+
+import typer
+from pydantic import ValidationError
+
+from dealflow.cli.base import app, err, one_line
+from dealflow.errors import DealflowError
+
+#: Each command (or command group) and the module of ``dealflow.cli`` that registers it.
+COMMANDS: dict[str, str] = {
+    **dict.fromkeys(
+        [
+            "new",
+            "present",
+            "offer",
+            "counter",
+            "accept",
+            "reject",
+            "withdraw",
+            "special",
+            "agree",
+            "approve",
+            "decline",
+            "sign",
+        ],
+        "deal_commands",
+    ),
+    **dict.fromkeys(["show", "list", "history", "diff", "next", "graph"], "view_commands"),
+    **dict.fromkeys(
+        [
+            "start-service",
+            "amend",
+            "complete",
+            "sweep",
+            "commitments",
+            "fulfil",
+            "waive",
+            "review",
+        ],
+        "aftersales_commands",
+    ),
+    **dict.fromkeys(["log", "claim", "respond", "resolve", "health"], "relationship_commands"),
+    **dict.fromkeys(["contract", "templates"], "contract_commands"),
+    **dict.fromkeys(["verify", "keys"], "seal_commands"),
+    "advise": "advise_command",
+    "feed": "feed_command",
+    "demo": "demo_command",
+}
+
+#: The global options that take a value (``--store URL``): the word after one is not a command.
+VALUE_OPTIONS = frozenset({"--store", "--policy", "--now", "--templates", "--cert"})
+
+
+def command_module(args: list[str]) -> str | None:
+    """The module registering the command that ``args`` name; None: load them all."""
+    skip = False
+    for arg in args:
+        if skip:
+            skip = False
+        elif arg in VALUE_OPTIONS:
+            skip = True
+        elif arg.startswith("-"):
+            if arg in ("--help", "--"):
+                return None
+        else:
+            return COMMANDS.get(arg)
+    return None
+
+
+def load(args: list[str]) -> typer.Typer:
+    """The app with the root options and the commands ``args`` need registered on it."""
+    importlib.import_module("dealflow.cli.root")
+    module = command_module(args)
+    if module is None or "_DEALFLOW_COMPLETE" in os.environ:
+        importlib.import_module("dealflow.cli.app")
+    else:
+        importlib.import_module(f"dealflow.cli.{module}")
+    return app
+
+
+def _undecodable(args: list[str]) -> int | None:
+    """The position of the first argument that is not valid text (bytes the shell passed)."""
+    for number, arg in enumerate(args, start=1):
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            return number
+    return None
+
+
+def main() -> None:
+    """The console script: run the app, turning dealflow errors into one line and exit 1.
+
+    Messages are printed on one line whatever they quote: control characters in a file name
+    or a note are shown escaped, so nothing a user typed can forge lines on the terminal.
+    """
+    bad = _undecodable(sys.argv[1:])
+    if bad is not None:
+        err.print(f"Error: argument {bad} is not valid UTF-8 text", markup=False)
+        sys.exit(2)
+    try:
+        load(sys.argv[1:])(prog_name="dealflow")
+    except DealflowError as exc:
+        err.print(f"error: {one_line(str(exc))}", markup=False)
+        sys.exit(1)
+    except ValidationError as exc:  # a value no command option checked; still the user's
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        err.print(f"error: {one_line(where)}: {one_line(first['msg'])}", markup=False)
+        sys.exit(1)
+    except OSError as exc:  # a file named on the command line cannot be read or written
+        what = f"{exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else "")
+        err.print(f"error: {one_line(what)}", markup=False)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        err.print("interrupted; nothing was recorded for the action under way")
+        sys.exit(130)

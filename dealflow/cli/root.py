@@ -1,0 +1,88 @@
+"""The root of the command line: the global options every command reads, and ``--version``.
+
+The global options are read once, before the command runs, into :class:`~dealflow.cli.base.Options`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from dealflow.__about__ import __version__
+from dealflow.cli.base import Options, app, out, parse_now
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"dealflow {__version__}")
+        raise typer.Exit
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    store: Annotated[
+        str | None,
+        typer.Option(
+            "--store",
+            envvar="DEALFLOW_STORE",
+            metavar="URL",
+            help="Store URL: sqlite:///FILE, a file path, postgresql://USER@HOST/DB, "
+            "or memory://. "
+            "Default: deals.db in the user data directory.",
+        ),
+    ] = None,
+    json: Annotated[
+        bool, typer.Option("--json", help="Print JSON on stdout (errors stay on stderr).")
+    ] = False,
+    policy: Annotated[
+        str | None,
+        typer.Option(
+            "--policy",
+            metavar="FILE",
+            help="A seller policy file (YAML or JSON); default: built-in.",
+        ),
+    ] = None,
+    now: Annotated[
+        str | None,
+        typer.Option(
+            "--now",
+            envvar="DEALFLOW_NOW",
+            metavar="ISO8601",
+            help="Act as if it were this time (ISO 8601, e.g. 2027-01-15T09:00Z); "
+            "events are marked as recorded under simulated time.",
+        ),
+    ] = None,
+    templates: Annotated[
+        str | None,
+        typer.Option(
+            "--templates",
+            metavar="DIR",
+            help="A folder of contract templates searched before the built-ins, to override "
+            "a partial, the wording or the clause library. Default: $DEALFLOW_TEMPLATES.",
+        ),
+    ] = None,
+    cert: Annotated[
+        str | None,
+        typer.Option(
+            "--cert",
+            metavar="FILE",
+            help="The seller organisation's PKCS#12 certificate that seals signed contracts "
+            "(password in $DEALFLOW_CERT_PASSWORD). Default: $DEALFLOW_CERT; none: unsealed.",
+        ),
+    ] = None,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Negotiate B2B deals from offer to signed contract and after-sales.
+
+    Example: dealflow demo        Example: dealflow --store deals.db new deal.yaml
+    """
+    ctx.obj = Options(
+        store=store, json=json, policy=policy, now=parse_now(now), templates=templates, cert=cert
+    )

@@ -1,0 +1,105 @@
+"""The console script loads only the module of the command it runs; the map must stay whole."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+import typer
+
+from dealflow.cli import main as cli_main
+from dealflow.cli.app import app
+
+
+def _registered() -> dict[str, str]:
+    """Every top-level command and group of the full app, with the module that registers it."""
+    found: dict[str, str] = {}
+    for command in app.registered_commands:
+        assert command.callback is not None
+        name = command.name or command.callback.__name__.replace("_", "-")
+        found[name] = command.callback.__module__
+    for group in app.registered_groups:
+        assert group.name is not None and group.typer_instance is not None
+        sub = group.typer_instance.registered_commands
+        found[group.name] = sub[0].callback.__module__ if sub[0].callback else ""
+    return found
+
+
+def test_every_command_is_mapped_to_the_module_that_registers_it() -> None:
+    registered = _registered()
+    assert len(registered) >= 38
+    mapped = {name: f"dealflow.cli.{module}" for name, module in cli_main.COMMANDS.items()}
+    assert mapped == registered
+
+
+def test_the_options_taking_a_value_are_the_root_options_that_do() -> None:
+    root = typer.main.get_command(app)
+    with_value = {
+        opt for param in root.params if not getattr(param, "is_flag", False) for opt in param.opts
+    }
+    assert "--store" in with_value and "--json" not in with_value
+    assert with_value == set(cli_main.VALUE_OPTIONS)
+
+
+@pytest.mark.parametrize(
+    ("args", "module"),
+    [
+        (["show", "abc"], "view_commands"),
+        (["--store", "show", "counter", "abc"], "deal_commands"),
+        (["--json", "--now", "2027-01-01", "health"], "relationship_commands"),
+        (["--store=deals.db", "templates", "check"], "contract_commands"),
+        (["keys", "dev", "out"], "seal_commands"),
+        (["show", "--help"], "view_commands"),
+        (["--help", "show"], None),
+        (["--", "show"], None),
+        (["--version"], None),
+        ([], None),
+        (["shwo", "abc"], None),
+        (["--store"], None),
+    ],
+)
+def test_the_command_module_is_found_past_the_global_options(
+    args: list[str], module: str | None
+) -> None:
+    assert cli_main.command_module(args) == module
+
+
+LOADED = """
+import json, sys
+from dealflow.cli.main import load
+app = load(sys.argv[1:])
+names = sorted(c.name or c.callback.__name__ for c in app.registered_commands)
+print(json.dumps({"commands": names, "modules": sorted(m for m in sys.modules
+      if m.startswith("dealflow"))}))
+"""
+
+
+def _load(*args: str) -> dict[str, list[str]]:
+    done = subprocess.run(
+        [sys.executable, "-c", LOADED, *args], capture_output=True, text=True, check=True
+    )
+    result: dict[str, list[str]] = json.loads(done.stdout)
+    return result
+
+
+def test_show_loads_its_own_module_and_none_of_the_others() -> None:
+    loaded = _load("--store", "memory://", "show", "abc")
+    assert "show" in loaded["commands"] and "history" in loaded["commands"]
+    assert "counter" not in loaded["commands"] and "advise" not in loaded["commands"]
+    modules = set(loaded["modules"])
+    for unwanted in (
+        "dealflow.cli.deal_commands",
+        "dealflow.cli.advise_command",
+        "dealflow.dealfile",
+        "dealflow.domain.advisor",
+        "dealflow.relationship",
+    ):
+        assert unwanted not in modules, unwanted
+
+
+def test_help_and_unknown_commands_load_every_command() -> None:
+    everything = len(app.registered_commands)
+    assert len(_load("--help")["commands"]) == everything
+    assert len(_load("shwo")["commands"]) == everything
