@@ -22,7 +22,6 @@ from pathlib import Path
 from dealflow.adapters.clock import SystemClock
 from dealflow.adapters.memory import MemoryEventStore
 from dealflow.adapters.sqlite import SQLiteEventStore
-from dealflow.clauses import clause_standards
 from dealflow.domain.policy import SellerPolicy
 from dealflow.errors import StoreError
 from dealflow.ports import Clock, EventStore, Renderer, Sealer
@@ -117,11 +116,17 @@ def connect(
     ``templates`` or ``$DEALFLOW_TEMPLATES`` names), and the seal certificate ``cert`` or
     ``$DEALFLOW_CERT`` names (none: contracts are unsealed), unless told otherwise."""
     folders = template_dirs(templates)
+
+    def clauses() -> dict[str, bool]:
+        from dealflow.clauses import clause_standards  # reads YAML: only when a deal needs it
+
+        return clause_standards(folders)
+
     return DealService(
         open_store(url),
         clock or SystemClock(),
         policy or SellerPolicy(),
-        clauses=lambda: clause_standards(folders),
+        clauses=clauses,
         renderer=lambda: make_renderer(folders),
         sealer=lambda: make_sealer(cert),
     )

@@ -13,7 +13,7 @@ import logging
 import typing
 import uuid
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
@@ -29,7 +29,6 @@ from dealflow.domain.listing import DealQuery, DealRow, deal_row
 from dealflow.domain.parties import Actor, Role
 from dealflow.domain.policy import ApprovalPolicy, BuyerClass, SellerPolicy
 from dealflow.domain.projection import replay
-from dealflow.domain.spec import DealSpec
 from dealflow.domain.terms import SpecialTerms, TermsChange
 from dealflow.errors import (
     ActionRefusedError,
@@ -41,6 +40,9 @@ from dealflow.errors import (
 )
 from dealflow.ports import Clock, EventStore, Renderer, Sealer
 from dealflow.relationship import AfterSalesUseCases, complaint_claim
+
+if TYPE_CHECKING:
+    from dealflow.domain.spec import DealSpec
 
 _hooks_log = logging.getLogger("dealflow.hooks")
 

@@ -79,9 +79,11 @@ def service(ctx: typer.Context) -> DealService:
     if opts._service is None:
         from dealflow.adapters.clock import FixedClock
         from dealflow.bootstrap import connect
-        from dealflow.policyfile import load_policy_file
+        policy = None
+        if opts.policy:
+            from dealflow.policyfile import load_policy_file
 
-        policy = load_policy_file(opts.policy) if opts.policy else None
+            policy = load_policy_file(opts.policy)
         clock = FixedClock(opts.now) if opts.now else None
         folders = [opts.templates] if opts.templates else None
         opts._service = connect(
