@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Container, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
@@ -16,11 +17,11 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.console import Console
-from rich.text import Text
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
+    from rich.console import Console
+    from rich.text import Text
 
     from dealflow.domain.deal import Deal
     from dealflow.domain.parties import Actor
@@ -34,8 +35,39 @@ app = typer.Typer(
     add_completion=True,
     rich_markup_mode=None,
 )
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class LazyConsole:
+    """A Rich console made on first use: a command that prints only plain lines (``show``,
+    every action's one-line answer, errors) never imports Rich, which keeps its start short."""
+
+    def __init__(self, *, stderr: bool = False) -> None:
+        self.stderr = stderr
+        self._console: Console | None = None
+
+    @property
+    def console(self) -> Console:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(stderr=self.stderr, highlight=False, soft_wrap=True)
+        return self._console
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.console.is_terminal
+
+    def print(self, *objects: Any, **options: Any) -> None:
+        """Print with Rich (tables, styled text); plain lines go through :func:`say`."""
+        self.console.print(*objects, **options)
+
+    def line(self, text: str) -> None:
+        """Print one line as it is: no markup, no emoji codes, control characters escaped."""
+        typer.echo(one_line(text), err=self.stderr)
+
+
+out = LazyConsole()
+err = LazyConsole(stderr=True)
 
 
 class RoleName(StrEnum):
@@ -79,6 +111,7 @@ def service(ctx: typer.Context) -> DealService:
     if opts._service is None:
         from dealflow.adapters.clock import FixedClock
         from dealflow.bootstrap import connect
+
         policy = None
         if opts.policy:
             from dealflow.policyfile import load_policy_file
@@ -120,12 +153,32 @@ def one_line(text: str) -> str:
 
 def cells(*texts: str) -> list[Text]:
     """Table cells shown as written: no markup read from them, control characters escaped."""
+    from rich.text import Text
+
     return [Text(one_line(text)) for text in texts]
+
+
+def columns(
+    header: Sequence[str], rows: Sequence[Sequence[str]], right: Container[int] = ()
+) -> list[str]:
+    """A small table as plain lines: columns two spaces apart, those in ``right`` aligned right.
+
+    For a command whose start must stay short (``show``); bigger tables use Rich (:func:`cells`).
+    """
+    lines = [[one_line(text) for text in row] for row in (header, *rows)]
+    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
+    return [
+        "  ".join(
+            text.rjust(width) if i in right else text.ljust(width)
+            for i, (text, width) in enumerate(zip(line, widths, strict=True))
+        ).rstrip()
+        for line in lines
+    ]
 
 
 def say(text: str) -> None:
     """Print a line for a person, with any control characters in it escaped."""
-    out.print(one_line(text), markup=False)
+    out.line(text)
 
 
 def emit_json(data: Any) -> None:

@@ -72,7 +72,7 @@ def _render_all(ctx: typer.Context, language: str | None, folder: Path) -> None:
     results: list[dict[str, object]] = []
     failures: list[str] = []
     in_memory = (opts.store or "").startswith("memory:")
-    with Progress(console=err, transient=True, disable=opts.json) as progress:
+    with Progress(console=err.console, transient=True, disable=opts.json) as progress:
         task = progress.add_task("Rendering contracts", total=len(deal_ids))
         if in_memory or len(deal_ids) <= 1:
             outcomes = []

@@ -19,7 +19,7 @@ import sys
 import typer
 from pydantic import ValidationError
 
-from dealflow.cli.base import app, err, one_line
+from dealflow.cli.base import app, err
 from dealflow.errors import DealflowError
 
 #: Each command (or command group) and the module of ``dealflow.cli`` that registers it.
@@ -112,22 +112,22 @@ def main() -> None:
     """
     bad = _undecodable(sys.argv[1:])
     if bad is not None:
-        err.print(f"Error: argument {bad} is not valid UTF-8 text", markup=False)
+        err.line(f"Error: argument {bad} is not valid UTF-8 text")
         sys.exit(2)
     try:
         load(sys.argv[1:])(prog_name="dealflow")
     except DealflowError as exc:
-        err.print(f"error: {one_line(str(exc))}", markup=False)
+        err.line(f"error: {exc}")
         sys.exit(1)
     except ValidationError as exc:  # a value no command option checked; still the user's
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
-        err.print(f"error: {one_line(where)}: {one_line(first['msg'])}", markup=False)
+        err.line(f"error: {where}: {first['msg']}")
         sys.exit(1)
     except OSError as exc:  # a file named on the command line cannot be read or written
         what = f"{exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else "")
-        err.print(f"error: {one_line(what)}", markup=False)
+        err.line(f"error: {what}")
         sys.exit(1)
     except KeyboardInterrupt:
-        err.print("interrupted; nothing was recorded for the action under way")
+        err.line("interrupted; nothing was recorded for the action under way")
         sys.exit(130)

@@ -10,12 +10,12 @@ from typing import Annotated
 import typer
 
 from dealflow.__about__ import __version__
-from dealflow.cli.base import Options, app, out, parse_now
+from dealflow.cli.base import Options, app, parse_now, say
 
 
 def _version(value: bool) -> None:
     if value:
-        out.print(f"dealflow {__version__}")
+        say(f"dealflow {__version__}")
         raise typer.Exit
 
 

@@ -11,13 +11,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from dealflow.cli.base import (
     RoleName,
     actor,
     app,
     cells,
+    columns,
     emit_json,
     err,
     options,
@@ -50,14 +50,12 @@ def show(ctx: typer.Context, deal_id: DealId) -> None:
     say(f"Seller: {deal.seller.name} — {deal.seller.representative.name}")
     say(f"Buyer:  {deal.buyer.name} — {deal.buyer.representative.name}")
     terms = deal.terms
-    items = Table(box=None, pad_edge=False)
-    for column in ("SKU", "Description", "Qty", "Unit price"):
-        items.add_column(column, justify="right" if column in ("Qty", "Unit price") else "left")
-    for item in terms.items:
-        items.add_row(
-            *cells(item.sku, item.description, str(item.quantity), f"{item.unit_price:,}")
-        )
-    out.print(items)
+    rows = [
+        (item.sku, item.description, str(item.quantity), f"{item.unit_price:,}")
+        for item in terms.items
+    ]
+    for line in columns(("SKU", "Description", "Qty", "Unit price"), rows, right=(2, 3)):
+        say(line)
     totals = terms.totals
     say(f"Subtotal {totals.subtotal}   discount {totals.discount}   tax {totals.tax}")
     say(f"Grand total {totals.grand_total}   terms hash {deal.terms_hash[:12]}")
@@ -168,6 +166,8 @@ def list_deals(
     if not summaries:
         say("No deals.")
         return
+    from rich.table import Table
+
     table = Table(box=None, pad_edge=False)
     for column in ("ID", "Title", "Stage", "Buyer", "Grand total", "Turn", "Updated"):
         wraps = column in ("Title", "Buyer")
@@ -246,6 +246,8 @@ def diff(
     if not differences:
         say(f"Terms v{v1} and v{v2} are the same.")
         return
+    from rich.table import Table
+
     table = Table(box=None, pad_edge=False)
     for column in ("Issue", f"v{v1}", f"v{v2}"):
         table.add_column(column)
