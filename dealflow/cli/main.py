@@ -12,15 +12,14 @@ A dealflow error is printed as one plain line on stderr with exit code 1; a usag
 
 from __future__ import annotations
 
+import gc
 import importlib
 import os
 import sys
+from typing import TYPE_CHECKING
 
-import typer
-from pydantic import ValidationError
-
-from dealflow.cli.base import app, err
-from dealflow.errors import DealflowError
+if TYPE_CHECKING:
+    import typer
 
 #: Each command (or command group) and the module of ``dealflow.cli`` that registers it.
 COMMANDS: dict[str, str] = {
@@ -85,6 +84,8 @@ def command_module(args: list[str]) -> str | None:
 
 def load(args: list[str]) -> typer.Typer:
     """The app with the root options and the commands ``args`` need registered on it."""
+    from dealflow.cli.base import app
+
     importlib.import_module("dealflow.cli.root")
     module = command_module(args)
     if module is None or "_DEALFLOW_COMPLETE" in os.environ:
@@ -109,13 +110,28 @@ def main() -> None:
 
     Messages are printed on one line whatever they quote: control characters in a file name
     or a note are shown escaped, so nothing a user typed can forge lines on the terminal.
+
+    Loading a command builds tens of thousands of objects that live until the process ends
+    (modules, pydantic's schemas and validators), which the cyclic garbage collector would
+    otherwise scan over and over while they load, and once more at exit. So nothing is
+    collected while the command loads, and what loaded is then frozen (``gc.freeze``: never
+    scanned again); measured with ``bench/cli.py``, about 40 ms of ``dealflow show``'s start.
     """
+    gc.disable()
+    from pydantic import ValidationError
+
+    from dealflow.cli.base import err
+    from dealflow.errors import DealflowError
+
     bad = _undecodable(sys.argv[1:])
     if bad is not None:
         err.line(f"Error: argument {bad} is not valid UTF-8 text")
         sys.exit(2)
     try:
-        load(sys.argv[1:])(prog_name="dealflow")
+        app = load(sys.argv[1:])
+        gc.freeze()
+        gc.enable()
+        app(prog_name="dealflow")
     except DealflowError as exc:
         err.line(f"error: {exc}")
         sys.exit(1)
@@ -131,3 +147,5 @@ def main() -> None:
     except KeyboardInterrupt:
         err.line("interrupted; nothing was recorded for the action under way")
         sys.exit(130)
+    finally:
+        gc.freeze()  # the process ends now: no last scan of everything it made
