@@ -86,7 +86,7 @@ if TYPE_CHECKING:
         WrongRoleError,
     )
     from dealflow.policyfile import load_policy_file, parse_policy
-    from dealflow.relationship import BuyerReport, Review
+    from dealflow.reports import BuyerReport, Review
     from dealflow.services import DealService
     from dealflow.verification import Verdict, verify_contract
 
@@ -164,7 +164,7 @@ _MODULES: dict[str, tuple[str, ...]] = {
         "WrongRoleError",
     ),
     "dealflow.policyfile": ("load_policy_file", "parse_policy"),
-    "dealflow.relationship": ("BuyerReport", "Review"),
+    "dealflow.reports": ("BuyerReport", "Review"),
     "dealflow.services": ("DealService",),
     "dealflow.verification": ("Verdict", "verify_contract"),
     "dealflow.domain.advisor.deal_advice": ("DealAdvice",),

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from dealflow.domain.contract import ContractDocument
-from dealflow.domain.events import AnyEvent, Event
-from dealflow.domain.listing import DealQuery, DealRow
+if TYPE_CHECKING:  # annotations only: a store or a clock can be used without these models
+    from dealflow.domain.contract import ContractDocument
+    from dealflow.domain.events import AnyEvent, Event
+    from dealflow.domain.listing import DealQuery, DealRow
 
 
 class EventStore(Protocol):

@@ -10,30 +10,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Protocol
-
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from typing import TYPE_CHECKING, Protocol
 
 from dealflow.domain import aftersales as a
-from dealflow.domain.buyer_value import BuyerValue, RenewalReminder, buyer_value, renewals
 from dealflow.domain.claims import ClaimKind
 from dealflow.domain.commitments import Commitment
 from dealflow.domain.deal import Deal
-from dealflow.domain.events import (
-    ClaimOpened,
-    CommitmentStatusChanged,
-    DealCompleted,
-    Event,
-    ServiceStarted,
-)
-from dealflow.domain.games import GameSignal, customer_games
-from dealflow.domain.health import Health, health
+from dealflow.domain.events import ClaimOpened, Event
 from dealflow.domain.listing import DealQuery, name_key, same_buyer, tax_key
 from dealflow.domain.parties import Actor, Party
 from dealflow.domain.policy import SellerPolicy
 from dealflow.domain.terms import Department
 from dealflow.errors import BuyerNotFoundError, ConcurrencyConflictError
 from dealflow.ports import Clock, EventStore
+
+if TYPE_CHECKING:
+    from dealflow.reports import BuyerReport, Review
 
 
 class _Service(Protocol):
@@ -50,65 +42,6 @@ class _Service(Protocol):
     def _record(
         self, deal: Deal | None, deal_id: str, events: Sequence[Event], *, simulated: bool = False
     ) -> Deal: ...
-
-
-_VIEW = ConfigDict(frozen=True, extra="forbid")
-
-
-class ReviewChange(BaseModel):
-    """One thing the review recorded on a deal."""
-
-    model_config = _VIEW
-
-    deal_id: str
-    buyer: str
-    item: str | None
-    change: str
-    note: str
-
-
-class Review(BaseModel):
-    """What ``review`` did and what needs action: changes recorded, each owner's list for
-    the week ahead, contracts to renew, and deals another writer changed meanwhile."""
-
-    model_config = _VIEW
-
-    at: AwareDatetime
-    changes: list[ReviewChange]
-    this_week: dict[Department, list[a.ActionItem]]
-    renewals: list[RenewalReminder]
-    skipped: list[str]
-
-
-class BuyerReport(BaseModel):
-    """One buyer: relationship health, value, and contracts to renew."""
-
-    model_config = _VIEW
-
-    buyer: str
-    tax_id: str | None
-    deals: list[str]
-    health: Health
-    value: BuyerValue
-    renewals: list[RenewalReminder]
-    #: Customer games seen in the buyer's deals (overdue payments, early renegotiation,
-    #: competitor pressure, small discount requests), by deal id.
-    signals: dict[str, list[GameSignal]]
-
-
-def _change(deal: Deal, event: Event) -> ReviewChange:
-    match event:
-        case CommitmentStatusChanged(item=item, status=status, note=note):
-            return ReviewChange(
-                deal_id=deal.id, buyer=deal.buyer.name, item=item, change=status.value, note=note
-            )
-        case ServiceStarted(note=note):
-            change, text = "service started", note or ""
-        case DealCompleted(reason=reason):
-            change, text = "completed", reason or ""
-        case _:
-            change, text = type(event).__name__, ""
-    return ReviewChange(deal_id=deal.id, buyer=deal.buyer.name, item=None, change=change, note=text)
 
 
 def buyer_groups(deals: Sequence[Deal]) -> list[list[Deal]]:
@@ -200,6 +133,9 @@ class AfterSalesUseCases:
         time unless given; a given time marks the events as simulated), start service once
         its date has come, complete deals whose commitments are settled or whose term has
         ended, and list what each owner must do within the week."""
+        from dealflow.domain.buyer_value import renewals
+        from dealflow.reports import Review, ReviewChange, review_change
+
         at = now or self.clock.now()
         rules = self.policy.after_sales
         changes: list[ReviewChange] = []
@@ -215,7 +151,7 @@ class AfterSalesUseCases:
                 except ConcurrencyConflictError:
                     skipped.append(deal.id)  # another writer moved it: the next review will
                     continue
-                changes.extend(_change(deal, e) for e in events)
+                changes.extend(review_change(deal, e) for e in events)
             for action in a.needs_action(deal, at.date()):
                 this_week.setdefault(action.owner, []).append(action)
             reviewed.append((deal, a.commitments_of(deal)))
@@ -239,7 +175,6 @@ class AfterSalesUseCases:
     def health(self: _Service, buyer: str | None = None) -> list[BuyerReport]:
         """Relationship health, buyer value and renewals for every buyer, or for the buyers
         whose name contains ``buyer`` (or whose tax id it is); weakest first."""
-        now = self.clock.now()
         groups = buyer_groups(self.deals())
         if buyer is not None:
             groups = [g for g in groups if any(_matches(d.buyer, buyer) for d in g)]
@@ -248,28 +183,8 @@ class AfterSalesUseCases:
                     f"no deal in this store is with a buyer matching {buyer!r}; "
                     "`dealflow list` shows the buyers"
                 )
-        reports = []
-        for group in groups:
-            dated = [(deal, a.commitments_of(deal)) for deal in group]
-            signed_at = [d.contracts[0].signed_at for d in group if d.contracts]
-            latest = group[-1].buyer
-            reports.append(
-                BuyerReport(
-                    buyer=latest.name,
-                    tax_id=latest.tax_id,
-                    deals=[d.id for d in group],
-                    health=health(dated, now, self.policy.relationship),
-                    value=buyer_value(
-                        group,
-                        self.policy.buyer_classes.classify(signed_at, now),
-                        self.policy.buyer_value,
-                    ),
-                    renewals=renewals(
-                        dated, now.date(), self.policy.relationship.renewal_window_days
-                    ),
-                    signals={
-                        deal.id: list(seen) for deal in group if (seen := customer_games(deal, now))
-                    },
-                )
-            )
+        from dealflow.reports import buyer_report
+
+        now = self.clock.now()
+        reports = [buyer_report(group, now, self.policy) for group in groups]
         return sorted(reports, key=lambda r: (r.health.score, r.buyer))

@@ -19,10 +19,8 @@ from pydantic import BaseModel
 
 from dealflow.advising import AdvisingUseCases
 from dealflow.domain import decisions as d
-from dealflow.domain.contract import ContractPdf, contract_document
 from dealflow.domain.deal import Deal, Language, SignatureMethod
 from dealflow.domain.events import AnyEvent, Event
-from dealflow.domain.feed import FeedEntry
 from dealflow.domain.interactions import Channel, InteractionKind
 from dealflow.domain.lifecycle import Action, Stage, allowed_actions
 from dealflow.domain.listing import DealQuery, DealRow, deal_row
@@ -42,6 +40,8 @@ from dealflow.ports import Clock, EventStore, Renderer, Sealer
 from dealflow.relationship import AfterSalesUseCases, complaint_claim
 
 if TYPE_CHECKING:
+    from dealflow.domain.contract import ContractPdf
+    from dealflow.domain.feed import FeedEntry
     from dealflow.domain.spec import DealSpec
 
 _hooks_log = logging.getLogger("dealflow.hooks")
@@ -202,6 +202,8 @@ class DealService(AfterSalesUseCases, AdvisingUseCases):
     def feed(self, after: int = 0, limit: int = 100) -> list[FeedEntry]:
         """Stored events after position ``after``, in order, at most ``limit``: resume from
         the last position processed to see every event once (at-least-once delivery)."""
+        from dealflow.domain.feed import FeedEntry
+
         return [
             FeedEntry(position=position, event=event)
             for position, event in self.store.feed(after, limit)
@@ -451,6 +453,8 @@ class DealService(AfterSalesUseCases, AdvisingUseCases):
         in the store with its SHA-256; asking again returns the kept bytes (``stored=True``),
         whatever the templates or the certificate have become since.
         """
+        from dealflow.domain.contract import ContractPdf, contract_document
+
         deal = self.get(deal_id)
         try:
             chosen = Language(language) if language is not None else None

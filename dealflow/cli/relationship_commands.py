@@ -25,7 +25,7 @@ from dealflow.cli.deal_commands import report
 from dealflow.cli.params import DealId, Name
 from dealflow.domain.claims import ClaimKind
 from dealflow.domain.interactions import Channel, InteractionKind
-from dealflow.relationship import BuyerReport
+from dealflow.reports import BuyerReport
 
 
 @app.command(rich_help_panel="Relationship")
