@@ -118,6 +118,10 @@ def main() -> None:
     scanned again); measured with ``bench/cli.py``, about 40 ms of ``dealflow show``'s start.
     """
     gc.disable()
+    # pydantic looks for plugins by reading the entry points of every installed distribution
+    # when the first model is built (about 10 ms here); the command line has none to load.
+    # Set PYDANTIC_DISABLE_PLUGINS to anything else (e.g. "none") to have them loaded.
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     from pydantic import ValidationError
 
     from dealflow.cli.base import err
