@@ -12,7 +12,9 @@ import typer
 
 from dealflow.cli.base import RoleName
 
-DealId = Annotated[str, typer.Argument(help="The deal's id, as `dealflow new` printed it.")]
+DealId = Annotated[
+    str, typer.Argument(metavar="DEAL", help="The deal's id, as `dealflow new` printed it.")
+]
 As = Annotated[RoleName, typer.Option("--as", help="The role you act as.", show_choices=True)]
 Name = Annotated[
     str | None, typer.Option("--name", help="Your name (default: the side's representative).")
