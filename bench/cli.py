@@ -17,8 +17,9 @@ store with the sample deal taken a few steps (``new``, ``present --as seller``, 
    Medians and 90th percentiles are printed, and the ratios of the show's median to both
    baselines. Target: ``dealflow show`` <= 300 ms median.
 2. The heavy optional dependencies (``weasyprint``, ``pyhanko``, ``psycopg``: PDF, sealing,
-   PostgreSQL) must stay out of ``show``: a new interpreter runs ``show`` in-process through
-   the Typer app (``standalone_mode=False``) with a finder on ``sys.meta_path`` that records
+   PostgreSQL) must stay out of ``show``: a new interpreter loads the app as the console script
+   does (``dealflow.cli.main.load``: the root options and the show command's module) and runs
+   ``show`` in-process (``standalone_mode=False``) with a finder on ``sys.meta_path`` that records
    any attempt to import them (found or not), then checks ``sys.modules``; the module lists of
    the ``-X importtime`` runs below are checked too. Target: not loaded, not even tried.
 3. Where the start-up time goes: ``python -X importtime -m dealflow --store ... show DEAL``
