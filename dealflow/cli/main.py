@@ -19,6 +19,8 @@ import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     import typer
 
 #: Each command (or command group) and the module of ``dealflow.cli`` that registers it.
@@ -66,10 +68,14 @@ COMMANDS: dict[str, str] = {
 VALUE_OPTIONS = frozenset({"--store", "--policy", "--now", "--templates", "--cert"})
 
 
-def command_module(args: list[str]) -> str | None:
-    """The module registering the command that ``args`` name; None: load them all."""
+#: The global options that are flags.
+FLAG_OPTIONS = frozenset({"--json"})
+
+
+def command_position(args: list[str]) -> int | None:
+    """Where the command's name is in ``args``, past the global options; None: no command."""
     skip = False
-    for arg in args:
+    for position, arg in enumerate(args):
         if skip:
             skip = False
         elif arg in VALUE_OPTIONS:
@@ -78,8 +84,68 @@ def command_module(args: list[str]) -> str | None:
             if arg in ("--help", "--"):
                 return None
         else:
-            return COMMANDS.get(arg)
+            return position
     return None
+
+
+def command_module(args: list[str]) -> str | None:
+    """The module registering the command that ``args`` name; None: load them all."""
+    position = command_position(args)
+    return None if position is None else COMMANDS.get(args[position])
+
+
+def _next(rest: Iterator[str]) -> list[str]:
+    """The next argument, as a list: empty at the end."""
+    following = next(rest, None)
+    return [] if following is None else [following]
+
+
+def hoisted(args: list[str], app: typer.Typer) -> list[str]:
+    """``args`` with the global options written after the command moved before it, as Click
+    wants them: ``dealflow show DEAL --json`` runs as ``dealflow --json show DEAL``.
+
+    An option the command has of its own (``verify --store``), and the value of any option of
+    the command (``log --note --json``), stay where they are; so does everything after ``--``.
+    """
+    position = command_position(args)
+    if position is None:
+        return args
+    names = FLAG_OPTIONS | VALUE_OPTIONS
+    if not any(arg.partition("=")[0] in names for arg in args[position + 1 :]):
+        return args
+    import typer.main
+
+    command = getattr(typer.main.get_command(app), "commands", {}).get(args[position])
+    start = position + 1
+    subcommands = getattr(command, "commands", None)
+    if subcommands is not None:  # a group: the command is its next word (templates check)
+        command = subcommands.get(args[start]) if start < len(args) else None
+        start += 1
+    if command is None:
+        return args
+    options = [p for p in command.params if p.param_type_name == "option"]
+    own = {name for p in options for name in p.opts}
+    takes_value = {name for p in options if not getattr(p, "is_flag", False) for name in p.opts}
+    moved: list[str] = []
+    kept: list[str] = []
+    rest = iter(args[start:])
+    for arg in rest:
+        name = arg.partition("=")[0]
+        if arg == "--":
+            kept.extend([arg, *rest])
+        elif name in own:
+            kept.append(arg)
+            if arg in takes_value:
+                kept.extend(_next(rest))
+        elif name in FLAG_OPTIONS:
+            moved.append(arg)
+        elif name in VALUE_OPTIONS:
+            moved.append(arg)
+            if "=" not in arg:
+                moved.extend(_next(rest))
+        else:
+            kept.append(arg)
+    return [*args[:position], *moved, *args[position:start], *kept]
 
 
 def load(args: list[str]) -> typer.Typer:
@@ -132,10 +198,11 @@ def main() -> None:
         err.line(f"Error: argument {bad} is not valid UTF-8 text")
         sys.exit(2)
     try:
-        app = load(sys.argv[1:])
+        args = sys.argv[1:]
+        app = load(args)
         gc.freeze()
         gc.enable()
-        app(prog_name="dealflow")
+        app(args=hoisted(args, app), prog_name="dealflow")
     except DealflowError as exc:
         err.line(f"error: {exc}")
         sys.exit(1)

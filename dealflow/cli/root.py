@@ -1,6 +1,7 @@
 """The root of the command line: the global options every command reads, and ``--version``.
 
-The global options are read once, before the command runs, into :class:`~dealflow.cli.base.Options`.
+The global options are read once, before the command runs, into
+:class:`~dealflow.cli.base.Options`.
 """
 
 from __future__ import annotations

@@ -123,9 +123,47 @@ def test_show_loads_what_it_needs_and_none_of_the_rest(tmp_path: Path) -> None:
         "psycopg",
     ):
         assert unwanted not in modules, unwanted
+    # The console script takes the global options after the command too.
+    shown = subprocess.run(
+        [sys.executable, "-m", "dealflow", "show", deal.id, "--json", "--store", store],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert json.loads(shown.stdout)["stage"] == "presented"
 
 
 def test_help_and_unknown_commands_load_every_command() -> None:
     everything = len(app.registered_commands)
     assert len(_load("--help")["commands"]) == everything
     assert len(_load("shwo")["commands"]) == everything
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["show", "abc", "--json"], ["--json", "show", "abc"]),
+        (
+            ["show", "abc", "--store", "x.db", "--now=2027-01-01"],
+            ["--store", "x.db", "--now=2027-01-01", "show", "abc"],
+        ),
+        (
+            ["--store", "x.db", "list", "--stage", "offered", "--json"],
+            ["--store", "x.db", "--json", "list", "--stage", "offered"],
+        ),
+        (["templates", "check", "--json"], ["--json", "templates", "check"]),
+        (
+            ["verify", "f.pdf", "--store", "x.db", "--json"],  # verify has a --store of its own
+            ["--json", "verify", "f.pdf", "--store", "x.db"],
+        ),
+        (["log", "abc", "--note", "--json", "--channel", "email"], None),
+        (["show", "abc", "--", "--json"], None),
+        (["--json", "show", "abc"], None),
+        (["shwo", "abc", "--json"], None),
+        (["show", "abc", "--store"], ["--store", "show", "abc"]),
+    ],
+)
+def test_global_options_after_the_command_move_before_it(
+    args: list[str], expected: list[str] | None
+) -> None:
+    assert cli_main.hoisted(args, app) == (args if expected is None else expected)
