@@ -215,6 +215,11 @@ def when(at: datetime | None) -> str:
 _SKU = r"[A-Za-z0-9][\w.\-/]*"
 
 
+#: The times ``--now`` may name: deals dated from 1970, up to the last date terms may name.
+EARLIEST_NOW = date(1970, 1, 1)
+LATEST_DATE = date(2999, 12, 31)  # dealflow.domain.terms.LATEST_DATE, without its models
+
+
 def parse_now(value: str | None) -> datetime | None:
     """``--now``: an ISO 8601 time with a timezone; a date alone means midnight UTC."""
     if value is None or not value.strip():
@@ -232,7 +237,14 @@ def parse_now(value: str | None) -> datetime | None:
         raise typer.BadParameter(
             f"{value!r} has no timezone; write e.g. 2027-01-15T09:00Z", param_hint="--now"
         )
-    return at.astimezone(UTC)
+    at = at.astimezone(UTC)
+    if not EARLIEST_NOW <= at.date() <= LATEST_DATE:
+        raise typer.BadParameter(
+            f"{value!r} is out of range; give a time from {EARLIEST_NOW.year} "
+            f"to {LATEST_DATE.year}",
+            param_hint="--now",
+        )
+    return at
 
 
 def parse_date(value: str, hint: str) -> date:

@@ -14,10 +14,17 @@ from dealflow.cli.base import app, service
 def feed(
     ctx: typer.Context,
     after: Annotated[
-        int, typer.Option("--after", min=0, help="Start after this position (0: the beginning).")
+        int,
+        typer.Option(
+            "--after",
+            min=0,
+            max=2**63 - 1,
+            help="Start after this position (0: the beginning).",
+        ),
     ] = 0,
     limit: Annotated[
-        int | None, typer.Option("--limit", min=1, help="Stop after this many events.")
+        int | None,
+        typer.Option("--limit", min=1, max=2**63 - 1, help="Stop after this many events."),
     ] = None,
     follow: Annotated[
         bool, typer.Option("--follow", help="Keep waiting for new events (Ctrl-C stops).")

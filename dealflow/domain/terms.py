@@ -29,6 +29,11 @@ from dealflow.domain.money import (
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 ShortText = Annotated[str, Field(min_length=1, max_length=200)]
+#: The dates terms may name: wide enough for any deal, narrow enough that every date computed
+#: from one (fifty years of warranty after it, a reminder a week before) is still a date.
+EARLIEST_DATE = date(1900, 1, 1)
+LATEST_DATE = date(2999, 12, 31)
+ContractDate = Annotated[date, Field(ge=EARLIEST_DATE, le=LATEST_DATE)]
 LongText = Annotated[str, Field(min_length=1, max_length=1_048_576)]
 
 
@@ -98,7 +103,7 @@ class Delivery(BaseModel):
     model_config = _FROZEN
 
     place: LongText
-    by: date | None = None
+    by: ContractDate | None = None
 
 
 class AfterSalesKind(StrEnum):
@@ -151,7 +156,7 @@ class DeliverySplit(BaseModel):
 
     sku: ShortText
     quantity: Annotated[int, Field(gt=0, le=1_000_000_000, strict=True)]
-    on: date
+    on: ContractDate
 
 
 class SpecialTerms(BaseModel):
@@ -165,7 +170,7 @@ class SpecialTerms(BaseModel):
 
     purpose: LongText | None = None
     delivery_place: LongText | None = None
-    delivery_by: date | None = None
+    delivery_by: ContractDate | None = None
     splits: tuple[DeliverySplit, ...] = ()
     after_sales: Annotated[tuple[AfterSales, ...], Field(max_length=100)] = ()
     clauses: tuple[ShortText, ...] = ()
@@ -381,7 +386,7 @@ class TermsChange(BaseModel):
     payment_days: Annotated[int, Field(ge=0, le=3650)] | None = None
     payment_method: ShortText | None = None
     delivery_place: LongText | None = None
-    delivery_date: date | None = None
+    delivery_date: ContractDate | None = None
     warranty_months: Annotated[int, Field(gt=0, le=600)] | None = None
     response_hours: Annotated[int, Field(gt=0, le=8760)] | None = None
     valid_days: Annotated[int, Field(gt=0, le=365)] | None = None

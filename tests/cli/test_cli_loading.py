@@ -167,3 +167,10 @@ def test_global_options_after_the_command_move_before_it(
     args: list[str], expected: list[str] | None
 ) -> None:
     assert cli_main.hoisted(args, app) == (args if expected is None else expected)
+
+
+def test_now_is_bounded_by_the_last_date_terms_may_name() -> None:
+    from dealflow.cli import base
+    from dealflow.domain import terms
+
+    assert base.LATEST_DATE == terms.LATEST_DATE
