@@ -9,6 +9,9 @@ from ``$DEALFLOW_CERT_PASSWORD`` only, never from the command line. pyHanko (and
 from __future__ import annotations
 
 import io
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -21,6 +24,19 @@ SEAL_FIELD = "DealflowSeal"
 SEAL_BYTES = 16_384
 
 
+@contextmanager
+def _quiet(name: str) -> Iterator[None]:
+    """No record at all from logger ``name`` (and those below it) while the block runs:
+    dealflow reports the failure itself, in one line."""
+    logger = logging.getLogger(name)
+    level = logger.level
+    logger.setLevel(logging.CRITICAL + 1)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
 class Pkcs12Sealer:
     """Seals PDFs with the key and certificate of a PKCS#12 file."""
 
@@ -31,14 +47,12 @@ class Pkcs12Sealer:
         if not self.path.is_file():
             raise SealError(f"seal certificate {str(self.path)!r} does not exist")
         try:
-            signer = signers.SimpleSigner.load_pkcs12(  # type: ignore[no-untyped-call]
-                pfx_file=str(self.path), passphrase=password or None
-            )
-        except (OSError, ValueError) as exc:
-            raise SealError(
-                f"cannot open seal certificate {str(self.path)!r}: wrong password "
-                "(DEALFLOW_CERT_PASSWORD) or not a PKCS#12 file"
-            ) from exc
+            with _quiet("pyhanko"):  # it logs a traceback for a file it cannot open
+                signer = signers.SimpleSigner.load_pkcs12(  # type: ignore[no-untyped-call]
+                    pfx_file=str(self.path), passphrase=password or None
+                )
+        except (OSError, ValueError):
+            signer = None
         if signer is None or signer.signing_cert is None:
             raise SealError(
                 f"cannot open seal certificate {str(self.path)!r}: wrong password "

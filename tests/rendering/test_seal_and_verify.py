@@ -361,6 +361,15 @@ def test_end_to_end_keys_demo_verify_from_the_command_line(tmp_path: Path) -> No
     missing = dealflow_cli("--cert", "nope.p12", "contract", "x", cwd=tmp_path, env={})
     assert missing.returncode == 1
     assert "Traceback" not in missing.stderr
+    # A wrong password or a file that is no PKCS#12: one line, not pyHanko's logged traceback.
+    for password, path in (("wrong", cert["DEALFLOW_CERT"]), ("", str(tmp_path / "deals.db"))):
+        env = {"DEALFLOW_CERT": path, "DEALFLOW_CERT_PASSWORD": password}
+        bad = dealflow_cli("--store", "memory://", "demo", cwd=tmp_path, env=env)
+        assert bad.returncode == 1
+        assert bad.stderr.strip().splitlines() == [
+            f"error: cannot open seal certificate {path!r}: wrong password "
+            "(DEALFLOW_CERT_PASSWORD) or not a PKCS#12 file"
+        ]
 
 
 def test_contract_all_seals_in_its_worker_processes(tmp_path: Path) -> None:
