@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
@@ -34,6 +35,25 @@ ShortText = Annotated[str, Field(min_length=1, max_length=200)]
 EARLIEST_DATE = date(1900, 1, 1)
 LATEST_DATE = date(2999, 12, 31)
 ContractDate = Annotated[date, Field(ge=EARLIEST_DATE, le=LATEST_DATE)]
+#: The longest text a contract prints in one field, and all the texts of its terms together:
+#: a description of some thousands of words is a contract; a megabyte is not, and would take
+#: minutes to lay out. Terms longer than this are refused when written, not when signed.
+MAX_TEXT_CHARS = 20_000
+MAX_TERMS_CHARS = 200_000
+
+
+def _texts(value: object, path: str) -> Iterator[tuple[str, str]]:
+    """Every string in a model, with where it is (``items[0].description``)."""
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, BaseModel):
+        for name, item in value:
+            yield from _texts(item, f"{path}.{name}" if path else name)
+    elif isinstance(value, tuple):
+        for index, item in enumerate(value):
+            yield from _texts(item, f"{path}[{index}]")
+
+
 LongText = Annotated[str, Field(min_length=1, max_length=1_048_576)]
 
 
@@ -222,6 +242,20 @@ class Terms(BaseModel):
             raise ValueError(f"each SKU may appear once; repeated: {', '.join(duplicates)}")
         if sum(item.quantity * item.unit_price for item in self.items) > MAX_AMOUNT:
             raise ValueError("the subtotal is larger than dealflow accepts (10^15)")
+        total = 0
+        for where, text in _texts(self, ""):
+            total += len(text)
+            if len(text) > MAX_TEXT_CHARS:
+                raise ValueError(
+                    f"{where} is {len(text):,} characters; a contract prints at most "
+                    f"{MAX_TEXT_CHARS:,} in one text: keep long specifications in a document "
+                    "of their own and name it in the deal"
+                )
+        if total > MAX_TERMS_CHARS:
+            raise ValueError(
+                f"the terms' texts are {total:,} characters in all; a contract prints at most "
+                f"{MAX_TERMS_CHARS:,}"
+            )
         if self.special:
             unknown = sorted({s.sku for s in self.special.splits} - set(skus))
             if unknown:

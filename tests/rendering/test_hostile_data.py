@@ -29,12 +29,18 @@ from typing import Any
 
 import pytest
 from jinja2 import TemplateNotFound
+from pydantic import ValidationError
 from pypdf import PdfReader
 
 import dealflow
 from dealflow import SpecialTerms
 from dealflow.adapters.rendering.pdf import PdfRenderer
-from dealflow.adapters.rendering.templates import MAX_FIELD_CHARS, TemplateSet, printed
+from dealflow.adapters.rendering.templates import (
+    MAX_FIELD_CHARS,
+    TemplateSet,
+    check_printable,
+    printed,
+)
 from dealflow.clauses import builtin_templates, clause_standards
 from dealflow.demo import sample_deal_spec
 from dealflow.domain.contract import ContractDocument, contract_document
@@ -531,33 +537,45 @@ def test_a_megabyte_description_is_refused_in_one_line_naming_the_field(
 ) -> None:
     description = ("Modular conveyor belt, 200 m. " * 40_000)[:1_048_576]
     assert len(description) == 1_048_576
-    deal = open_deal_with(contracts, {"items[0].description": description})
 
-    with pytest.raises(RenderError) as refusal:
-        contracts.contract(deal.id)
+    # Refused when written, not when the signed contract is printed.
+    with pytest.raises(ValidationError) as refusal:
+        open_deal_with(contracts, {"items[0].description": description})
 
-    message = str(refusal.value)
-    assert not isinstance(refusal.value, TemplateProblemError | FetchRefusedError)
+    message = refusal.value.errors()[0]["msg"]
     assert "\n" not in message
-    assert message.startswith("terms.items[0].description is 1,048,576 characters")
+    assert "items[0].description is 1,048,576 characters" in message
+    assert contracts.store.deal_ids() == []
 
 
-def test_texts_over_the_limits_are_refused_before_layout(contracts: dealflow.DealService) -> None:
-    one_too_long = open_deal_with(contracts, {"items[1].description": "x" * (MAX_FIELD_CHARS + 1)})
-    # 13 texts of 20,000 characters: each within the limit, too many in all.
+def test_texts_over_the_limits_are_refused_when_written(contracts: dealflow.DealService) -> None:
+    with pytest.raises(ValidationError, match=r"items\[1\]\.description is 20,001 "):
+        open_deal_with(contracts, {"items[1].description": "x" * (MAX_FIELD_CHARS + 1)})
+    # 11 texts of 20,000 characters: each within the limit, too many in all.
     data: dict[str, Any] = sample_deal_spec().model_dump()
     template = data["items"][0]
     data["items"] = [
-        {**template, "sku": f"CNV-{n}", "description": "y" * MAX_FIELD_CHARS} for n in range(13)
+        {**template, "sku": f"CNV-{n}", "description": "y" * MAX_FIELD_CHARS} for n in range(11)
     ]
-    too_much = contracts.open_deal(dealflow.DealSpec.model_validate(data))
+    with pytest.raises(ValidationError, match=r"the terms' texts are 2\d\d,\d{3} characters"):
+        dealflow.DealSpec.model_validate(data)
+    # A free-text clause too long to print is refused by the special agreement itself.
+    deal = contracts.open_deal(sample_deal_spec())
+    seller = dealflow.Actor(name="Budi", role=dealflow.Role.SELLER)
+    buyer = dealflow.Actor(name="Siti", role=dealflow.Role.BUYER)
+    contracts.present(deal.id, seller)
+    contracts.offer(deal.id, seller)
+    contracts.accept(deal.id, buyer)
+    long_clause = dealflow.SpecialTerms(custom_clauses=("word " * 6000,))
+    with pytest.raises(dealflow.InvalidTermsError, match=r"custom_clauses\[0\] is 30,000"):
+        contracts.propose_special(deal.id, buyer, long_clause)
+    assert contracts.get(deal.id).terms.special is None
 
-    with pytest.raises(RenderError, match=r"^terms\.items\[1\]\.description is 20,001 "):
-        contracts.contract(one_too_long.id)
-    with pytest.raises(
-        RenderError, match=r"^the contract's texts are 2\d\d,\d{3} characters in all"
-    ):
-        contracts.contract(too_much.id)
+
+def test_the_renderer_still_refuses_a_document_over_its_limits(document: ContractDocument) -> None:
+    too_long = document.model_copy(update={"title": "t" * (MAX_FIELD_CHARS + 1)})
+    with pytest.raises(RenderError, match=r"^title is 20,001 characters"):
+        check_printable(too_long)
 
 
 def test_twenty_thousand_character_texts_print_in_full(contracts: dealflow.DealService) -> None:

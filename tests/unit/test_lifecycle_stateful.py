@@ -297,7 +297,8 @@ class DealLifecycle(RuleBasedStateMachine):
 @pytest.mark.parametrize("goal", list(Stage), ids=lambda stage: stage.value)
 def test_random_action_sequences_keep_the_lifecycle_invariants(goal: Stage) -> None:
     REACHED.clear()
-    share = -(-settings().max_examples // len(Stage))  # 10,000 in all under the ci profile
+    # 10,000 in all under the ci profile; never so few that a goal stage may go unreached.
+    share = max(40, -(-settings().max_examples // len(Stage)))
     run_state_machine_as_test(
         lambda: DealLifecycle(goal),
         # 30 steps reach every goal stage, amendments included (asserted below); more would

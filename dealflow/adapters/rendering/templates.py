@@ -34,13 +34,14 @@ from dealflow.adapters.rendering import formats
 from dealflow.clauses import Clause, builtin_templates, merged_clause_library
 from dealflow.domain.contract import ContractDocument
 from dealflow.domain.money import Money
+from dealflow.domain.terms import MAX_TEXT_CHARS
 from dealflow.errors import RenderError, TemplateProblemError
 
 #: The template every contract starts from.
 CONTRACT_TEMPLATE = "contract.html.j2"
-#: The longest text a contract prints in one field, and in all: a description of some
-#: thousands of words is a contract; a megabyte is not, and would take minutes to lay out.
-MAX_FIELD_CHARS = 20_000
+#: The longest text a contract prints in one field (what terms may hold), and in all: the
+#: terms' texts, bounded when written, and room for the parties, approvals and evidence.
+MAX_FIELD_CHARS = MAX_TEXT_CHARS
 MAX_TOTAL_CHARS = 250_000
 
 
