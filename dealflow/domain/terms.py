@@ -240,8 +240,16 @@ class Terms(BaseModel):
         duplicates = sorted({s for s in skus if skus.count(s) > 1})
         if duplicates:
             raise ValueError(f"each SKU may appear once; repeated: {', '.join(duplicates)}")
-        if sum(item.quantity * item.unit_price for item in self.items) > MAX_AMOUNT:
+        subtotal = sum(item.quantity * item.unit_price for item in self.items)
+        if subtotal > MAX_AMOUNT:
             raise ValueError("the subtotal is larger than dealflow accepts (10^15)")
+        off, cur = self.discount.amount, self.currency
+        if off is not None and round_to_minor_unit(off, cur) > (
+            rounded := self.totals.subtotal.amount
+        ):
+            raise ValueError(
+                f"a discount of {off:,} {cur} is more than the subtotal of {rounded:,} {cur}"
+            )
         total = 0
         for where, text in _texts(self, ""):
             total += len(text)
@@ -278,8 +286,9 @@ class Terms(BaseModel):
     def totals(self) -> Totals:
         """Subtotal, discount, net, tax and grand total; never negative.
 
-        Each line is rounded, the discount is rounded and capped at the subtotal, and tax is
-        computed on the rounded net amount and rounded again.
+        Each line is rounded, the discount is rounded (an amount above the subtotal is refused
+        when the terms are made), and tax is computed on the rounded net amount and rounded
+        again.
         """
         cur = self.currency
         subtotal = sum((self.line_total(i).amount for i in self.items), Decimal(0))

@@ -458,6 +458,13 @@ CASES = [
         says="2999-12-31",
         files={"far.yaml": sample_with("by: 2027-01-15", "by: 9999-12-31")},
     ),
+    case(
+        "discount-above-subtotal",
+        *COUNTER,
+        *("--discount", "999999999999"),
+        code=1,
+        says="is more than the subtotal of 345,000,000 IDR",
+    ),
     case("now-far-future", "--now", "9999-12-31T12:00Z", "list", code=2, says="out of range"),
     case("now-before-1970", "--now", "1969-12-31T12:00Z", "list", code=2, says="out of range"),
     case("feed-after-huge", "feed", "--after", "9" * 30, code=2, says="--after"),

@@ -59,9 +59,14 @@ def test_totals_are_exact_and_rounded_to_the_minor_unit(
     st.lists(st.tuples(quantities, prices), min_size=1, max_size=3),
     st.decimals(min_value=0, max_value=10**12, places=2, allow_nan=False),
 )
-def test_a_discount_amount_never_makes_a_total_negative(
+def test_a_discount_amount_above_the_subtotal_is_refused_and_no_total_is_negative(
     currency: str, lines: list[tuple[int, Decimal]], amount: Decimal
 ) -> None:
+    subtotal = terms(currency, lines).totals.subtotal.amount
+    if round_to_minor_unit(amount, currency) > subtotal:
+        with pytest.raises(ValidationError, match="is more than the subtotal"):
+            terms(currency, lines, discount=Discount(amount=amount))
+        return
     totals = terms(currency, lines, discount=Discount(amount=amount)).totals
     assert 0 <= totals.discount.amount <= totals.subtotal.amount
     assert totals.net.amount >= 0
