@@ -130,6 +130,8 @@ def actor(deal: Deal, role: RoleName, name: str | None) -> Actor:
     """Who acts: ``--as`` and ``--name``, the party's representative by default."""
     from dealflow.domain.parties import Actor, Role
 
+    if name is not None and not name.strip():
+        raise typer.BadParameter("a name cannot be blank", param_hint="--name")
     if name is None:
         if role is RoleName.SELLER:
             name = deal.seller.representative.name

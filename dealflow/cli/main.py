@@ -209,7 +209,8 @@ def main() -> None:
     except ValidationError as exc:  # a value no command option checked; still the user's
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
-        err.line(f"error: {where}: {first['msg']}")
+        message = first["msg"].removeprefix("Value error, ")
+        err.line(f"error: {where}: {message}" if where else f"error: {message}")
         sys.exit(1)
     except OSError as exc:  # a file named on the command line cannot be read or written
         what = f"{exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else "")

@@ -344,7 +344,12 @@ def _changed(terms: Terms, change: TermsChange) -> Terms:
 def _first_line(exc: ValueError) -> str:
     errors = getattr(exc, "errors", None)
     if callable(errors):
-        return "; ".join(str(e.get("msg", e)).removeprefix("Value error, ") for e in errors())
+        parts = []
+        for error in errors():
+            where = ".".join(str(p) for p in error.get("loc", ()))
+            message = str(error.get("msg", error)).removeprefix("Value error, ")
+            parts.append(f"{where}: {message}" if where else message)
+        return "; ".join(parts)
     return str(exc)
 
 

@@ -5,10 +5,19 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
-Name = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+def _not_blank(text: str) -> str:
+    if not text.strip():
+        raise ValueError("cannot be blank")
+    return text
+
+
+#: A person's or an organisation's name, a title: something to read, not only spaces.
+Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_not_blank)]
 
 
 class Side(StrEnum):
