@@ -166,26 +166,22 @@ def list_deals(
     if not summaries:
         say("No deals.")
         return
-    from rich.table import Table
-
-    table = Table(box=None, pad_edge=False)
-    for column in ("ID", "Title", "Stage", "Buyer", "Grand total", "Turn", "Updated"):
-        wraps = column in ("Title", "Buyer")
-        right = column == "Grand total"
-        table.add_column(column, justify="right" if right else "left", no_wrap=not wraps)
-    for s in summaries:
-        table.add_row(
-            *cells(
-                s.id,
-                s.title,
-                s.stage.value,
-                s.buyer,
-                str(s.grand_total),
-                s.turn.value if s.turn else "-",
-                when(s.updated_at),
-            )
+    # Plain columns, never cut to the terminal's width: `dealflow list | awk '{print $1}'`.
+    header = ("ID", "Title", "Stage", "Buyer", "Grand total", "Turn", "Updated")
+    rows = [
+        (
+            s.id,
+            s.title,
+            s.stage.value,
+            s.buyer,
+            str(s.grand_total),
+            s.turn.value if s.turn else "-",
+            when(s.updated_at),
         )
-    out.print(table)
+        for s in summaries
+    ]
+    for line in columns(header, rows, right=(4,)):
+        say(line)
 
 
 @app.command(rich_help_panel="Look")

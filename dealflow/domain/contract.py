@@ -159,7 +159,7 @@ def contract_document(
             seal=seal,
         )
     if contract_version != deal.contract_version:
-        known = ", ".join(str(v) for v in [*number_of, deal.contract_version])
+        known = ", ".join(str(v) for v in sorted({*number_of, deal.contract_version}))
         raise VersionNotFoundError(
             f"deal {deal.id} has no contract version {contract_version}; its versions are {known}"
         )

@@ -483,6 +483,12 @@ CASES = [
         code=1,
         says="note: String should have at most 5000 characters",
     ),
+    case(
+        "contract-unknown-version",
+        *("contract", "{signed}", "--version", "99"),
+        code=1,
+        says="has no contract version 99; its versions are 1",
+    ),
     case("now-far-future", "--now", "9999-12-31T12:00Z", "list", code=2, says="out of range"),
     case("now-before-1970", "--now", "1969-12-31T12:00Z", "list", code=2, says="out of range"),
     case("feed-after-huge", "feed", "--after", "9" * 30, code=2, says="--after"),

@@ -174,3 +174,22 @@ def test_now_is_bounded_by_the_last_date_terms_may_name() -> None:
     from dealflow.domain import terms
 
     assert base.LATEST_DATE == terms.LATEST_DATE
+
+
+def test_list_prints_whole_lines_when_piped(tmp_path: Path) -> None:
+    store = f"sqlite:///{tmp_path / 'deals.db'}"
+    service = dealflow.connect(store)
+    title = "Conveyor line upgrade for Plant 2, with spare belts and a second sensor kit " * 2
+    spec = dealflow.load_deal_file(SAMPLE_FILE).model_copy(update={"title": title.strip()})
+    deal = service.open_deal(spec)
+    service.close()
+    listed = subprocess.run(
+        [sys.executable, "-m", "dealflow", "--store", store, "list"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    header, row = listed.stdout.splitlines()
+    assert header.split()[:2] == ["ID", "Title"]
+    assert row.startswith(f"{deal.id}  {title.strip()}  draft  PT Sinar Abadi Minuman")
+    assert row.split()[-6:-3] == ["IDR", "382,950,000", "-"]  # then the time it was updated
