@@ -223,6 +223,25 @@ def test_we_never_ask_for_more_than_our_own_latest_offer(svc: dealflow.DealServi
     assert advice.target == pytest.approx(seller_utility(5, 30, 24, 60), abs=1e-12)
     assert advice.counter.utility == pytest.approx(advice.target, abs=1e-6)
     assert "do not step back" in advice.explanation
+    # Rounded to the hundredth of a percent, the counter is still worth no more than our offer.
+    assert advice.counter.terms_utility <= advice.offers[0].utility + 1e-9
+
+
+def test_the_readme_walkthrough_counter_takes_back_no_concession(
+    svc: dealflow.DealService,
+) -> None:
+    """Day 0: we offered 5%, the buyer asked 12%, 45 days and 12 sensor kits; the tactic's
+    target is our own offer's worth, which 4.99% (rounded in our favour) would exceed."""
+    deal_id = negotiation(svc, (0, change("5%")))
+    svc.counter(
+        deal_id,
+        BUYER,
+        TermsChange(discount=Discount.parse("12%"), payment_days=45, quantities={"SNS-10": 12}),
+    )
+    advice = svc.advise(deal_id)
+    discount = advice.counter.change.discount
+    assert discount is not None and discount.percent == Decimal(5)
+    assert advice.counter.terms_utility == pytest.approx(advice.offers[0].utility, abs=1e-9)
 
 
 def test_accept_a_buyer_offer_worth_our_next_target_and_name_its_approval(
@@ -489,9 +508,20 @@ def test_advice_never_goes_below_the_walk_away_or_outside_the_bounds(
     reservation = float(prefs.reservation_utility)
     counter = advice.counter
     assert counter.utility >= reservation - 1e-12
-    assert counter.terms_utility >= reservation - 1e-12
-    assert counter.terms_utility >= counter.utility - 1e-12
     space = deal_issues(prefs, [o.terms for o in deal.offers], deal.terms).space
+    # The discount is rounded in our favour, unless that would make the counter worth more
+    # than our own latest offer: then towards the buyer, by less than a hundredth of a percent.
+    discount = [i for i in space.issues if i.name == "discount"]
+    hundredth = max((i.weight * 0.01 / abs(i.worst - i.best) for i in discount), default=0.0)
+    ours = [o.utility for o in advice.offers if o.side is Side.SELLER]
+    if ours and counter.terms_utility < counter.utility - 1e-12:
+        assert counter.utility >= ours[-1] - 1e-9  # the target was capped at our offer
+        assert counter.terms_utility >= counter.utility - hundredth - 1e-12
+    else:
+        assert counter.terms_utility >= counter.utility - 1e-12
+    assert counter.terms_utility >= reservation - hundredth - 1e-12
+    if ours:
+        assert counter.terms_utility <= max(ours[-1], counter.utility) + 1e-9
     for issue in space.issues:
         value = counter.outcome[issue.name]
         assert issue.low <= value <= issue.high

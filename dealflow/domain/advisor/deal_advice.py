@@ -19,7 +19,8 @@ How it is computed (docs/advisor.md has the long form):
 * **Counter-offer.** The offer worth the target closest to the buyer's latest offer in the
   normalised issue space (closest to the seller's best before the buyer has made one), by
   :func:`~dealflow.domain.advisor.offers.next_offer`; written as terms with the discount to
-  the hundredth of a percent, rounded in the seller's favour, and lowered further if the
+  the hundredth of a percent, rounded in the seller's favour (towards the buyer instead when
+  that would ask for more than our own latest offer), and lowered further if the
   price floor requires it (a seller offer below the floor would be refused). The approvals
   the changed terms would need are named.
 * **Accept.** AC-next: accept the buyer's offer on the table when it is worth at least the
@@ -36,11 +37,12 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from dealflow.domain.advisor.deal_terms import (
+    DISCOUNT_PLACES,
     DealIssues,
     TermsReading,
     deal_issues,
@@ -57,6 +59,7 @@ from dealflow.domain.advisor.forecast import (
     play_forward,
 )
 from dealflow.domain.advisor.offers import Negotiator, next_offer
+from dealflow.domain.advisor.space import Outcome
 from dealflow.domain.deal import Deal, Offer, OfferKind
 from dealflow.domain.games import GameSignal, customer_games
 from dealflow.domain.lifecycle import Stage
@@ -180,6 +183,31 @@ def _read(issues: DealIssues, offers: Sequence[Offer], start: datetime) -> list[
     return rated
 
 
+def _no_step_back(
+    change: TermsChange,
+    current: Terms,
+    outcome: Outcome,
+    mine: OfferUtility,
+    issues: DealIssues,
+    now: datetime,
+) -> TermsChange:
+    """The change with its discount rounded towards the buyer instead of in our favour when
+    our favour would make the counter worth more to us than our own latest offer: at a target
+    capped at that offer, 4.99% after we offered 5% would take back a concession."""
+    if change.discount is None or "discount" not in issues.space.names:
+        return change
+    worth = issues.space.utility(issues.read(current.changed(change), now.date()).counted)
+    if worth <= mine.utility + 1e-9:
+        return change
+    issue = next(i for i in issues.space.issues if i.name == "discount")
+    towards_buyer = ROUND_CEILING if issue.best < issue.worst else ROUND_FLOOR
+    percent = Decimal(repr(float(outcome["discount"]))).quantize(
+        DISCOUNT_PLACES, rounding=towards_buyer
+    )
+    percent = min(Decimal(repr(issue.high)), max(Decimal(repr(issue.low)), percent))
+    return change.model_copy(update={"discount": Discount(percent=percent)})
+
+
 def _floor_capped(
     current: Terms, change: TermsChange, rules: ApprovalPolicy, issues: DealIssues
 ) -> tuple[TermsChange, Terms, list[str]]:
@@ -275,6 +303,8 @@ def advise_deal(
         reservation=seller.reservation,
     )
     change = issues.change(outcome, current, now.date())
+    if seller_offers:
+        change = _no_step_back(change, current, outcome, seller_offers[-1], issues, now)
     change, changed, counter_notes = _floor_capped(current, change, rules, issues)
     terms_reading: TermsReading = issues.read(changed, now.date())
     counter = CounterOffer(
