@@ -3,8 +3,9 @@ the expiry sweep."""
 
 from __future__ import annotations
 
+from datetime import date
 from enum import StrEnum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -14,6 +15,7 @@ from dealflow.cli.base import (
     actor,
     app,
     cells,
+    columns,
     emit_json,
     options,
     out,
@@ -39,6 +41,9 @@ from dealflow.cli.params import (
     Warranty,
 )
 from dealflow.domain.parties import Actor, Role
+
+if TYPE_CHECKING:
+    from dealflow.domain.commitments import Commitment
 
 
 class KeeperRole(StrEnum):
@@ -145,22 +150,36 @@ def commitments(ctx: typer.Context, deal_id: DealId) -> None:
 
     Example: dealflow commitments 3f2a9c1b7d4e     Example: dealflow --json commitments 3f2a9c1b7d4e
     """
-    items = service(ctx).commitments(deal_id)
+    svc = service(ctx)
+    items = svc.commitments(deal_id)
+    today = svc.clock.now().date()
     if options(ctx).json:
         emit_json(list(items))
         return
     if not items:
         say("No commitments yet: they start when the contract is signed.")
         return
-    table = Table(box=None)
-    for name in ("id", "owner", "due", "status"):  # what a rep types or scans: never cut
-        table.add_column(name, no_wrap=True)
-    table.add_column("what, or the latest note")
+    rows = []
     for c in items:
         due = f"until {c.due}" if c.runs_until else str(c.due)
         note = c.changes[-1].note if c.changes else c.description
-        table.add_row(*cells(c.id, c.owner.value, due, c.status.value, note))
-    out.print(table)
+        rows.append((c.id, c.owner.value, due, c.status.value, _from(today, c), note))
+    # Plain columns, whole lines: a note is never cut or wrapped into the others.
+    header = ("id", "owner", "due", "status", "today", "what, or the latest note")
+    for line in columns(header, rows):
+        say(line)
+
+
+def _from(today: date, c: Commitment) -> str:
+    """Where an open commitment stands by the calendar today (its status is the last review's)."""
+    if c.final:
+        return "-"
+    days = (c.due - today).days
+    if c.runs_until:
+        return f"{days} days left" if days >= 0 else "ended"
+    if days > 0:
+        return f"in {days} day{'s' if days != 1 else ''}"
+    return "due today" if days == 0 else f"{-days} day{'s' if days != -1 else ''} late"
 
 
 @app.command(rich_help_panel="After the sale")

@@ -184,9 +184,12 @@ def _print_report(r: BuyerReport) -> None:
         say(f"  {reason.points:+d}  {reason.reason}")
     for flag in h.flags:
         say(f"  FLAG: {flag}")
+    # Past their date but not yet recorded overdue: the next review moves them on.
+    waiting = h.fell_due - h.kept_on_time - h.kept_late - h.overdue - h.breached
+    past = f", {waiting} past their date and still open" if waiting > 0 else ""
     say(
         f"Promises: {h.kept_on_time} of {h.fell_due} kept on time, {h.kept_late} late, "
-        f"{h.overdue} overdue, {h.breached} breached, {h.waived} waived"
+        f"{h.overdue} overdue, {h.breached} breached{past}, {h.waived} waived"
     )
     average = f"{h.satisfaction_average:.1f}" if h.satisfaction_average is not None else "-"
     say(f"Open claims: {h.open_claims}; satisfaction {average} ({len(h.satisfaction)} scores)")

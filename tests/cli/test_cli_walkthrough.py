@@ -131,13 +131,15 @@ def test_the_readme_walkthrough_runs_as_written(walked: Walked) -> None:
     printed = {line.split("  #")[0].strip(): result.stdout for line, result, _ in results}
     advice = printed["dealflow advise $DEAL"]
     assert "Suggestion: counter with" in advice or "Suggestion: accept" in advice, advice
-    commitments = printed["dealflow commitments $DEAL"]
-    assert re.search(r"installation-1\s.*fulfilled_late", commitments), commitments
-    assert re.search(r"training-1\s.*\bdue\b", commitments), commitments
+    commitments = printed["dealflow --now 2027-02-16T09:00Z commitments $DEAL"]
+    assert re.search(r"installation-1\s.*fulfilled_late\s+-\s", commitments), commitments
+    assert re.search(r"training-1\s.*\bdue\s+2 days late\s", commitments), commitments
+    assert re.search(r"payment-1\s.*scheduled\s+in 13 days\s", commitments), commitments
     health = printed['dealflow --now 2027-02-16T09:00Z health "Sinar Abadi"']
     assert "PT Sinar Abadi Minuman: health 65/100" in health, health
     assert "-30  kept 0 of 2 promises on time (0%)" in health
     assert "-5  1 open claim(s), the oldest 1 days old" in health
+    assert "1 late, 0 overdue, 0 breached, 1 past their date and still open" in health
     diff, _ = shell.run(f"dealflow diff {deal_id} 2 3")
     assert re.search(r"discount\.percent\s+12%\s+9%", diff.stdout), diff.stdout
     listed, _ = shell.run("dealflow --json list --stage in_service")
