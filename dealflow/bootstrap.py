@@ -50,7 +50,17 @@ def default_store_url() -> str:
 
 
 def open_store(url: str | None = None) -> EventStore:
-    """The event store a URL names (see the module docstring)."""
+    """The event store a URL names (see the module docstring). The folder of a SQLite file
+    must exist, except the user data directory of the default store, which is made."""
+    if not url and not os.environ.get(STORE_ENV):
+        folder = user_data_dir()
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(
+                f"cannot create the folder for the default store {folder}: "
+                f"{exc.strerror or exc}; give --store (or DEALFLOW_STORE)"
+            ) from exc
     url = url or default_store_url()
     if url in {"memory://", "memory:"}:
         return MemoryEventStore()

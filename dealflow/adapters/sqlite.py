@@ -123,14 +123,13 @@ class SQLiteEventStore:
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
         if self.path != ":memory:":
+            # A mistyped path must not become an empty store in a new folder tree.
             folder = Path(self.path).expanduser().parent
-            try:
-                folder.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
+            if not folder.is_dir():
                 raise StoreError(
-                    f"cannot create the folder for the store {self.path}: "
-                    f"{exc.strerror or exc}; choose another --store path"
-                ) from exc
+                    f"the folder {folder} of the store {self.path} does not exist; "
+                    "create it, or choose another --store path"
+                )
         self._lock = threading.Lock()
         try:
             self._db = sqlite3.connect(

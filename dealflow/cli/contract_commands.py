@@ -4,6 +4,7 @@ and ``dealflow templates check``."""
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import sys
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -30,11 +31,25 @@ class LanguageName(StrEnum):
     ID_EN = "id+en"
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and a rename: never half a PDF."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+def make_folder(folder: Path) -> Path:
+    """The folder an option named to write into, made if need be (with its parents)."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OSError(exc.errno, f"cannot make the folder {folder}: {exc.strerror}") from None
+    return folder
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file and a rename: never half a PDF.
+
+    The folder must exist: a mistyped path is an error, not a new folder tree. A command
+    whose option names a folder to write into (``--out DIR``, ``-o DIR/``) makes it first.
+    """
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    if not path.parent.is_dir():
+        raise OSError(errno.ENOENT, f"cannot write {path}: folder {path.parent} does not exist")
+    try:
         temporary.write_bytes(data)
         temporary.replace(path)
     except OSError as exc:
@@ -165,7 +180,7 @@ def contract(
     if every:
         if deal_id is not None or output is not None or version is not None:
             raise typer.BadParameter("--all takes no DEAL, -o or --version; use --out DIR")
-        _render_all(ctx, language, out_dir or Path.cwd())
+        _render_all(ctx, language, make_folder(out_dir) if out_dir else Path.cwd())
         return
     if deal_id is None:
         raise typer.BadParameter("give a DEAL id, or --all --out DIR")
@@ -179,6 +194,7 @@ def contract(
         return
     path = Path(output) if output else Path(document.file_name)
     if output and (path.is_dir() or output.endswith(("/", os.sep))):
+        make_folder(path)
         path = path / document.file_name
     write_atomically(path, result.pdf)
     if options(ctx).json:

@@ -31,7 +31,7 @@ def demo(
 
     Example: dealflow demo            Example: dealflow --store deals.db demo -o contracts/
     """
-    from dealflow.cli.contract_commands import write_atomically
+    from dealflow.cli.contract_commands import make_folder, write_atomically
     from dealflow.demo import run_demo
 
     store_url = options(ctx).store
@@ -51,7 +51,7 @@ def demo(
             totals = deal.terms.totals
             out.print(f"Grand total: {totals.grand_total} (terms hash {deal.terms_hash[:12]})")
             signed = deals.contract(deal.id, version=deal.contracts[0].contract_version)
-            pdf = (output or Path.cwd()) / signed.document.file_name
+            pdf = (make_folder(output) if output else Path.cwd()) / signed.document.file_name
             write_atomically(pdf, signed.pdf)
             out.print(f"Signed contract: {pdf} (sha256 {signed.sha256[:16]}...)", markup=False)
             where = store_url or "a temporary store (deleted now)"

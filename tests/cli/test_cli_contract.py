@@ -148,7 +148,7 @@ def test_the_templates_folder_can_come_from_the_environment(
     folder = tmp_path / "team"
     (folder / "partials").mkdir(parents=True)
     (folder / "partials" / "parties.html.j2").write_text("<p>TEAM PARTIES {{ c.buyer.name }}</p>")
-    target = tmp_path / "out" / "draft.pdf"
+    target = tmp_path / "draft.pdf"
     result = run(
         "--store", url, "contract", draft_id, "-o", str(target),
         env={"DEALFLOW_TEMPLATES": str(folder)},

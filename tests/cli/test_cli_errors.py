@@ -489,6 +489,12 @@ CASES = [
         code=1,
         says="has no contract version 99; its versions are 1",
     ),
+    case(
+        "advise-chart-into-missing-folder",
+        *("advise", "{deal}", "--simulate", "--chart", "missing/dance.svg"),
+        code=1,
+        says="folder missing does not exist",
+    ),
     case("now-far-future", "--now", "9999-12-31T12:00Z", "list", code=2, says="out of range"),
     case("now-before-1970", "--now", "1969-12-31T12:00Z", "list", code=2, says="out of range"),
     case("feed-after-huge", "feed", "--after", "9" * 30, code=2, says="--after"),
@@ -712,7 +718,7 @@ CASES = [
         "store-in-missing-folder",
         *("--store", "no/such/folder/deals.db", "show", "{deal}"),
         code=1,
-        says="no deal with id",
+        says="the folder no/such/folder of the store no/such/folder/deals.db does not exist",
     ),
     case(
         "store-under-a-file",
