@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from dealflow.cli.base import app, options, out, say, service
+from dealflow.cli.base import app, emit_json, options, say, service
 
 
 @app.command(rich_help_panel="Try it")
@@ -40,21 +40,36 @@ def demo(
             options(ctx).store = f"sqlite:///{Path(tmp) / 'demo.db'}"
         deals = service(ctx)
         try:
-            stages = []
+            quiet = options(ctx).json
+            steps: list[dict[str, str]] = []
             for number, (what, deal) in enumerate(run_demo(deals), start=1):
-                if number == 1:
+                if number == 1 and not quiet:
                     say(f"Sample deal {deal.id}: {deal.title}")
-                stages.append(deal.stage.value)
-                out.print(f"{number:>3}. {deal.stage.value:<20} {what}")
-            path = dict.fromkeys(stages)
-            out.print("Stages passed: " + " -> ".join(path))
+                steps.append({"stage": deal.stage.value, "what": what})
+                if not quiet:
+                    say(f"{number:>3}. {deal.stage.value:<20} {what}")
+            stages = list(dict.fromkeys(step["stage"] for step in steps))
             totals = deal.terms.totals
-            out.print(f"Grand total: {totals.grand_total} (terms hash {deal.terms_hash[:12]})")
             signed = deals.contract(deal.id, version=deal.contracts[0].contract_version)
             pdf = (make_folder(output) if output else Path.cwd()) / signed.document.file_name
             write_atomically(pdf, signed.pdf)
-            out.print(f"Signed contract: {pdf} (sha256 {signed.sha256[:16]}...)", markup=False)
-            where = store_url or "a temporary store (deleted now)"
-            out.print(f"Store: {where}", markup=False)
+            if quiet:
+                emit_json(
+                    {
+                        "deal": deal.id,
+                        "steps": steps,
+                        "stages": stages,
+                        "grand_total": str(totals.grand_total),
+                        "terms_hash": deal.terms_hash,
+                        "pdf": str(pdf),
+                        "sha256": signed.sha256,
+                        "store": store_url,
+                    }
+                )
+                return
+            say("Stages passed: " + " -> ".join(stages))
+            say(f"Grand total: {totals.grand_total} (terms hash {deal.terms_hash[:12]})")
+            say(f"Signed contract: {pdf} (sha256 {signed.sha256[:16]}...)")
+            say(f"Store: {store_url or 'a temporary store (deleted now)'}")
         finally:
             options(ctx).close()

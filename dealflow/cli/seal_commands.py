@@ -74,6 +74,7 @@ def verify(
 
 @keys_app.command("dev")
 def keys_dev(
+    ctx: typer.Context,
     folder: Annotated[Path, typer.Argument(metavar="DIR", help="Where to write dev-seal.p12.")],
 ) -> None:
     """Create a self-signed development seal certificate, DIR/dev-seal.p12 (empty password),
@@ -87,6 +88,9 @@ def keys_dev(
     if target.exists():
         raise typer.BadParameter(f"{target} exists; remove it or choose another folder")
     made = make_dev_certificate(folder)
+    if options(ctx).json:
+        emit_json({"cert": str(made.resolve()), "password": "", "development_only": True})
+        return
     say(f"Wrote {made} (self-signed, empty password, valid two years; development only)")
     out.print("Seal signed contracts with it:", markup=False)
     out.print(f"  export DEALFLOW_CERT={made.resolve()} DEALFLOW_CERT_PASSWORD=", markup=False)

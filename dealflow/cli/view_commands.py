@@ -297,6 +297,10 @@ def mermaid() -> str:
     return "\n".join(lines) + "\n"
 
 
+def _terminal() -> list[str]:
+    return [stage.value for stage in Stage if stage in TERMINAL]
+
+
 def _dot() -> str:
     lines = ["digraph lifecycle {", "  rankdir=LR;", "  node [shape=box, style=rounded];"]
     for action, sources, target, condition, unless in TRANSITIONS:
@@ -310,6 +314,7 @@ def _dot() -> str:
 
 @app.command(rich_help_panel="Look")
 def graph(
+    ctx: typer.Context,
     output: Annotated[
         Path | None, typer.Option("-o", "--output", help="Write to FILE.md (mermaid) or FILE.svg.")
     ] = None,
@@ -319,7 +324,11 @@ def graph(
     Example: dealflow graph        Example: dealflow graph -o lifecycle.svg
     """
     if output is None:
-        typer.echo(mermaid(), nl=False)
+        if options(ctx).json:
+            stages = [stage.value for stage in Stage]
+            emit_json({"mermaid": mermaid(), "stages": stages, "terminal": _terminal()})
+        else:
+            typer.echo(mermaid(), nl=False)
         return
     if output.suffix.lower() == ".svg":
         dot = shutil.which("dot")
@@ -337,4 +346,7 @@ def graph(
         output.write_text(text, "utf-8")
     else:
         raise typer.BadParameter("write FILE.md (Mermaid) or FILE.svg", param_hint="-o")
-    say(f"Wrote {output}")
+    if options(ctx).json:
+        emit_json({"written": str(output)})
+    else:
+        say(f"Wrote {output}")

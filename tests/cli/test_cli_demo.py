@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import sqlite3
 import subprocess
@@ -115,3 +116,15 @@ def test_a_usage_error_exits_2() -> None:
     result = run("no-such-command")
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
+
+
+def test_demo_with_json_prints_one_json_document(tmp_path: Path) -> None:
+    result = run("--json", "demo", "-o", str(tmp_path / "out"))
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["stages"][0] == "draft" and summary["stages"][-1] == "in_service"
+    assert summary["store"] is None
+    pdf = Path(summary["pdf"])
+    assert pdf.parent == tmp_path / "out"
+    assert hashlib.sha256(pdf.read_bytes()).hexdigest() == summary["sha256"]
+    assert [s["stage"] for s in summary["steps"]].count("signed") >= 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -56,3 +57,14 @@ def test_svg_without_graphviz_says_what_to_install(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "graphviz" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_graph_with_json(tmp_path: Path) -> None:
+    result = run("--json", "graph")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["mermaid"] == run("graph").stdout
+    assert data["stages"] == [stage.value for stage in Stage]
+    assert "completed" in data["terminal"] and "draft" not in data["terminal"]
+    written = run("graph", "-o", str(tmp_path / "g.md"), "--json")
+    assert json.loads(written.stdout) == {"written": str(tmp_path / "g.md")}

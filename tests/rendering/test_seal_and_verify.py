@@ -343,6 +343,8 @@ def test_end_to_end_keys_demo_verify_from_the_command_line(tmp_path: Path) -> No
     keys = dealflow_cli("keys", "dev", "keys", cwd=tmp_path, env={})
     assert keys.returncode == 0, keys.stderr
     assert "DEALFLOW_CERT=" in keys.stdout
+    more = dealflow_cli("--json", "keys", "dev", "more", cwd=tmp_path, env={})
+    assert json.loads(more.stdout)["cert"] == str(tmp_path / "more" / "dev-seal.p12")
     cert = {"DEALFLOW_CERT": str(tmp_path / "keys" / "dev-seal.p12"), "DEALFLOW_CERT_PASSWORD": ""}
     store = f"sqlite:///{tmp_path / 'deals.db'}"
     demo = dealflow_cli("--store", store, "demo", "-o", str(tmp_path), cwd=tmp_path, env=cert)
