@@ -96,7 +96,7 @@ class Discount(BaseModel):
         """Read ``"5%"`` as a percentage and ``"1500000"`` as an amount."""
         text = text.strip()
         if text.endswith("%"):
-            return cls(percent=text)
+            return cls(percent=text.removesuffix("%").rstrip())
         return cls(amount=text)
 
     def __str__(self) -> str:
