@@ -29,7 +29,8 @@ if TYPE_CHECKING:
 
 app = typer.Typer(
     name="dealflow",
-    help="Negotiate B2B deals from offer to signed contract and after-sales.",
+    help="Negotiate B2B deals from offer to signed contract and after-sales.\n\n"
+    "Example: dealflow demo        Example: dealflow --store deals.db new deal.yaml",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
     add_completion=True,

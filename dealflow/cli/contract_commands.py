@@ -18,7 +18,10 @@ from dealflow.cli.base import app, emit_json, err, options, out, say, service
 from dealflow.errors import DealflowError, RenderError
 
 templates_app = typer.Typer(
-    help="Check contract templates.", no_args_is_help=True, rich_markup_mode=None
+    help="Check contract templates.\n\nExample: dealflow templates check        "
+    "Example: dealflow templates check my-templates/",
+    no_args_is_help=True,
+    rich_markup_mode=None,
 )
 app.add_typer(templates_app, name="templates", rich_help_panel="Contracts")
 

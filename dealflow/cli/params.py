@@ -17,7 +17,12 @@ DealId = Annotated[
 ]
 As = Annotated[RoleName, typer.Option("--as", help="The role you act as.", show_choices=True)]
 Name = Annotated[
-    str | None, typer.Option("--name", help="Your name (default: the side's representative).")
+    str | None,
+    typer.Option(
+        "--name",
+        help="Your name (default: the seller's or buyer's representative; "
+        "required for manager, legal and service).",
+    ),
 ]
 NoteOpt = Annotated[str | None, typer.Option("--note", help="A note kept with the action.")]
 Reason = Annotated[str | None, typer.Option("--reason", help="Why, in a few words.")]

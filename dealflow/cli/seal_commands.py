@@ -10,7 +10,11 @@ import typer
 
 from dealflow.cli.base import app, emit_json, options, out, say, service
 
-keys_app = typer.Typer(help="Seal certificates.", no_args_is_help=True, rich_markup_mode=None)
+keys_app = typer.Typer(
+    help="Seal certificates.\n\nExample: dealflow keys dev ./keys",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
 app.add_typer(keys_app, name="keys", rich_help_panel="Contracts")
 
 
