@@ -42,18 +42,6 @@ MAX_TEXT_CHARS = 20_000
 MAX_TERMS_CHARS = 200_000
 
 
-def _texts(value: object, path: str) -> Iterator[tuple[str, str]]:
-    """Every string in a model, with where it is (``items[0].description``)."""
-    if isinstance(value, str):
-        yield path, value
-    elif isinstance(value, BaseModel):
-        for name, item in value:
-            yield from _texts(item, f"{path}.{name}" if path else name)
-    elif isinstance(value, tuple):
-        for index, item in enumerate(value):
-            yield from _texts(item, f"{path}[{index}]")
-
-
 LongText = Annotated[str, Field(min_length=1, max_length=1_048_576)]
 
 
@@ -250,19 +238,19 @@ class Terms(BaseModel):
             raise ValueError(
                 f"a discount of {off:,} {cur} is more than the subtotal of {rounded:,} {cur}"
             )
-        total = 0
-        for where, text in _texts(self, ""):
-            total += len(text)
-            if len(text) > MAX_TEXT_CHARS:
-                raise ValueError(
-                    f"{where} is {len(text):,} characters; a contract prints at most "
-                    f"{MAX_TEXT_CHARS:,} in one text: keep long specifications in a document "
-                    "of their own and name it in the deal"
-                )
-        if total > MAX_TERMS_CHARS:
+        # Lengths first (this runs on every replayed snapshot); where, only to say it.
+        lengths = [len(text) for _, text in self._long_texts(named=False)]
+        if max(lengths) > MAX_TEXT_CHARS:
+            where, text = next(w for w in self._long_texts() if len(w[1]) > MAX_TEXT_CHARS)
             raise ValueError(
-                f"the terms' texts are {total:,} characters in all; a contract prints at most "
-                f"{MAX_TERMS_CHARS:,}"
+                f"{where} is {len(text):,} characters; a contract prints at most "
+                f"{MAX_TEXT_CHARS:,} in one text: keep long specifications in a document "
+                "of their own and name it in the deal"
+            )
+        if sum(lengths) > MAX_TERMS_CHARS:
+            raise ValueError(
+                f"the terms' texts are {sum(lengths):,} characters in all; a contract prints "
+                f"at most {MAX_TERMS_CHARS:,}"
             )
         if self.special:
             unknown = sorted({s.sku for s in self.special.splits} - set(skus))
@@ -276,6 +264,27 @@ class Terms(BaseModel):
                         f"more than its quantity of {item.quantity}"
                     )
         return self
+
+    def _long_texts(self, *, named: bool = True) -> Iterator[tuple[str, str]]:
+        """The free texts of the terms, with where they are (``items[0].description``; not
+        worked out unless ``named``). Short ones, such as SKUs, cannot reach the limits."""
+        for n, item in enumerate(self.items):
+            yield (f"items[{n}].description" if named else ""), item.description
+        if self.delivery is not None:
+            yield "delivery.place", self.delivery.place
+        for n, promise in enumerate(self.after_sales):
+            yield (f"after_sales[{n}].description" if named else ""), promise.description
+        special = self.special
+        if special is not None:
+            if special.purpose is not None:
+                yield "special.purpose", special.purpose
+            if special.delivery_place is not None:
+                yield "special.delivery_place", special.delivery_place
+            for n, clause in enumerate(special.custom_clauses):
+                yield (f"special.custom_clauses[{n}]" if named else ""), clause
+            for n, promise in enumerate(special.after_sales):
+                where = f"special.after_sales[{n}].description" if named else ""
+                yield where, promise.description
 
     def line_total(self, item: LineItem) -> Money:
         """Quantity times unit price, rounded to the minor unit."""
