@@ -173,13 +173,24 @@ _HOME = {name: module for module, names in _MODULES.items() for name in names}
 
 
 def __getattr__(name: str) -> object:
-    """Import a public name's module on first use and keep the name on the package."""
+    """Import a public name's module on first use and keep the name on the package; a
+    subpackage or module too (``dealflow.domain.commitments.schedule``)."""
     module = _HOME.get(name)
     if module is None:
-        raise AttributeError(f"module 'dealflow' has no attribute {name!r}")
+        return _submodule(__name__, name)
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value
+
+
+def _submodule(package: str, name: str) -> object:
+    """``package.name`` imported, for attribute access on a package that imports lazily."""
+    try:
+        return importlib.import_module(f"{package}.{name}")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"{package}.{name}":
+            raise
+        raise AttributeError(f"module {package!r} has no attribute {name!r}") from None
 
 
 def __dir__() -> list[str]:

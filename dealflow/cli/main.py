@@ -182,6 +182,8 @@ def main() -> None:
     otherwise scan over and over while they load, and once more at exit. So nothing is
     collected while the command loads, and what loaded is then frozen (``gc.freeze``: never
     scanned again); measured with ``bench/cli.py``, about 40 ms of ``dealflow show``'s start.
+    What the command itself makes stays collectable, to the end: WeasyPrint, for one, removes
+    its temporary folders when its objects are collected.
     """
     gc.disable()
     # pydantic looks for plugins by reading the entry points of every installed distribution
@@ -219,5 +221,3 @@ def main() -> None:
     except KeyboardInterrupt:
         err.line("interrupted; nothing was recorded for the action under way")
         sys.exit(130)
-    finally:
-        gc.freeze()  # the process ends now: no last scan of everything it made

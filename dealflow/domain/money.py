@@ -9,7 +9,6 @@ which ISO lists with two decimals but which contracts and tax invoices quote in 
 
 from __future__ import annotations
 
-import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Annotated, Any
 
@@ -57,10 +56,6 @@ def check_currency(code: object) -> str:
     return code.upper()
 
 
-#: A number as people write it on a contract: no exponent, no digits of other scripts.
-_PLAIN = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)")
-
-
 def to_decimal(value: object, what: str = "amount") -> Decimal:
     """Read an exact decimal from a str, int or Decimal; refuse floats, NaN and infinities."""
     if isinstance(value, (bool, float)):
@@ -81,11 +76,7 @@ def to_decimal(value: object, what: str = "amount") -> Decimal:
         raise ValueError(f"{what} must be a number written as a string, not {type(value).__name__}")
     if not result.is_finite():
         raise ValueError(f"{what} {value!r} is not a finite number")
-    if isinstance(value, str) and not _PLAIN.fullmatch(value.strip().replace("_", "")):
-        raise ValueError(
-            f"{what} {value!r} is not a plain number; write the digits 0-9 with at most one "
-            'decimal point, e.g. "12.50"'
-        )
+
     if abs(result) > MAX_AMOUNT:
         raise ValueError(f"{what} {value!r} is larger than dealflow accepts (10^15)")
     return result

@@ -128,3 +128,11 @@ def test_demo_with_json_prints_one_json_document(tmp_path: Path) -> None:
     assert pdf.parent == tmp_path / "out"
     assert hashlib.sha256(pdf.read_bytes()).hexdigest() == summary["sha256"]
     assert [s["stage"] for s in summary["steps"]].count("signed") >= 1
+
+
+def test_demo_leaves_no_temporary_folder_behind(tmp_path: Path) -> None:
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    result = run("demo", "-o", str(tmp_path / "out"), env={"TMPDIR": str(scratch)})
+    assert result.returncode == 0, result.stderr
+    assert list(scratch.iterdir()) == []  # WeasyPrint's and the demo store's folders removed

@@ -39,6 +39,20 @@ def test_importing_the_package_loads_no_model_until_a_name_is_used() -> None:
     assert result.stdout.split() == ["False", "True"]
 
 
+def test_modules_are_reached_as_attributes_as_the_docs_name_them() -> None:
+    code = (
+        "import dealflow; "
+        "print(dealflow.domain.commitments.schedule.__name__, "
+        "dealflow.domain.games.customer_games.__name__)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.split() == ["schedule", "customer_games"]
+    with pytest.raises(AttributeError, match="nosuch"):
+        dealflow.domain.nosuch  # noqa: B018
+
+
 def test_an_unknown_name_is_an_attribute_error() -> None:
     with pytest.raises(AttributeError, match="NoSuchName"):
         dealflow.NoSuchName  # noqa: B018
