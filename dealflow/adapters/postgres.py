@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 from pydantic import ValidationError
 
 from dealflow.adapters.rows import COLUMNS, READ_COLUMNS, row_from, row_values, where
-from dealflow.domain.events import EVENTS_ADAPTER, AnyEvent, Event
+from dealflow.domain.events import AnyEvent, Event, read_stored
 from dealflow.domain.listing import DealQuery, DealRow, deal_row
 from dealflow.domain.projection import replay
 from dealflow.errors import (
@@ -246,7 +246,7 @@ class PostgresEventStore:
             data = db.execute(
                 "SELECT data FROM events WHERE deal_id = %s ORDER BY version", (deal_id,)
             ).fetchall()
-            events = EVENTS_ADAPTER.validate_json("[" + ",".join(r[0] for r in data) + "]")
+            events = read_stored(r[0] for r in data)
             db.execute(_INSERT_ROW, row_values(deal_row(replay(events))))
 
     def _fail(self, exc: Exception) -> StoreError:
@@ -318,7 +318,7 @@ class PostgresEventStore:
         if not found:
             return []
         try:
-            return EVENTS_ADAPTER.validate_json("[" + ",".join(r[0] for r in found) + "]")
+            return read_stored(r[0] for r in found)
         except ValidationError as exc:
             raise StoreError(
                 f"the events of deal {deal_id} at {_where_to(self.url)} cannot be read: "
@@ -350,7 +350,7 @@ class PostgresEventStore:
             raise self._fail(exc) from exc
         if not found:
             return []
-        events = EVENTS_ADAPTER.validate_json("[" + ",".join(r[1] for r in found) + "]")
+        events = read_stored(r[1] for r in found)
         return [(position, event) for (position, _), event in zip(found, events, strict=True)]
 
     def list_deals(self, query: DealQuery) -> list[DealRow]:

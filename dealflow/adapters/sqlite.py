@@ -20,7 +20,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from dealflow.adapters.rows import COLUMNS, READ_COLUMNS, row_from, row_values, where
-from dealflow.domain.events import EVENTS_ADAPTER, AnyEvent, Event
+from dealflow.domain.events import AnyEvent, Event, read_stored
 from dealflow.domain.listing import DealQuery, DealRow, deal_row
 from dealflow.domain.projection import replay
 from dealflow.errors import (
@@ -183,7 +183,7 @@ class SQLiteEventStore:
             data = db.execute(
                 "SELECT data FROM events WHERE deal_id = ? ORDER BY version", (deal_id,)
             ).fetchall()
-            events = EVENTS_ADAPTER.validate_json("[" + ",".join(r[0] for r in data) + "]")
+            events = read_stored(r[0] for r in data)
             db.execute(_INSERT_ROW, row_values(deal_row(replay(events))))
 
     @contextmanager
@@ -254,7 +254,7 @@ class SQLiteEventStore:
         if not rows:
             return []
         try:
-            return EVENTS_ADAPTER.validate_json("[" + ",".join(r[0] for r in rows) + "]")
+            return read_stored(r[0] for r in rows)
         except ValidationError as exc:
             raise StoreError(
                 f"the events of deal {deal_id} in {self.path} cannot be read: "
@@ -285,7 +285,7 @@ class SQLiteEventStore:
             raise StoreError(_explain(exc, self.path)) from exc
         if not found:
             return []
-        events = EVENTS_ADAPTER.validate_json("[" + ",".join(r[1] for r in found) + "]")
+        events = read_stored(r[1] for r in found)
         return [(position, event) for (position, _), event in zip(found, events, strict=True)]
 
     def list_deals(self, query: DealQuery) -> list[DealRow]:

@@ -9,6 +9,7 @@ what the stores keep; :data:`EVENT_ADAPTER` reads any of them back.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
@@ -18,7 +19,7 @@ from dealflow.domain.commitments import CommitmentStatus
 from dealflow.domain.deal import Language, Note, Offer, SignatureMethod
 from dealflow.domain.interactions import Channel, InteractionKind, Satisfaction
 from dealflow.domain.lifecycle import Stage
-from dealflow.domain.parties import Actor, Party, Role, Side
+from dealflow.domain.parties import STORED, Actor, Party, Role, Side
 from dealflow.domain.terms import Terms
 
 
@@ -268,5 +269,12 @@ AnyEvent = Annotated[
 
 #: Reads one event from its JSON form (or a dict).
 EVENT_ADAPTER: TypeAdapter[AnyEvent] = TypeAdapter(AnyEvent)
-#: Reads a JSON array of events in one call (what the stores use).
+#: Reads a JSON array of events in one call.
 EVENTS_ADAPTER: TypeAdapter[list[AnyEvent]] = TypeAdapter(list[AnyEvent])
+
+
+def read_stored(stored: Iterable[str]) -> list[AnyEvent]:
+    """Events from the JSON forms a store keeps, in one pass, read as they were recorded:
+    a rule added later for new input (a date range, a longer minimum) does not make an
+    earlier deal unreadable (:data:`~dealflow.domain.parties.STORED`)."""
+    return EVENTS_ADAPTER.validate_json("[" + ",".join(stored) + "]", context=STORED)

@@ -5,13 +5,23 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 
 
-def _not_blank(text: str) -> str:
-    if not text.strip():
+#: The validation context the stores read events with: what was recorded is read back as it
+#: was, even where a later dealflow refuses it when written (a blank name, a date out of range).
+STORED = {"stored": True}
+
+
+def written(info: ValidationInfo) -> bool:
+    """True unless the value is read back from a store (rules for new input apply)."""
+    return not (isinstance(info.context, dict) and info.context.get("stored"))
+
+
+def _not_blank(text: str, info: ValidationInfo) -> str:
+    if not text.strip() and written(info):
         raise ValueError("cannot be blank")
     return text
 

@@ -17,7 +17,15 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from dealflow.domain.money import (
     MAX_AMOUNT,
@@ -27,6 +35,7 @@ from dealflow.domain.money import (
     check_currency,
     round_to_minor_unit,
 )
+from dealflow.domain.parties import written
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 ShortText = Annotated[str, Field(min_length=1, max_length=200)]
@@ -34,7 +43,15 @@ ShortText = Annotated[str, Field(min_length=1, max_length=200)]
 #: from one (fifty years of warranty after it, a reminder a week before) is still a date.
 EARLIEST_DATE = date(1900, 1, 1)
 LATEST_DATE = date(2999, 12, 31)
-ContractDate = Annotated[date, Field(ge=EARLIEST_DATE, le=LATEST_DATE)]
+
+
+def _in_range(value: date, info: ValidationInfo) -> date:
+    if written(info) and not EARLIEST_DATE <= value <= LATEST_DATE:
+        raise ValueError(f"a date in terms must be from {EARLIEST_DATE} to {LATEST_DATE}")
+    return value
+
+
+ContractDate = Annotated[date, AfterValidator(_in_range)]
 #: The longest text a contract prints in one field, and all the texts of its terms together:
 #: a description of some thousands of words is a contract; a megabyte is not, and would take
 #: minutes to lay out. Terms longer than this are refused when written, not when signed.
@@ -223,7 +240,7 @@ class Terms(BaseModel):
         return check_currency(value)
 
     @model_validator(mode="after")
-    def _consistent(self) -> Self:
+    def _consistent(self, info: ValidationInfo) -> Self:
         skus = [item.sku for item in self.items]
         duplicates = sorted({s for s in skus if skus.count(s) > 1})
         if duplicates:
@@ -231,6 +248,23 @@ class Terms(BaseModel):
         subtotal = sum(item.quantity * item.unit_price for item in self.items)
         if subtotal > MAX_AMOUNT:
             raise ValueError("the subtotal is larger than dealflow accepts (10^15)")
+        if written(info):  # rules for new terms; a stored snapshot is read as it was
+            self._printable_and_priced()
+        if self.special:
+            unknown = sorted({s.sku for s in self.special.splits} - set(skus))
+            if unknown:
+                raise ValueError(f"delivery split names unknown SKU {', '.join(unknown)}")
+            for item in self.items:
+                scheduled = sum(s.quantity for s in self.special.splits if s.sku == item.sku)
+                if scheduled > item.quantity:  # the rest comes on the main delivery date
+                    raise ValueError(
+                        f"the delivery splits of {item.sku} add up to {scheduled}, "
+                        f"more than its quantity of {item.quantity}"
+                    )
+        return self
+
+    def _printable_and_priced(self) -> None:
+        """A fixed discount no larger than the subtotal; texts a contract can print."""
         off, cur = self.discount.amount, self.currency
         if off is not None and round_to_minor_unit(off, cur) > (
             rounded := self.totals.subtotal.amount
@@ -238,7 +272,7 @@ class Terms(BaseModel):
             raise ValueError(
                 f"a discount of {off:,} {cur} is more than the subtotal of {rounded:,} {cur}"
             )
-        # Lengths first (this runs on every replayed snapshot); where, only to say it.
+        # Lengths first (new terms are checked often); where, only to say it.
         lengths = [len(text) for _, text in self._long_texts(named=False)]
         if max(lengths) > MAX_TEXT_CHARS:
             where, text = next(w for w in self._long_texts() if len(w[1]) > MAX_TEXT_CHARS)
@@ -252,18 +286,6 @@ class Terms(BaseModel):
                 f"the terms' texts are {sum(lengths):,} characters in all; a contract prints "
                 f"at most {MAX_TERMS_CHARS:,}"
             )
-        if self.special:
-            unknown = sorted({s.sku for s in self.special.splits} - set(skus))
-            if unknown:
-                raise ValueError(f"delivery split names unknown SKU {', '.join(unknown)}")
-            for item in self.items:
-                scheduled = sum(s.quantity for s in self.special.splits if s.sku == item.sku)
-                if scheduled > item.quantity:  # the rest comes on the main delivery date
-                    raise ValueError(
-                        f"the delivery splits of {item.sku} add up to {scheduled}, "
-                        f"more than its quantity of {item.quantity}"
-                    )
-        return self
 
     def _long_texts(self, *, named: bool = True) -> Iterator[tuple[str, str]]:
         """The free texts of the terms, with where they are (``items[0].description``; not

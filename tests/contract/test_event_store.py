@@ -9,6 +9,7 @@ kept files are written once.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 import dealflow
 from dealflow.demo import sample_deal_spec
@@ -317,6 +319,30 @@ class TestSQLiteEventStore(EventStoreContract):
             db.execute('UPDATE events SET data = \'{"type": "DealOpened"}\'')
         with pytest.raises(dealflow.StoreError, match="cannot be read"):
             store.load(deal_id)
+        store.close()
+
+    def test_what_an_earlier_dealflow_recorded_is_read_back_as_it_was(self, tmp_path: Path) -> None:
+        """Rules added later for new input (terms dates from 1900 to 2999, texts a contract can
+        print, names that are not blank) do not make a recorded deal unreadable."""
+        path = tmp_path / "deals.db"
+        store = dealflow.SQLiteEventStore(path)
+        deal_id = self.service(store).open_deal(sample_deal_spec()).id
+        store.close()
+        with sqlite3.connect(path) as db:
+            (data,) = db.execute("SELECT data FROM events WHERE version = 1").fetchone()
+            event = json.loads(data)
+            event["proposal"]["delivery"]["by"] = "1899-12-31"
+            event["proposal"]["items"][0]["description"] = "x" * 30_000
+            event["actor"]["name"] = "   "
+            db.execute("UPDATE events SET data = ? WHERE version = 1", (json.dumps(event),))
+        store = dealflow.SQLiteEventStore(path)
+        deal = self.service(store).get(deal_id)
+        assert str(deal.terms.delivery.by if deal.terms.delivery else None) == "1899-12-31"
+        assert len(deal.terms.items[0].description) == 30_000
+        assert store.feed()[0][1].actor.name == "   "
+        # New terms made from it follow today's rules, and say why they are refused.
+        with pytest.raises(ValidationError, match="is 30,000 characters"):
+            deal.terms.changed(dealflow.TermsChange(payment_days=45))
         store.close()
 
     def test_a_version_1_store_is_migrated_forward_with_its_read_model(
