@@ -189,6 +189,8 @@ def contract(
         raise typer.BadParameter("give a DEAL id, or --all --out DIR")
     if out_dir is not None:
         raise typer.BadParameter("--out is for --all; use -o FILE for one contract")
+    if output == "-" and options(ctx).json:
+        raise typer.BadParameter("-o - writes the PDF itself to stdout; leave out --json")
     result = service(ctx).contract(deal_id, version=version, language=language)
     document = result.document
     if output == "-":

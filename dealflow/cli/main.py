@@ -140,9 +140,11 @@ def hoisted(args: list[str], app: typer.Typer) -> list[str]:
         elif name in FLAG_OPTIONS:
             moved.append(arg)
         elif name in VALUE_OPTIONS:
-            moved.append(arg)
-            if "=" not in arg:
-                moved.extend(_next(rest))
+            value = [] if "=" in arg else _next(rest)
+            if "=" in arg or value:
+                moved.extend([arg, *value])
+            else:  # no value follows: left where it is, for Click to say what is missing
+                kept.append(arg)
         else:
             kept.append(arg)
     return [*args[:position], *moved, *args[position:start], *kept]

@@ -495,6 +495,12 @@ CASES = [
         code=1,
         says="folder missing does not exist",
     ),
+    case(
+        "contract-to-stdout-with-json",
+        *("--json", "contract", "{signed}", "-o", "-"),
+        code=2,
+        says="leave out --json",
+    ),
     case("now-far-future", "--now", "9999-12-31T12:00Z", "list", code=2, says="out of range"),
     case("now-before-1970", "--now", "1969-12-31T12:00Z", "list", code=2, says="out of range"),
     case("feed-after-huge", "feed", "--after", "9" * 30, code=2, says="--after"),

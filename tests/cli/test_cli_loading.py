@@ -160,7 +160,7 @@ def test_help_and_unknown_commands_load_every_command() -> None:
         (["show", "abc", "--", "--json"], None),
         (["--json", "show", "abc"], None),
         (["shwo", "abc", "--json"], None),
-        (["show", "abc", "--store"], ["--store", "show", "abc"]),
+        (["show", "abc", "--store"], None),
     ],
 )
 def test_global_options_after_the_command_move_before_it(
