@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
+from datetime import timedelta
 from pathlib import Path
 
 from dealflow.adapters.clock import SystemClock
@@ -25,7 +26,7 @@ from dealflow.adapters.sqlite import SQLiteEventStore
 from dealflow.domain.policy import SellerPolicy
 from dealflow.errors import StoreError
 from dealflow.ports import Clock, EventStore, Renderer, Sealer
-from dealflow.services import DealService
+from dealflow.services import DEFAULT_CLOCK_SKEW, DealService
 
 STORE_ENV = "DEALFLOW_STORE"
 TEMPLATES_ENV = "DEALFLOW_TEMPLATES"
@@ -120,11 +121,13 @@ def connect(
     policy: SellerPolicy | None = None,
     templates: Sequence[Path | str] | None = None,
     cert: Path | str | None = None,
+    clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
 ) -> DealService:
     """A :class:`DealService` on the store a URL names: the system clock, the default seller
     policy, the clause library and contract templates (built-ins, after the user folders
     ``templates`` or ``$DEALFLOW_TEMPLATES`` names), and the seal certificate ``cert`` or
-    ``$DEALFLOW_CERT`` names (none: contracts are unsealed), unless told otherwise."""
+    ``$DEALFLOW_CERT`` names (none: contracts are unsealed), unless told otherwise.
+    ``clock_skew`` is how far an action may be dated before a deal's last event."""
     folders = template_dirs(templates)
 
     def clauses() -> dict[str, bool]:
@@ -139,4 +142,5 @@ def connect(
         clauses=clauses,
         renderer=lambda: make_renderer(folders),
         sealer=lambda: make_sealer(cert),
+        clock_skew=clock_skew,
     )

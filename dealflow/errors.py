@@ -20,7 +20,8 @@ Where a builtin exception means the same thing, the dealflow error inherits it t
     │   ├── NotYourTurnError                 the other side is expected to move
     │   ├── OfferExpiredError                the offer acted upon has lapsed
     │   ├── BelowFloorError                  a seller offer below the seller's price floor
-    │   └── TermsHashMismatchError           a signature or approval names other terms
+    │   ├── TermsHashMismatchError           a signature or approval names other terms
+    │   └── ClockBehindError                 the action's time is before the deal's last event
     ├── ConcurrencyConflictError             another writer changed the deal first
     ├── ArtifactConflictError                a kept file would be replaced by other bytes
     ├── RenderError                          a contract could not be rendered
@@ -176,15 +177,39 @@ class BelowFloorError(ActionRefusedError):
         )
 
 
-class ConcurrencyConflictError(DealflowError):
-    """Another writer appended to the deal first; reload it and try again."""
+class ClockBehindError(ActionRefusedError):
+    """The action's time lies before the deal's last event by more than the clock skew
+    allowed between machines: recording it would put the history out of order."""
 
-    def __init__(self, deal_id: str, expected_version: int) -> None:
+    def __init__(self, deal_id: str, at: str, last: str, skew_seconds: float) -> None:
+        self.deal_id = deal_id
+        self.at = at
+        self.last = last
+        self.skew_seconds = skew_seconds
+        super().__init__(
+            f"the time of this action, {at}, is before deal {deal_id}'s last event at {last} "
+            f"(more than {skew_seconds:g} s of clock skew); check the clock or --now"
+        )
+
+
+class ConcurrencyConflictError(DealflowError):
+    """Another writer appended to the deal first; reload it and try again.
+
+    ``changes`` describes what the other writers recorded since ``expected_version``, when
+    the service could read it (one short line per event, oldest first).
+    """
+
+    def __init__(self, deal_id: str, expected_version: int, changes: Sequence[str] = ()) -> None:
         self.deal_id = deal_id
         self.expected_version = expected_version
+        self.changes = tuple(changes)
+        shown = "; ".join(self.changes[:3])
+        if len(self.changes) > 3:
+            shown += f"; and {len(self.changes) - 3} more"
+        what = f" ({shown})" if shown else ""
         super().__init__(
-            f"deal {deal_id} was changed by someone else after version {expected_version}; "
-            "reload it and try again"
+            f"deal {deal_id} was changed by someone else after version {expected_version}"
+            f"{what}; reload it and try again"
         )
 
 

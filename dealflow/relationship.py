@@ -8,7 +8,7 @@ decides with :mod:`dealflow.domain.aftersales` (pure) and records, like every ot
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
@@ -21,7 +21,7 @@ from dealflow.domain.listing import DealQuery, name_key, same_buyer, tax_key
 from dealflow.domain.parties import Actor, Party
 from dealflow.domain.policy import SellerPolicy
 from dealflow.domain.terms import Department
-from dealflow.errors import BuyerNotFoundError, ConcurrencyConflictError
+from dealflow.errors import BuyerNotFoundError, ClockBehindError, ConcurrencyConflictError
 from dealflow.ports import Clock, EventStore
 
 if TYPE_CHECKING:
@@ -42,6 +42,7 @@ class _Service(Protocol):
     def _record(
         self, deal: Deal | None, deal_id: str, events: Sequence[Event], *, simulated: bool = False
     ) -> Deal: ...
+    def _retrying(self, write: Callable[[], Deal]) -> Deal: ...
 
 
 def buyer_groups(deals: Sequence[Deal]) -> list[list[Deal]]:
@@ -108,23 +109,35 @@ class AfterSalesUseCases:
     ) -> Deal:
         """Record a warranty claim or a complaint; its promised response time is the
         warranty's, or the policy's for complaints."""
-        deal = self.get(deal_id)
         request = a.ClaimRequest(kind=ClaimKind(kind), note=note, item=item)
         hours = self.policy.relationship.complaint_response_hours
-        event = a.open_claim(deal, actor, self.clock.now(), request, hours)
-        return self._record(deal, deal_id, [event])
+
+        def write() -> Deal:
+            deal = self.get(deal_id)
+            event = a.open_claim(deal, actor, self.clock.now(), request, hours)
+            return self._record(deal, deal_id, [event])
+
+        return self._retrying(write)
 
     def respond_claim(self: _Service, deal_id: str, claim_id: str, actor: Actor, note: str) -> Deal:
         """Record the first response to a claim (measured against the promised hours)."""
-        deal = self.get(deal_id)
-        event = a.respond_claim(deal, claim_id, actor, self.clock.now(), note)
-        return self._record(deal, deal_id, [event])
+
+        def write() -> Deal:
+            deal = self.get(deal_id)
+            event = a.respond_claim(deal, claim_id, actor, self.clock.now(), note)
+            return self._record(deal, deal_id, [event])
+
+        return self._retrying(write)
 
     def resolve_claim(self: _Service, deal_id: str, claim_id: str, actor: Actor, note: str) -> Deal:
         """Close a claim."""
-        deal = self.get(deal_id)
-        event = a.resolve_claim(deal, claim_id, actor, self.clock.now(), note)
-        return self._record(deal, deal_id, [event])
+
+        def write() -> Deal:
+            deal = self.get(deal_id)
+            event = a.resolve_claim(deal, claim_id, actor, self.clock.now(), note)
+            return self._record(deal, deal_id, [event])
+
+        return self._retrying(write)
 
     # The clock -----------------------------------------------------------------------------
 
@@ -148,8 +161,10 @@ class AfterSalesUseCases:
             if events:
                 try:
                     deal = self._record(deal, deal.id, events, simulated=now is not None)
-                except ConcurrencyConflictError:
-                    skipped.append(deal.id)  # another writer moved it: the next review will
+                except (ConcurrencyConflictError, ClockBehindError):
+                    # Another writer moved it, or it has events after the review's time:
+                    # the next review will.
+                    skipped.append(deal.id)
                     continue
                 changes.extend(review_change(deal, e) for e in events)
             for action in a.needs_action(deal, at.date()):

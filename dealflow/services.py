@@ -3,16 +3,26 @@
 :class:`DealService` receives its event store, clock, seller policy, clause library and contract
 renderer; it never picks adapters itself (that is :mod:`dealflow.bootstrap`). Deals it has
 loaded are kept in memory and brought up to date by reading only the events after the version
-it holds, so a long deal is not replayed from scratch on every action. An append that loses
-a race raises ConcurrencyConflictError and the stale copy is dropped.
+it holds, so a long deal is not replayed from scratch on every action.
+
+Every write passes :meth:`DealService._record`, which holds two rules of the history: no event
+is dated before the deal's last one by more than the clock skew allowed between machines
+(``clock_skew``, five minutes unless given), and an append that loses a race raises
+ConcurrencyConflictError naming what the other writer recorded (the stale copy is dropped). An
+action whose decision does not depend on what changed meanwhile (logging an interaction, a
+claim's notes) is decided again on the fresh deal and retried a few times instead; one that
+does depend on it (accepting, signing, approving...) keeps refusing, for its author to look.
 """
 
 from __future__ import annotations
 
 import logging
+import random
+import time
 import typing
 import uuid
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
@@ -31,6 +41,7 @@ from dealflow.domain.terms import SpecialTerms, TermsChange
 from dealflow.errors import (
     ActionRefusedError,
     ArtifactConflictError,
+    ClockBehindError,
     ConcurrencyConflictError,
     DealflowError,
     DealNotFoundError,
@@ -62,6 +73,24 @@ def _probe(action: Action, actor: Actor) -> d.Command:
             return d.COMMANDS[action](actor)
 
 
+#: How far an action's time may lie before the deal's last event: machines' clocks differ.
+DEFAULT_CLOCK_SKEW = timedelta(minutes=5)
+
+#: How many times an action that does not depend on what changed is tried on a conflict.
+CONFLICT_ATTEMPTS = 10
+
+
+def describe_change(event: AnyEvent) -> str:
+    """One line on what an event recorded, for a conflict's message: ``v8 OfferCountered
+    by Siti Rahmawati (buyer) at 2026-11-02 09:03 UTC``."""
+    who = f"{event.actor.name} ({event.actor.role.value})"
+    return f"v{event.version} {event.type} by {who} at {_when(event.occurred_at)}"
+
+
+def _when(at: datetime) -> str:
+    return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
 def new_deal_id() -> str:
     """A random 12-character deal id."""
     return uuid.uuid4().hex[:12]
@@ -81,8 +110,13 @@ class DealService(AfterSalesUseCases, AdvisingUseCases):
         renderer: Renderer | Callable[[], Renderer] | None = None,
         sealer: Sealer | Callable[[], Sealer | None] | None = None,
         new_id: Callable[[], str] = new_deal_id,
+        clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
     ) -> None:
+        if clock_skew < timedelta(0):
+            raise ValueError(f"clock_skew cannot be negative: {clock_skew}")
         self.store = store
+        #: How far an action may be dated before the deal's last event (see the module).
+        self.clock_skew = clock_skew
         self.clock = clock
         self.policy = policy or SellerPolicy()
         self._clauses = clauses
@@ -253,17 +287,50 @@ class DealService(AfterSalesUseCases, AdvisingUseCases):
         simulated: bool = False,
     ) -> Deal:
         expected = deal.version if deal else 0
+        if (
+            deal is not None
+            and events
+            and events[0].occurred_at < deal.updated_at - self.clock_skew
+        ):
+            raise ClockBehindError(
+                deal_id,
+                _when(events[0].occurred_at),
+                _when(deal.updated_at),
+                self.clock_skew.total_seconds(),
+            )
         if self.clock.overridden or simulated:
             events = [e.model_copy(update={"clock_overridden": True}) for e in events]
         updated = replay(events, deal)
         try:
             self.store.append(deal_id, expected, events, deal_row(updated))
-        except ConcurrencyConflictError:
+        except ConcurrencyConflictError as exc:
             self._deals.pop(deal_id, None)
-            raise
+            raise self._conflict(deal_id, expected) from exc
         self._deals[deal_id] = updated
         self._notify(events)
         return updated
+
+    def _conflict(self, deal_id: str, expected: int) -> ConcurrencyConflictError:
+        """The conflict on ``deal_id`` after ``expected``, naming what was recorded since."""
+        try:
+            changes = [describe_change(e) for e in self.store.load(deal_id, after=expected)]
+        except DealflowError:  # the store cannot say: the conflict itself is still the news
+            changes = []
+        return ConcurrencyConflictError(deal_id, expected, changes)
+
+    def _retrying(self, write: Callable[[], Deal]) -> Deal:
+        """Run ``write`` (load, decide, record) again on a conflict, a few times with a short
+        random pause: for actions whose decision does not depend on what another writer
+        changed, so deciding them again on the fresh deal is what their author meant."""
+        for attempt in range(CONFLICT_ATTEMPTS):
+            try:
+                return write()
+            except ConcurrencyConflictError:
+                if attempt == CONFLICT_ATTEMPTS - 1:
+                    raise
+                # Exponential back-off with full jitter, at most 0.2 s a pause (~1 s in all).
+                time.sleep(random.uniform(0, min(0.2, 0.01 * 2**attempt)))
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def execute(
         self, deal_id: str, command: d.Command, *, expected_version: int | None = None
@@ -275,7 +342,7 @@ class DealService(AfterSalesUseCases, AdvisingUseCases):
         """
         deal = self.get(deal_id)
         if expected_version is not None and deal.version != expected_version:
-            raise ConcurrencyConflictError(deal_id, expected_version)
+            raise self._conflict(deal_id, expected_version)
         # Only agreeing reads the buyer's class (it sets the discount ceiling for approvals),
         # and only agreeing and special terms read the clause library.
         agreeing = isinstance(command, d.Agree)
@@ -402,22 +469,27 @@ class DealService(AfterSalesUseCases, AdvisingUseCases):
         csat: int | None = None,
     ) -> Deal:
         """Record a contact with the buyer (meeting, call, complaint, competitor quote...);
-        a complaint is also opened as a claim, to be answered and resolved."""
-        deal = self.get(deal_id)
-        event = d.log_interaction(
-            deal,
-            actor,
-            self.clock.now(),
-            channel=Channel(channel),
-            kind=InteractionKind(kind),
-            note=note,
-            csat=csat,
-        )
-        events: list[Event] = [event]
-        if event.kind is InteractionKind.COMPLAINT:
-            opened = replay([event], deal)
-            events.append(complaint_claim(opened, actor, self.clock.now(), note, self.policy))
-        return self._record(deal, deal_id, events)
+        a complaint is also opened as a claim, to be answered and resolved. Another writer's
+        change meanwhile does not refuse it: it is recorded on the fresh deal."""
+
+        def write() -> Deal:
+            deal = self.get(deal_id)
+            event = d.log_interaction(
+                deal,
+                actor,
+                self.clock.now(),
+                channel=Channel(channel),
+                kind=InteractionKind(kind),
+                note=note,
+                csat=csat,
+            )
+            events: list[Event] = [event]
+            if event.kind is InteractionKind.COMPLAINT:
+                opened = replay([event], deal)
+                events.append(complaint_claim(opened, actor, self.clock.now(), note, self.policy))
+            return self._record(deal, deal_id, events)
+
+        return self._retrying(write)
 
     def expire_due(self) -> list[str]:
         """Move every deal whose latest offer has lapsed to ``expired``; their ids."""

@@ -11,7 +11,7 @@ import json
 import re
 from collections.abc import Container, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -91,6 +91,8 @@ class Options:
     now: datetime | None = None
     templates: str | None = None
     cert: str | None = None
+    #: Minutes an action may be dated before the deal's last event.
+    clock_skew: float = 5
     _service: DealService | None = field(default=None, repr=False)
 
     def close(self) -> None:
@@ -121,7 +123,12 @@ def service(ctx: typer.Context) -> DealService:
         clock = FixedClock(opts.now) if opts.now else None
         folders = [opts.templates] if opts.templates else None
         opts._service = connect(
-            opts.store, clock=clock, policy=policy, templates=folders, cert=opts.cert
+            opts.store,
+            clock=clock,
+            policy=policy,
+            templates=folders,
+            cert=opts.cert,
+            clock_skew=timedelta(minutes=opts.clock_skew),
         )
         ctx.find_root().call_on_close(opts.close)
     return opts._service

@@ -65,7 +65,7 @@ COMMANDS: dict[str, str] = {
 }
 
 #: The global options that take a value (``--store URL``): the word after one is not a command.
-VALUE_OPTIONS = frozenset({"--store", "--policy", "--now", "--templates", "--cert"})
+VALUE_OPTIONS = frozenset({"--store", "--policy", "--now", "--templates", "--cert", "--clock-skew"})
 
 
 #: The global options that are flags.

@@ -73,6 +73,18 @@ def root(
             "(password in $DEALFLOW_CERT_PASSWORD). Default: $DEALFLOW_CERT; none: unsealed.",
         ),
     ] = None,
+    clock_skew: Annotated[
+        float,
+        typer.Option(
+            "--clock-skew",
+            envvar="DEALFLOW_CLOCK_SKEW",
+            metavar="MINUTES",
+            min=0,
+            max=10_080,
+            help="How many minutes an action may be dated before the deal's last event "
+            "(clocks of machines differ); an earlier action is refused. Default: 5.",
+        ),
+    ] = 5,
     version: Annotated[
         bool,
         typer.Option(
@@ -85,5 +97,11 @@ def root(
     Example: dealflow demo        Example: dealflow --store deals.db new deal.yaml
     """
     ctx.obj = Options(
-        store=store, json=json, policy=policy, now=parse_now(now), templates=templates, cert=cert
+        store=store,
+        json=json,
+        policy=policy,
+        now=parse_now(now),
+        templates=templates,
+        cert=cert,
+        clock_skew=clock_skew,
     )

@@ -1,6 +1,9 @@
 """A writer process for the concurrency and crash tests: ``python -m tests.contract.store_worker
 URL SHARED_DEAL ATTEMPTS`` acts on the shared deal and on a deal of its own, in turn, and
-prints what landed as one JSON line; with ATTEMPTS 0 it acts until it is killed."""
+prints what landed as one JSON line; with ATTEMPTS 0 it acts until it is killed.
+
+``... URL SHARED_DEAL ATTEMPTS log`` logs ATTEMPTS interactions on the shared deal instead (an
+action that retries itself on a conflict), and prints how many landed and how many failed."""
 
 from __future__ import annotations
 
@@ -26,8 +29,26 @@ def next_command(deal: dealflow.Deal, step: int) -> d.Command:
     return d.Counter(actor, change)
 
 
+def log_calls(url: str, shared: str, attempts: int) -> None:
+    """Log ``attempts`` calls on the shared deal, counting what landed and what was refused."""
+    service = dealflow.connect(url)
+    landed = failed = 0
+    for step in range(attempts):
+        try:
+            service.log_interaction(shared, SELLER, channel="phone", kind="contact", note=f"{step}")
+        except dealflow.ConcurrencyConflictError:
+            failed += 1
+        else:
+            landed += 1
+    print(json.dumps({"landed": landed, "failed": failed}), flush=True)
+    service.close()
+
+
 def main() -> None:
     url, shared, attempts = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    if sys.argv[4:] == ["log"]:
+        log_calls(url, shared, attempts)
+        return
     service = dealflow.connect(url)
     own = service.open_deal(sample_deal_spec()).id
     print(json.dumps({"own": own}), flush=True)

@@ -3,7 +3,8 @@
 Eight processes each act 100 times on one shared deal and 100 times on a deal of their own:
 afterwards every log has contiguous versions, nothing is lost or duplicated, each action either
 landed or was refused with ConcurrencyConflictError, and the landed actions are exactly the
-events stored. Then a writer is killed with SIGKILL at random moments, 30 times: the store
+events stored. Eight processes logging calls on one deal at once all land: that action retries
+on a conflict. Then a writer is killed with SIGKILL at random moments, 30 times: the store
 opens cleanly each time, every deal replays, and the read model matches every deal.
 """
 
@@ -38,9 +39,9 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return url
 
 
-def worker(url: str, shared: str, attempts: int) -> subprocess.Popen[str]:
+def worker(url: str, shared: str, attempts: int, *mode: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "tests.contract.store_worker", url, shared, str(attempts)],
+        [sys.executable, "-m", "tests.contract.store_worker", url, shared, str(attempts), *mode],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -86,6 +87,25 @@ def test_eight_processes_lose_nothing_and_duplicate_nothing(store_url: str) -> N
     assert versions[shared] == 1 + landed_shared
     assert landed_shared >= ATTEMPTS  # the shared deal did move, under contention
     assert len(versions) == 1 + PROCESSES
+
+
+def test_eight_people_logging_calls_on_one_deal_at_once_all_land(store_url: str) -> None:
+    """Logging a call does not depend on what another writer changed: a conflict is retried
+    on the fresh deal instead of being handed to the person."""
+    service = dealflow.connect(store_url)
+    shared = service.open_deal(sample_deal_spec()).id
+    service.close()
+    calls = 25
+    processes = [worker(store_url, shared, calls, "log") for _ in range(PROCESSES)]
+    reports = []
+    for process in processes:
+        out, err = process.communicate(timeout=600)
+        assert process.returncode == 0, err
+        reports.append(json.loads(out.strip().splitlines()[-1]))
+    assert [r["failed"] for r in reports] == [0] * PROCESSES
+    assert sum(r["landed"] for r in reports) == PROCESSES * calls
+    versions = check_store(store_url)
+    assert versions[shared] == 1 + PROCESSES * calls
 
 
 def test_a_writer_killed_at_random_leaves_a_store_that_opens_and_replays(store_url: str) -> None:
