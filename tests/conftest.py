@@ -1,12 +1,19 @@
-"""Shared fixtures and the Hypothesis profiles.
+"""Shared fixtures, the Hypothesis profiles, and the sandbox every test runs in.
 
 ``HYPOTHESIS_PROFILE=ci`` (set by ``.ci/run``) runs every property 10,000 times; the default
 ``dev`` profile keeps a local run quick.
+
+No test touches the real home or data folders: before any test is collected, HOME and the XDG
+folders point into a temporary folder made for this run (each xdist worker its own), and the
+developer's own ``DEALFLOW_*`` settings are removed, so a command run without ``--store``
+writes its default store there; an autouse fixture holds every test to it.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,6 +34,50 @@ settings.register_profile(
 )
 settings.register_profile("dev", max_examples=200, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+#: The settings a test run keeps from its environment: the PostgreSQL server's.
+KEPT_SETTINGS = frozenset(
+    {"DEALFLOW_TEST_POSTGRES", "DEALFLOW_TEST_POSTGRES_DIR", "DEALFLOW_REQUIRE_POSTGRES"}
+)
+HOME_VARIABLES = ("HOME", "XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME")
+_sandbox: Path | None = None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Point HOME and the XDG folders into a new temporary folder, for the whole run."""
+    global _sandbox  # noqa: PLW0603 - one sandbox per test process
+    _sandbox = Path(tempfile.mkdtemp(prefix="dealflow-test-home-")).resolve()
+    for name in HOME_VARIABLES:
+        folder = _sandbox / name.lower()
+        folder.mkdir()
+        os.environ[name] = str(folder)
+    for name in [n for n in os.environ if n.startswith("DEALFLOW_")]:
+        if name not in KEPT_SETTINGS:
+            del os.environ[name]
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _sandbox is not None:
+        shutil.rmtree(_sandbox, ignore_errors=True)
+
+
+@pytest.fixture(autouse=True)
+def _no_real_home() -> Iterator[None]:
+    """Every test starts and ends with HOME, the XDG folders and dealflow's default store
+    inside the run's sandbox (a test that changes them must put them back)."""
+
+    def check() -> None:
+        from dealflow.bootstrap import user_data_dir
+
+        assert _sandbox is not None
+        for name in HOME_VARIABLES:
+            assert Path(os.environ[name]).is_relative_to(_sandbox), f"{name} left the sandbox"
+        assert user_data_dir().is_relative_to(_sandbox), "the default store left the sandbox"
+
+    check()
+    yield
+    check()
+
 
 START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 SAMPLE_FILE = Path(__file__).parents[1] / "dealflow" / "samples" / "conveyor-deal.yaml"

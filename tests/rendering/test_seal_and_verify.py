@@ -360,7 +360,9 @@ def test_end_to_end_keys_demo_verify_from_the_command_line(tmp_path: Path) -> No
     assert broken.returncode == 1
     assert json.loads(broken.stdout)["ok"] is False
     assert "Traceback" not in broken.stderr
-    missing = dealflow_cli("--cert", "nope.p12", "contract", "x", cwd=tmp_path, env={})
+    missing = dealflow_cli(
+        "--store", "memory://", "--cert", "nope.p12", "contract", "x", cwd=tmp_path, env={}
+    )
     assert missing.returncode == 1
     assert "Traceback" not in missing.stderr
     # A wrong password or a file that is no PKCS#12: one line, not pyHanko's logged traceback.
