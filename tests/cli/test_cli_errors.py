@@ -234,6 +234,36 @@ def case(
 COUNTER = ("counter", "{deal}", "--as", "buyer")
 
 CASES = [
+    # Issue 16, history order: an action dated before the deal's last event --------------------
+    case(
+        "accept-dated-years-before-the-offer",
+        *("--now", "2020-01-01T09:00Z", "accept", "{deal}", "--as", "buyer"),
+        code=1,
+        says="2020-01-01 09:00:00 UTC, is before deal",
+    ),
+    case(
+        "log-dated-before-the-offer",
+        *(
+            "log",
+            "{deal}",
+            "--channel",
+            "phone",
+            "--kind",
+            "contact",
+            "--note",
+            "called",
+            "--now",
+            "2026-11-02T08:54Z",
+        ),
+        code=1,
+        says="(more than 300 s of clock skew)",
+    ),
+    case(
+        "clock-skew-negative",
+        *("--clock-skew", "-1", "list"),
+        code=2,
+        says="--clock-skew",
+    ),
     # After the sale (a signed deal) -----------------------------------------------------------
     case(
         "fulfil-unknown-item",
