@@ -81,11 +81,14 @@ class EventStoreContract:
             ("training-1", "due"),
             ("payment-1", "due"),
         }
+        later = datetime(2027, 2, 13, 10, tzinfo=UTC)  # the history runs forward
+        service.clock.set(later)  # type: ignore[attr-defined]
         service.fulfil(deal_id, "installation-1", SERVICE, note="Commissioned")
         service.log_interaction(deal_id, BUYER, channel="phone", kind="complaint", note="Noisy")
         service.respond_claim(deal_id, "complaint-1", SERVICE, "Technician booked")
         live = service.get(deal_id)
         again = self.service(store)
+        again.clock.set(later)  # type: ignore[attr-defined]
         assert again.get(deal_id) == live
         assert again.commitments(deal_id)[0].status is dealflow.CommitmentStatus.FULFILLED_LATE
         assert again.health()[0].health == service.health()[0].health

@@ -247,6 +247,7 @@ def test_settling_the_last_commitment_completes_the_deal(
     service: dealflow.DealService, clock: dealflow.FixedClock, signed: str
 ) -> None:
     service.review(day(2027, 1, 15))
+    clock.set(day(2027, 1, 15))  # the history runs forward: act after the review
     ids = [c.id for c in service.commitments(signed)]
     for item in ids[:-1]:
         service.fulfil(signed, item, SERVICE)
@@ -263,9 +264,10 @@ def test_settling_the_last_commitment_completes_the_deal(
 
 
 def test_the_review_completes_the_deal_when_the_term_has_ended(
-    service: dealflow.DealService, signed: str
+    service: dealflow.DealService, clock: dealflow.FixedClock, signed: str
 ) -> None:
     service.review(day(2027, 1, 15))
+    clock.set(day(2027, 1, 15))
     for item in ("installation-1", "training-1", "payment-1"):
         service.fulfil(signed, item, SERVICE)
     service.review(day(2029, 1, 15))
@@ -320,6 +322,7 @@ def test_a_logged_complaint_and_after_sales_events_replay_to_the_live_deal(
     service: dealflow.DealService, clock: dealflow.FixedClock, signed: str
 ) -> None:
     service.review(day(2027, 2, 1))
+    clock.set(day(2027, 2, 1))
     service.log_interaction(signed, BUYER, channel="email", kind="complaint", note="Late")
     service.fulfil(signed, "installation-1", SERVICE, note="Installed")
     service.respond_claim(signed, "complaint-1", SELLER, "Sorry")
