@@ -734,6 +734,37 @@ CASES = [
         says="a policy file must be a mapping",
         files={"policy.yaml": "just some text\n"},
     ),
+    # Issue 16, values: store URLs, invisible names, amounts ---------------------------------
+    case(
+        "store-url-port-not-a-number",
+        *("--store", "postgresql://u@h:abc/db", "list"),
+        code=1,
+        says="the store URL postgresql://u@h:abc/db is malformed: the port 'abc' is not a number",
+    ),
+    case(
+        "store-url-ipv6-not-closed",
+        *("--store", "postgresql://u@[::1/db", "list"),
+        code=1,
+        says="an IPv6 address opened with [ is not closed with ]",
+    ),
+    case(
+        "store-url-port-out-of-range",
+        *("--store", "postgresql://u@h:70000/db", "show", "{deal}"),
+        code=1,
+        says="the port 70000 is out of range; a port is a number from 1 to 65535",
+    ),
+    case(
+        "store-url-password-hidden",
+        *("--store", "postgresql://u:S3cr3t-pw@h:abc/db", "list"),
+        code=1,
+        says="postgresql://u:***@h:abc/db is malformed",
+    ),
+    case(
+        "store-url-password-with-a-slash",
+        *("--store", "postgresql://u:S3cr3t/pw@h/db", "list"),
+        code=1,
+        says="the store URL is malformed: an @ comes after a /",
+    ),
     # Stores: dealflow errors ----------------------------------------------------------------
     case(
         "store-postgresql",
