@@ -136,9 +136,9 @@ def service(ctx: typer.Context) -> DealService:
 
 def actor(deal: Deal, role: RoleName, name: str | None) -> Actor:
     """Who acts: ``--as`` and ``--name``, the party's representative by default."""
-    from dealflow.domain.parties import Actor, Role
+    from dealflow.domain.parties import Actor, Role, is_blank
 
-    if name is not None and not name.strip():
+    if name is not None and is_blank(name):
         raise typer.BadParameter("a name cannot be blank", param_hint="--name")
     if name is None:
         if role is RoleName.SELLER:

@@ -38,7 +38,7 @@ from dealflow.domain.events import (
     ServiceStarted,
 )
 from dealflow.domain.lifecycle import Action, Cursor, Stage, fire
-from dealflow.domain.parties import SYSTEM_ACTOR, Actor, Role
+from dealflow.domain.parties import SYSTEM_ACTOR, Actor, Role, is_blank
 from dealflow.domain.policy import AfterSalesRules
 from dealflow.domain.projection import evolve
 from dealflow.domain.terms import Department
@@ -162,7 +162,7 @@ def fulfil(
 def waive(deal: Deal, item: str, actor: Actor, now: datetime, reason: str) -> list[Event]:
     """Release the owner from commitment ``item``; a manager or legal, with a reason."""
     _require_role("waive", actor, WAIVERS)
-    if not reason.strip():
+    if is_blank(reason):
         raise InvalidTermsError("a waiver needs a reason")
     _require_in_force(deal, "waive")
     commitment = find_commitment(deal, item)
@@ -326,7 +326,7 @@ def open_claim(
         raise WrongRoleError(
             "claim", actor.role.value, [r.value for r in Role if r is not Role.SYSTEM]
         )
-    if not request.note.strip():
+    if is_blank(request.note):
         raise InvalidTermsError(f"a {request.kind.value} needs a note saying what happened")
     item, hours = request.item, complaint_hours
     if request.kind is ClaimKind.WARRANTY:
@@ -387,7 +387,7 @@ def respond_claim(
             f"{claim_id} was answered on {claim.responded_at:%Y-%m-%d %H:%M} UTC; "
             "resolve it when it is done"
         )
-    if not note.strip():
+    if is_blank(note):
         raise InvalidTermsError("a response needs a note saying what was done")
     return ClaimResponded(**_base(deal, actor, now), claim_id=claim_id, note=note)
 
@@ -400,6 +400,6 @@ def resolve_claim(
     claim = find_claim(deal, claim_id)
     if not claim.open:
         raise ActionRefusedError(f"{claim_id} is already resolved")
-    if not note.strip():
+    if is_blank(note):
         raise InvalidTermsError("a resolution needs a note saying how it was resolved")
     return ClaimResolved(**_base(deal, actor, now), claim_id=claim_id, note=note)

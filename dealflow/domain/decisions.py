@@ -40,7 +40,7 @@ from dealflow.domain.events import (
 )
 from dealflow.domain.interactions import Channel, InteractionKind
 from dealflow.domain.lifecycle import ROLES, Action, Cursor, Stage, allowed_actions, fire
-from dealflow.domain.parties import SYSTEM_ACTOR, Actor, Party, Role, Side
+from dealflow.domain.parties import SYSTEM_ACTOR, Actor, Party, Role, Side, is_blank
 from dealflow.domain.policy import ApprovalPolicy, SigningOrder
 from dealflow.domain.terms import SpecialTerms, Terms, TermsChange
 from dealflow.errors import (
@@ -244,7 +244,7 @@ def log_interaction(
         raise WrongRoleError(
             "log", actor.role.value, [r.value for r in Role if r is not Role.SYSTEM]
         )
-    if not note.strip():
+    if is_blank(note):
         raise InvalidTermsError("an interaction needs a note saying what happened")
     return InteractionLogged(
         deal_id=deal.id,
@@ -520,7 +520,7 @@ def _sign(deal: Deal, cmd: Sign, now: datetime, policy: ApprovalPolicy) -> Event
     current = deal.terms_hash
     if cmd.terms_hash is not None and cmd.terms_hash != current:
         raise TermsHashMismatchError(cmd.terms_hash, current)
-    if not cmd.title.strip():
+    if is_blank(cmd.title):
         raise InvalidTermsError("a signature needs the signatory's title")
     stage = _next_stage(deal, cmd.action, signatures_complete=pending == (side,))
     return ContractSigned(
@@ -538,7 +538,7 @@ def _start_service(deal: Deal, cmd: StartService, now: datetime, _: ApprovalPoli
 
 
 def _amend(deal: Deal, cmd: Amend, now: datetime, policy: ApprovalPolicy) -> Event:
-    if not cmd.reason.strip():
+    if is_blank(cmd.reason):
         raise InvalidTermsError("an amendment needs a reason")
     signed = deal.signed_contract
     assert signed is not None, "in_service deals have a signed contract"

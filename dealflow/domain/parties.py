@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from enum import StrEnum
 from typing import Annotated
 
@@ -20,14 +21,33 @@ def written(info: ValidationInfo) -> bool:
     return not (isinstance(info.context, dict) and info.context.get("stored"))
 
 
+#: Characters that print nothing in these categories: spaces and separators, control and
+#: format characters (zero-width space and joiners U+200B-U+200D, word joiner U+2060, BOM
+#: U+FEFF, bidi marks, tags...), and combining marks, which have nothing to sit on alone.
+_BLANK_CATEGORIES = frozenset({"Zs", "Zl", "Zp", "Cc", "Cf", "Mn", "Mc", "Me"})
+#: Letters and symbols drawn as empty space: the Hangul fillers and the blank braille cell.
+_BLANK_CHARACTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+
+
+def is_blank(text: str) -> bool:
+    """True when a text shows nothing to read: empty, or only spaces, invisible characters
+    (zero-width, format, filler) and combining marks without a letter to sit on."""
+    return all(c in _BLANK_CHARACTERS or unicodedata.category(c) in _BLANK_CATEGORIES for c in text)
+
+
 def _not_blank(text: str, info: ValidationInfo) -> str:
-    if not text.strip() and written(info):
+    if written(info) and is_blank(text):
+        if text.strip():
+            raise ValueError("cannot be blank: it has only invisible characters")
         raise ValueError("cannot be blank")
     return text
 
 
-#: A person's or an organisation's name, a title: something to read, not only spaces.
+#: A person's or an organisation's name, a title: something to read, not only spaces or
+#: invisible characters (checked when written; a store reads back what it recorded).
 Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_not_blank)]
+#: An address: something to read too, and longer.
+Address = Annotated[str, Field(min_length=1, max_length=1000), AfterValidator(_not_blank)]
 
 
 class Side(StrEnum):
@@ -86,7 +106,7 @@ class Party(BaseModel):
     model_config = _FROZEN
 
     name: Name
-    address: Annotated[str, Field(min_length=1, max_length=1000)]
+    address: Address
     tax_id: Annotated[str, Field(min_length=1, max_length=64)] | None = None
     representative: Representative
     segment: dict[Annotated[str, Field(max_length=64)], Annotated[str, Field(max_length=200)]] = (

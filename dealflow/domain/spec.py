@@ -25,7 +25,7 @@ from pydantic import (
 
 from dealflow.domain.deal import Language
 from dealflow.domain.money import MAX_AMOUNT, Percent, check_currency
-from dealflow.domain.parties import Party
+from dealflow.domain.parties import Name, Party
 from dealflow.domain.terms import (
     AfterSales,
     Delivery,
@@ -95,7 +95,7 @@ class DealSpec(BaseModel):
         json_schema_extra={"title": "dealflow deal file"},
     )
 
-    title: Annotated[str, Field(min_length=1, max_length=200)]
+    title: Name
     currency: Annotated[str, BeforeValidator(check_currency), WithJsonSchema(_CURRENCY_SCHEMA)]
     language: Language = Language.EN
     tax_rate: Annotated[Percent, WithJsonSchema(_PERCENT_SCHEMA)] = Decimal(0)

@@ -765,6 +765,38 @@ CASES = [
         code=1,
         says="the store URL is malformed: an @ comes after a /",
     ),
+    case(
+        "sign-invisible-name",
+        *("sign", "{deal}", "--as", "seller", "--name", "\u200b\u200d", "--title", "Director"),
+        code=2,
+        says="a name cannot be blank",
+    ),
+    case(
+        "approve-hangul-filler-name",
+        *("approve", "{deal}", "--as", "manager", "--name", "\u3164\u2800"),
+        code=2,
+        says="a name cannot be blank",
+    ),
+    case(
+        "log-invisible-note",
+        *("log", "{deal}", "--channel", "email", "--kind", "contact", "--note", "\ufeff\u2060"),
+        code=1,
+        says="needs a note",
+    ),
+    case(
+        "deal-file-invisible-buyer",
+        *("new", "deal.yaml"),
+        code=1,
+        says="buyer.name: cannot be blank: it has only invisible characters",
+        files={"deal.yaml": sample_with("name: PT Sinar Abadi Minuman", 'name: "\\u200b"')},
+    ),
+    case(
+        "deal-file-invisible-title",
+        *("new", "deal.yaml"),
+        code=1,
+        says="title: cannot be blank: it has only invisible characters",
+        files={"deal.yaml": sample_with("title: Conveyor line", 'title: "\\u200c"\n#')},
+    ),
     # Stores: dealflow errors ----------------------------------------------------------------
     case(
         "store-postgresql",
