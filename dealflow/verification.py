@@ -14,6 +14,10 @@ what holds and what does not.
 - ``store`` (given a service): the deal's signed version has that hash; its events give the
   same evidence as the PDF; no signature was recorded afterwards; the store keeps this very
   file for that version.
+
+A damaged file never makes it raise: whatever the PDF and signature libraries raise while a
+check reads the file (:func:`_damage`) fails that check, with the library's message on one
+line. A file larger than :data:`MAX_CONTRACT_BYTES` fails ``pdf`` unread.
 """
 
 from __future__ import annotations
@@ -23,10 +27,13 @@ import io
 import json
 import logging
 import re
-from collections.abc import Iterator
+import struct
+import zlib
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from functools import cache
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from dealflow.domain.contract import SHORT_HASH
 from dealflow.domain.events import ContractAmended, ContractSigned
@@ -36,6 +43,49 @@ from dealflow.errors import DealflowError
 
 if TYPE_CHECKING:
     from dealflow.services import DealService
+
+T = TypeVar("T")
+
+#: The largest contract file verified, 64 MiB. A dealflow contract weighs about 70 KB (seven
+#: pages with subset fonts, terms.json and evidence.json); a long-term seal (PAdES-B-LT/LTA)
+#: adds certificates, revocation lists and timestamps, a few MB with the largest CRLs. A file
+#: hundreds of times that size is no dealflow contract, and is refused before it is parsed.
+MAX_CONTRACT_BYTES = 64 * 1024 * 1024
+
+#: What a PDF parser lets escape on damaged input besides its own errors: a bad length or
+#: offset, a missing key, an object of the wrong type, arithmetic on garbage, nesting without
+#: end, a corrupt zlib or binary stream.
+_PARSER_ERRORS: tuple[type[Exception], ...] = (
+    ValueError, LookupError, TypeError, AttributeError, ArithmeticError, RecursionError,
+    NotImplementedError, EOFError, OSError, zlib.error, struct.error,
+)  # fmt: skip
+
+
+@cache
+def _damage() -> tuple[type[Exception], ...]:
+    """Every error pypdf, pyHanko and its certificate validator raise on a damaged file: their
+    base errors and the builtins their parsers let escape."""
+    from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+    from pyhanko.pdf_utils.misc import PdfError
+    from pyhanko_certvalidator.errors import (
+        CRLValidationError,
+        OCSPValidationError,
+        PathError,
+        ValidationError,
+    )
+    from pypdf.errors import DependencyError, PyPdfError
+
+    return (
+        PyPdfError, DependencyError, PdfError, PathError, ValidationError, CRLValidationError,
+        OCSPValidationError, InvalidSignature, UnsupportedAlgorithm, *_PARSER_ERRORS,
+    )  # fmt: skip
+
+
+def _said(exc: BaseException) -> str:
+    """A library's error as one short line: its white space runs made one space, cut at 160
+    characters (pypdf quotes the bytes it choked on)."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 160 else text[:157] + "..."
 
 
 @dataclass(frozen=True)
@@ -80,6 +130,17 @@ class _Findings:
     def verdict(self) -> Verdict:
         return Verdict(tuple(self.checks), self.signer, self.number)
 
+    def guarded(self, names: tuple[str, ...], step: Callable[[], T]) -> T | None:
+        """``step()``, or None when a library fails on the file: then the first of the checks
+        ``names`` it was making that is not recorded yet fails, saying why."""
+        try:
+            return step()
+        except _damage() as exc:
+            done = {check.name for check in self.checks}
+            name = next((n for n in names if n not in done), names[-1])
+            self.add(name, False, f"the PDF is damaged where this check reads it: {_said(exc)}")
+            return None
+
 
 @contextmanager
 def _quiet(*loggers: str) -> Iterator[None]:
@@ -107,8 +168,10 @@ def _meta(reader: Any, key: str) -> str | None:
 def _read(data: bytes, found: _Findings) -> Any | None:
     """The pypdf reader of ``data``, or None with the ``pdf`` check failed."""
     from pypdf import PdfReader
-    from pypdf.errors import PyPdfError
 
+    if len(data) > MAX_CONTRACT_BYTES:
+        found.add("pdf", False, f"the file is larger than {MAX_CONTRACT_BYTES:,} bytes")
+        return None
     if data.lstrip()[:5] != b"%PDF-":
         found.add("pdf", False, "not a PDF file")
         return None
@@ -118,8 +181,8 @@ def _read(data: bytes, found: _Findings) -> Any | None:
             found.add("pdf", False, "the PDF is encrypted; a dealflow contract never is")
             return None
         pages = len(reader.pages)
-    except (PyPdfError, ValueError, KeyError, TypeError, OSError) as exc:
-        found.add("pdf", False, f"the PDF cannot be read (truncated or damaged): {exc}")
+    except _damage() as exc:
+        found.add("pdf", False, f"the PDF cannot be read (truncated or damaged): {_said(exc)}")
         return None
     found.add("pdf", True, f"a PDF of {pages} page(s)")
     return reader
@@ -131,8 +194,8 @@ def _terms(reader: Any, found: _Findings) -> tuple[str, bytes] | None:
         attachments = reader.attachments
         copies = list(attachments["terms.json"]) if "terms.json" in attachments else []
         terms_json = copies[-1] if copies else None
-    except Exception as exc:  # a damaged name tree: pypdf raises many kinds
-        found.add("contract", False, f"its embedded files cannot be read: {exc}")
+    except _damage() as exc:  # a damaged name tree
+        found.add("contract", False, f"its embedded files cannot be read: {_said(exc)}")
         return None
     number, deal_id = _meta(reader, "contractnumber"), _meta(reader, "dealid")
     claimed = _meta(reader, "termssha256")
@@ -158,7 +221,13 @@ def _terms(reader: Any, found: _Findings) -> tuple[str, bytes] | None:
         problems.append(
             f"terms.json hashes to {digest[:SHORT_HASH]}, the metadata says {claimed[:SHORT_HASH]}"
         )
-    pages = [_flat(page.extract_text() or "") for page in reader.pages]
+    pages = []
+    for page_number, page in enumerate(reader.pages, 1):
+        try:
+            pages.append(_flat(page.extract_text() or ""))
+        except _damage() as exc:  # a damaged content stream or font
+            problems.append(f"the text of page {page_number} cannot be read: {_said(exc)}")
+            pages.append("")
     if digest not in "".join(pages):
         printed = re.findall(r"[0-9a-f]{64}", "".join(pages))
         shown = printed[0][:SHORT_HASH] if printed else "none"
@@ -174,18 +243,15 @@ def _terms(reader: Any, found: _Findings) -> tuple[str, bytes] | None:
 
 
 def _seal(data: bytes, found: _Findings) -> None:
-    from pyhanko.pdf_utils.misc import PdfError
     from pyhanko.pdf_utils.reader import PdfFileReader
-    from pyhanko.sign.general import CMSExtractionError, CMSStructuralError
     from pyhanko.sign.validation import validate_pdf_signature
-    from pyhanko.sign.validation.errors import SignatureValidationError
     from pyhanko.sign.validation.status import SignatureCoverageLevel
     from pyhanko_certvalidator import ValidationContext
 
     try:
         signatures = PdfFileReader(io.BytesIO(data), strict=False).embedded_signatures
-    except (PdfError, ValueError, KeyError, TypeError) as exc:
-        found.add("seal", False, f"the seal cannot be read: {exc}")
+    except _damage() as exc:
+        found.add("seal", False, f"the seal cannot be read: {_said(exc)}")
         return
     if not signatures:
         found.add("seal", False, "unsealed: the PDF carries no seal")
@@ -195,30 +261,30 @@ def _seal(data: bytes, found: _Findings) -> None:
             status = validate_pdf_signature(
                 signatures[-1], ValidationContext(trust_roots=[], allow_fetching=False)
             )
-    except (
-        SignatureValidationError, CMSExtractionError, CMSStructuralError, PdfError, ValueError,
-        KeyError, TypeError,
-    ) as exc:  # fmt: skip
-        found.add("seal", False, f"the seal cannot be validated: {exc}")
+        # The certificate is parsed as it is read: a damaged one fails here.
+        cert = status.signing_cert
+        signer = cert.subject.human_friendly
+        validity = (
+            f"certificate valid {cert.not_valid_before:%Y-%m-%d} to {cert.not_valid_after:%Y-%m-%d}"
+        )
+        self_signed = cert.self_signed
+    except _damage() as exc:  # SignatureValidationError and CMS errors are ValueErrors
+        found.add("seal", False, f"the seal cannot be validated: {_said(exc)}")
         return
-    cert = status.signing_cert
-    found.signer = cert.subject.human_friendly
-    validity = (
-        f"certificate valid {cert.not_valid_before:%Y-%m-%d} to {cert.not_valid_after:%Y-%m-%d}"
-    )
+    found.signer = signer
     trust = (
         "issued by a trusted authority"
         if status.trusted
         else "self-signed or not in a trust list"
-        if cert.self_signed
+        if self_signed
         else "its issuer is not in a trust list"
     )
     if not status.intact or not status.valid:
-        found.add("seal", False, f"the seal by {found.signer} is broken: the file was changed")
+        found.add("seal", False, f"the seal by {signer} is broken: the file was changed")
     elif status.coverage != SignatureCoverageLevel.ENTIRE_FILE:
-        found.add("seal", False, f"the seal by {found.signer} does not cover the whole file")
+        found.add("seal", False, f"the seal by {signer} does not cover the whole file")
     else:
-        found.add("seal", True, f"sealed by {found.signer}, intact; {validity}; {trust}")
+        found.add("seal", True, f"sealed by {signer}, intact; {validity}; {trust}")
 
 
 def _signatures(reader: Any, digest: str, found: _Findings) -> bytes | None:
@@ -226,7 +292,7 @@ def _signatures(reader: Any, digest: str, found: _Findings) -> bytes | None:
         attachments = reader.attachments
         evidence = attachments["evidence.json"][0] if "evidence.json" in attachments else None
         entries = json.loads(evidence) if evidence is not None else None
-    except Exception:  # a damaged attachment or JSON: reported below
+    except _damage():  # a damaged attachment or JSON: reported below
         entries, evidence = None, None
     if not isinstance(entries, list):
         found.add("signatures", False, "no evidence of signing is embedded")
@@ -308,13 +374,17 @@ def verify_contract(data: bytes, service: DealService | None = None) -> Verdict:
     file. With ``service``, the file is also checked against that store."""
     found = _Findings()
     with _quiet("pypdf", "pyhanko", "pyhanko_certvalidator"):
-        reader = _read(data, found)
-        terms = _terms(reader, found) if reader is not None else None
+        # Each step also handles the damage it expects; the guard is there for the rest.
+        reader = found.guarded(("pdf",), lambda: _read(data, found))
+        if reader is None:
+            return found.verdict()
+        terms = found.guarded(("contract", "terms"), lambda: _terms(reader, found))
         if terms is None:
             return found.verdict()
         digest, _ = terms
-        _seal(data, found)
-        evidence = _signatures(reader, digest, found)
+        found.guarded(("seal",), lambda: _seal(data, found))
+        evidence = found.guarded(("signatures",), lambda: _signatures(reader, digest, found))
         if service is not None:
-            _store(reader, data, digest, evidence, service, found)
+            deals = service
+            found.guarded(("store",), lambda: _store(reader, data, digest, evidence, deals, found))
     return found.verdict()
