@@ -28,6 +28,7 @@ Where a builtin exception means the same thing, the dealflow error inherits it t
     │   ├── TemplateProblemError             a template is missing, invalid or unsafe
     │   └── FetchRefusedError                a template asked for a file it may not have
     ├── SealError                            the seal certificate cannot be used
+    ├── LocalFileError (OSError)             a named file is not regular, is a link, or too big
     └── StoreError (OSError)                 the event store failed; nothing was written
         └── StoreSchemaError                 the store was written by another dealflow version
 """
@@ -254,6 +255,22 @@ class FetchRefusedError(RenderError):
 
 class SealError(DealflowError):
     """The seal certificate is missing, locked by another password, or cannot sign."""
+
+
+class LocalFileError(DealflowError, OSError):
+    """A file the user named is not one dealflow may read or write: not a regular file (a
+    folder, a FIFO, a device), a symbolic link where a file is to be written, a file that
+    exists where a new one is to be made, or a file larger than dealflow reads."""
+
+    def __init__(self, path: str, problem: str, writing: bool = False) -> None:
+        self.path = path
+        self.problem = problem
+        self.writing = writing
+        super().__init__(f"cannot write {path}: {problem}" if writing else f"{path}: {problem}")
+
+    def __reduce__(self) -> tuple[type[LocalFileError], tuple[str, str, bool]]:
+        # Raised in a worker process of `contract --all`, it crosses back by pickle.
+        return type(self), (self.path, self.problem, self.writing)
 
 
 class StoreError(DealflowError, OSError):

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from dealflow.errors import SealError
+from dealflow.local_files import create_file, make_folder
 
 #: The signature field every dealflow seal uses.
 SEAL_FIELD = "DealflowSeal"
@@ -85,15 +86,16 @@ class Pkcs12Sealer:
 
 def make_dev_certificate(folder: Path, organisation: str = "dealflow development seal") -> Path:
     """Write ``folder/dev-seal.p12``: a self-signed certificate and key with an empty password,
-    valid for two years. For trying the flow, never for real contracts."""
+    valid for two years, readable by its owner only. For trying the flow, never for real
+    contracts. The folder is made if need be; a file (or a link) already there is never
+    replaced: LocalFileError."""
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import rsa
     from cryptography.hazmat.primitives.serialization import NoEncryption, pkcs12
     from cryptography.x509.oid import NameOID
 
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / "dev-seal.p12"
+    target = make_folder(folder) / "dev-seal.p12"
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     name = x509.Name(
         [
@@ -130,6 +132,5 @@ def make_dev_certificate(folder: Path, organisation: str = "dealflow development
     data = pkcs12.serialize_key_and_certificates(
         b"dealflow-dev-seal", key, certificate, None, NoEncryption()
     )
-    target.write_bytes(data)
-    target.chmod(0o600)
+    create_file(target, data, mode=0o600)  # a new file only, never through a link
     return target

@@ -78,6 +78,10 @@ def advise(
     """
     if chart is not None and chart.suffix.lower() != ".svg":
         raise typer.BadParameter("write the chart to a FILE.svg", param_hint="--chart")
+    if chart is not None:
+        from dealflow.local_files import check_target
+
+        check_target(chart)  # before the simulation: a path it cannot write is refused first
     simulate = simulate or chart is not None or buyer_tactic is not None
     svc = service(ctx)
     advice = svc.advise(deal_id, simulate=simulate, buyer_tactic=buyer_tactic)
@@ -96,8 +100,8 @@ def advise(
 
 
 def _write_chart(path: Path, advice: DealAdvice, deal: Deal) -> Path:
-    from dealflow.cli.contract_commands import write_atomically
     from dealflow.domain.advisor.chart import dance_svg
+    from dealflow.local_files import write_file
 
     assert advice.forecast is not None
     svg = dance_svg(
@@ -106,7 +110,7 @@ def _write_chart(path: Path, advice: DealAdvice, deal: Deal) -> Path:
         reservation=advice.reservation,
         agreement=advice.forecast.agreement,
     )
-    write_atomically(path, svg.encode("utf-8"))
+    write_file(path, svg.encode("utf-8"))
     return path
 
 

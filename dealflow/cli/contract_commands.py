@@ -3,8 +3,6 @@ and ``dealflow templates check``."""
 
 from __future__ import annotations
 
-import contextlib
-import errno
 import os
 import sys
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -16,6 +14,7 @@ import typer
 
 from dealflow.cli.base import app, emit_json, err, options, out, say, service
 from dealflow.errors import DealflowError, RenderError
+from dealflow.local_files import check_target, make_folder, write_file
 
 templates_app = typer.Typer(
     help="Check contract templates.\n\nExample: dealflow templates check        "
@@ -34,34 +33,6 @@ class LanguageName(StrEnum):
     ID_EN = "id+en"
 
 
-def make_folder(folder: Path) -> Path:
-    """The folder an option named to write into, made if need be (with its parents)."""
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OSError(exc.errno, f"cannot make the folder {folder}: {exc.strerror}") from None
-    return folder
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and a rename: never half a PDF.
-
-    The folder must exist: a mistyped path is an error, not a new folder tree. A command
-    whose option names a folder to write into (``--out DIR``, ``-o DIR/``) makes it first.
-    """
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    if not path.parent.is_dir():
-        raise OSError(errno.ENOENT, f"cannot write {path}: folder {path.parent} does not exist")
-    try:
-        temporary.write_bytes(data)
-        temporary.replace(path)
-    except OSError as exc:
-        raise OSError(exc.errno, f"cannot write {path}: {exc.strerror}") from None
-    finally:
-        with contextlib.suppress(OSError):
-            temporary.unlink(missing_ok=True)
-
-
 _worker = None
 
 
@@ -78,7 +49,7 @@ def _render_one(deal_id: str, language: str | None, folder: str) -> tuple[str, s
     assert _worker is not None
     result = _worker.contract(deal_id, language=language)
     path = Path(folder) / result.document.file_name
-    write_atomically(path, result.pdf)
+    write_file(path, result.pdf)
     return deal_id, str(path), result.sha256, result.stored
 
 
@@ -98,7 +69,7 @@ def _render_all(ctx: typer.Context, language: str | None, folder: Path) -> None:
                 try:
                     result = service(ctx).contract(deal_id, language=language)
                     path = folder / result.document.file_name
-                    write_atomically(path, result.pdf)
+                    write_file(path, result.pdf)
                     outcomes.append((deal_id, str(path), result.sha256, result.stored))
                 except DealflowError as exc:
                     failures.append(f"{deal_id}: {exc}")
@@ -191,6 +162,11 @@ def contract(
         raise typer.BadParameter("--out is for --all; use -o FILE for one contract")
     if output == "-" and options(ctx).json:
         raise typer.BadParameter("-o - writes the PDF itself to stdout; leave out --json")
+    into_folder = False
+    if output and output != "-":
+        into_folder = Path(output).is_dir() or output.endswith(("/", os.sep))
+        if not into_folder:
+            check_target(output)  # before rendering, which keeps a signed contract in the store
     result = service(ctx).contract(deal_id, version=version, language=language)
     document = result.document
     if output == "-":
@@ -198,10 +174,10 @@ def contract(
         sys.stdout.buffer.flush()
         return
     path = Path(output) if output else Path(document.file_name)
-    if output and (path.is_dir() or output.endswith(("/", os.sep))):
+    if into_folder:
         make_folder(path)
         path = path / document.file_name
-    write_atomically(path, result.pdf)
+    write_file(path, result.pdf)
     if options(ctx).json:
         emit_json(
             {

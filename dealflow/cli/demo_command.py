@@ -31,10 +31,11 @@ def demo(
 
     Example: dealflow demo            Example: dealflow --store deals.db demo -o contracts/
     """
-    from dealflow.cli.contract_commands import make_folder, write_atomically
     from dealflow.demo import run_demo
+    from dealflow.local_files import make_folder, write_file
 
     store_url = options(ctx).store
+    folder = make_folder(output) if output else Path.cwd()  # before the run: a bad -o fails first
     with tempfile.TemporaryDirectory(prefix="dealflow-demo-") as tmp:
         if store_url is None:
             options(ctx).store = f"sqlite:///{Path(tmp) / 'demo.db'}"
@@ -51,8 +52,8 @@ def demo(
             stages = list(dict.fromkeys(step["stage"] for step in steps))
             totals = deal.terms.totals
             signed = deals.contract(deal.id, version=deal.contracts[0].contract_version)
-            pdf = (make_folder(output) if output else Path.cwd()) / signed.document.file_name
-            write_atomically(pdf, signed.pdf)
+            pdf = folder / signed.document.file_name
+            write_file(pdf, signed.pdf)
             if quiet:
                 emit_json(
                     {

@@ -3,6 +3,7 @@ make a development seal certificate."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -37,9 +38,10 @@ def verify(
 
     Example: dealflow verify DF-3F2A9C1B7D4E-V1-id-en.pdf --store deals.db
     """
-    from dealflow.verification import verify_contract
+    from dealflow.local_files import read_file
+    from dealflow.verification import MAX_CONTRACT_BYTES, verify_contract
 
-    data = file.read_bytes()
+    data = read_file(file, MAX_CONTRACT_BYTES)
     opts = options(ctx)
     root = ctx.find_root()
     source = root.get_parameter_source("store")
@@ -89,7 +91,7 @@ def keys_dev(
     from dealflow.adapters.signing import make_dev_certificate
 
     target = folder / "dev-seal.p12"
-    if target.exists():
+    if os.path.lexists(target):  # a link there, even dangling, is never written through
         raise typer.BadParameter(f"{target} exists; remove it or choose another folder")
     made = make_dev_certificate(folder)
     if options(ctx).json:

@@ -323,6 +323,8 @@ def graph(
 
     Example: dealflow graph        Example: dealflow graph -o lifecycle.svg
     """
+    from dealflow.local_files import write_file
+
     if output is None:
         if options(ctx).json:
             stages = [stage.value for stage in Stage]
@@ -340,10 +342,10 @@ def graph(
         svg = subprocess.run(
             [dot, "-Tsvg"], input=_dot(), capture_output=True, text=True, check=True
         )
-        output.write_text(svg.stdout, "utf-8")
+        write_file(output, svg.stdout.encode("utf-8"))
     elif output.suffix.lower() in (".md", ".mmd", ".mermaid"):
         text = mermaid() if output.suffix.lower() != ".md" else f"```mermaid\n{mermaid()}```\n"
-        output.write_text(text, "utf-8")
+        write_file(output, text.encode("utf-8"))
     else:
         raise typer.BadParameter("write FILE.md (Mermaid) or FILE.svg", param_hint="-o")
     if options(ctx).json:

@@ -1,8 +1,9 @@
 """Reading deal and policy files: YAML or JSON, on disk or in a string, into a validated model.
 
 Every problem is collected and reported at once in a :class:`~dealflow.errors.DealFileError`
-(field path + what is wrong), and nothing is written anywhere. A file is read up to a fixed
-size, whatever size it claims.
+(field path + what is wrong), and nothing is written anywhere. Only a regular file is read (a
+symbolic link to one is followed; a folder, a FIFO or a device is refused without waiting on
+it), up to a fixed size, whatever size it claims: :mod:`dealflow.local_files`.
 """
 
 from __future__ import annotations
@@ -15,7 +16,14 @@ from pydantic import BaseModel, ValidationError
 from dealflow.dealfile.documents import DocumentError, read_document
 from dealflow.dealfile.problems import one_line, problems
 from dealflow.domain.spec import DealSpec
-from dealflow.errors import DealFileError, FileProblemsError, PolicyFileError, Problem
+from dealflow.errors import (
+    DealFileError,
+    FileProblemsError,
+    LocalFileError,
+    PolicyFileError,
+    Problem,
+)
+from dealflow.local_files import read_file
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -64,20 +72,15 @@ def load_file(path: str | Path, model: type[M], error: type[FileProblemsError]) 
     file = Path(path)
     kind = _KIND.get(error, "file")
     try:
-        if file.is_dir():
-            raise IsADirectoryError
-        # Read no more than the limit allows, whatever the file claims its size is
-        # (a device or a pipe has no size, and a file may grow while it is read).
-        with file.open("rb") as handle:
-            data = handle.read(MAX_FILE_BYTES + 1)
+        # A regular file only (a FIFO or a device is refused without blocking), and no more
+        # than the limit, whatever size it claims.
+        data = read_file(file, MAX_FILE_BYTES, what=kind)
+    except LocalFileError as exc:
+        raise error(str(path), [Problem("", exc.problem)]) from None
     except FileNotFoundError:
         raise error(str(path), [Problem("", "no such file")]) from None
-    except IsADirectoryError:
-        raise error(str(path), [Problem("", f"is a folder, not a {kind}")]) from None
     except OSError as exc:
         raise error(str(path), [Problem("", exc.strerror or str(exc))]) from None
-    if len(data) > MAX_FILE_BYTES:
-        raise error(str(path), [Problem("", _TOO_BIG)])
     fmt = "json" if file.suffix.lower() == ".json" else "yaml"
     return parse_file(data, model, error, source=str(path), fmt=fmt)
 
