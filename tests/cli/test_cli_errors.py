@@ -15,8 +15,10 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import resource
 import shutil
 import sqlite3
+import stat
 import subprocess
 import sys
 from collections.abc import Callable, Mapping
@@ -34,6 +36,15 @@ HUGE = "A" * 100_000
 SQL = "'; DROP TABLE events; --"
 ANSI = "\x1b[2J\x1b[31mred\x1b[0m\x07"
 UNDECODABLE = "bad\udcffbyte"  # a byte that is not UTF-8 on the command line (b"\xff")
+#: Each run's address space (RLIMIT_AS): a command that reads without a limit fails at once
+#: instead of filling the machine's memory (verify /dev/zero once grew past 22 GB). A whole
+#: run, WeasyPrint and pyHanko loaded and a contract rendered, fits in 750 MiB here.
+MEMORY_LIMIT = 1024**3
+
+
+def _limit_memory() -> None:
+    """Run in the child before dealflow starts (preexec_fn)."""
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
 
 
 def sample_with(old: str, new: str) -> str:
@@ -91,8 +102,9 @@ class World:
             text=True,
             encoding="utf-8",
             errors="backslashreplace",
-            timeout=60,
+            timeout=60,  # a command blocked on a FIFO fails the test instead of hanging it
             check=False,
+            preexec_fn=_limit_memory,
         )
 
 
@@ -147,11 +159,18 @@ def _ids(world: World) -> dict[str, str]:
 
 
 def fingerprint(root: Path) -> dict[str, object]:
-    """Every file under ``root``: a SQLite store by its events and meta rows, others by hash."""
+    """Every file under ``root``: a SQLite store by its events and meta rows, others by hash;
+    a symbolic link by where it points, a FIFO or device node by its kind (and device)."""
     prints: dict[str, object] = {}
     for path in sorted(root.rglob("*")):
-        if path.is_file() and not path.name.endswith(("-wal", "-shm", "-journal")):
-            prints[path.relative_to(root).as_posix()] = _file_print(path)
+        name = path.relative_to(root).as_posix()
+        mode = path.lstat().st_mode
+        if stat.S_ISLNK(mode):
+            prints[name] = ("symlink", str(path.readlink()))
+        elif stat.S_ISREG(mode) and not path.name.endswith(("-wal", "-shm", "-journal")):
+            prints[name] = _file_print(path)
+        elif not stat.S_ISDIR(mode) and not stat.S_ISREG(mode):
+            prints[name] = ("special", stat.S_IFMT(mode), path.lstat().st_rdev)
     return prints
 
 
@@ -196,6 +215,42 @@ def _sparse_file(name: str, size: int) -> Callable[[World], None]:
     def make(world: World) -> None:
         with (world.cwd / name).open("wb") as handle:
             handle.truncate(size)
+
+    return make
+
+
+# Special files, made in the working folder ---------------------------------------------------
+
+
+def _fifo(name: str) -> Callable[[World], None]:
+    def make(world: World) -> None:
+        os.mkfifo(world.cwd / name)
+
+    return make
+
+
+def _symlink(name: str, target: str) -> Callable[[World], None]:
+    def make(world: World) -> None:
+        (world.cwd / name).symlink_to(target)
+
+    return make
+
+
+def _device(name: str) -> Callable[[World], None]:
+    """A character device node like /dev/full (1, 7), made in the working folder: root only."""
+
+    def make(world: World) -> None:
+        if os.geteuid() != 0:
+            pytest.skip("making a device node (mknod) needs root; CI runs as root")
+        os.mknod(world.cwd / name, 0o600 | stat.S_IFCHR, os.makedev(1, 7))
+
+    return make
+
+
+def _all(*steps: Callable[[World], None]) -> Callable[[World], None]:
+    def make(world: World) -> None:
+        for step in steps:
+            step(world)
 
     return make
 
@@ -796,6 +851,206 @@ CASES = [
         code=1,
         says="title: cannot be blank: it has only invisible characters",
         files={"deal.yaml": sample_with("title: Conveyor line", 'title: "\\u200c"\n#')},
+    ),
+    # Issue 16, special files and file limits ---------------------------------------------
+    case(
+        "verify-dev-zero",
+        *("verify", "/dev/zero"),
+        code=1,
+        says="/dev/zero: is a character device, not a regular file",
+    ),
+    case(
+        "verify-fifo",
+        *("verify", "x.pdf"),
+        code=1,
+        says="x.pdf: is a named pipe (FIFO), not a regular file",
+        setup=_fifo("x.pdf"),
+    ),
+    case(
+        "verify-link-to-a-device",
+        *("verify", "zero.pdf"),
+        code=1,
+        says="zero.pdf: is a character device, not a regular file",
+        setup=_symlink("zero.pdf", "/dev/zero"),
+    ),
+    case(
+        "verify-device-node",
+        *("verify", "full.pdf"),
+        code=1,
+        says="full.pdf: is a character device, not a regular file",
+        setup=_device("full.pdf"),
+    ),
+    case(
+        "verify-dangling-link",
+        *("verify", "gone.pdf"),
+        code=1,
+        says="No such file or directory: gone.pdf",
+        setup=_symlink("gone.pdf", "nowhere.pdf"),
+    ),
+    case(
+        "verify-folder",
+        *("verify", "folder"),
+        code=1,
+        says="folder: is a folder, not a regular file",
+        files={"folder/keep.txt": "x"},
+    ),
+    case(
+        "verify-too-large",
+        *("verify", "big.pdf"),
+        code=1,
+        says="big.pdf: the file is larger than 67,108,864 bytes",
+        setup=_sparse_file("big.pdf", 65 * 1024 * 1024),
+    ),
+    case(
+        "deal-file-fifo",
+        *("new", "deal.yaml"),
+        code=1,
+        says="deal.yaml: 1 problem: is a named pipe (FIFO), not a deal file",
+        setup=_fifo("deal.yaml"),
+    ),
+    case(
+        "deal-file-link-to-a-fifo",
+        *("new", "deal.yaml"),
+        code=1,
+        says="deal.yaml: 1 problem: is a named pipe (FIFO), not a deal file",
+        setup=_all(_fifo("pipe"), _symlink("deal.yaml", "pipe")),
+    ),
+    case(
+        "deal-file-dev-zero",
+        *("new", "/dev/zero"),
+        code=1,
+        says="/dev/zero: 1 problem: is a character device, not a deal file",
+    ),
+    case(
+        "deal-file-device-node",
+        *("new", "full.yaml"),
+        code=1,
+        says="full.yaml: 1 problem: is a character device, not a deal file",
+        setup=_device("full.yaml"),
+    ),
+    case(
+        "policy-file-fifo",
+        *("--policy", "policy.yaml", "show", "{deal}"),
+        code=1,
+        says="policy.yaml: 1 problem: is a named pipe (FIFO), not a policy file",
+        setup=_fifo("policy.yaml"),
+    ),
+    case(
+        "policy-file-dev-zero",
+        *("--policy", "/dev/zero", "list"),
+        code=1,
+        says="/dev/zero: 1 problem: is a character device, not a policy file",
+    ),
+    case(
+        "contract-to-a-link",
+        *("contract", "{signed}", "-o", "out.pdf"),
+        code=1,
+        says="cannot write out.pdf: it is a symbolic link; name the file itself",
+        files={"mine.pdf": "the user's own file\n"},
+        setup=_symlink("out.pdf", "mine.pdf"),
+    ),
+    case(
+        "contract-to-a-dangling-link",
+        *("contract", "{signed}", "-o", "out.pdf"),
+        code=1,
+        says="cannot write out.pdf: it is a symbolic link",
+        setup=_symlink("out.pdf", "elsewhere.pdf"),
+    ),
+    case(
+        "contract-to-a-fifo",
+        *("contract", "{signed}", "-o", "out.pdf"),
+        code=1,
+        says="cannot write out.pdf: it is a named pipe (FIFO); dealflow writes only regular files",
+        setup=_fifo("out.pdf"),
+    ),
+    case(
+        "contract-to-a-device-node",
+        *("contract", "{signed}", "-o", "full"),
+        code=1,
+        says="cannot write full: it is a character device; dealflow writes only regular files",
+        setup=_device("full"),
+    ),
+    case(
+        "graph-to-a-link",
+        *("graph", "-o", "lifecycle.md"),
+        code=1,
+        says="cannot write lifecycle.md: it is a symbolic link",
+        files={"mine.md": "the user's own notes\n"},
+        setup=_symlink("lifecycle.md", "mine.md"),
+    ),
+    case(
+        "graph-to-a-dangling-link",
+        *("graph", "-o", "lifecycle.md"),
+        code=1,
+        says="cannot write lifecycle.md: it is a symbolic link",
+        setup=_symlink("lifecycle.md", "elsewhere.md"),
+    ),
+    case(
+        "graph-to-a-fifo",
+        *("graph", "-o", "lifecycle.md"),
+        code=1,
+        says="cannot write lifecycle.md: it is a named pipe (FIFO)",
+        setup=_fifo("lifecycle.md"),
+    ),
+    case(
+        "graph-to-a-device-node",
+        *("graph", "-o", "full.md"),
+        code=1,
+        says="cannot write full.md: it is a character device",
+        setup=_device("full.md"),
+    ),
+    case(
+        "advise-chart-to-a-link",
+        *("advise", "{deal}", "--chart", "dance.svg"),
+        code=1,
+        says="cannot write dance.svg: it is a symbolic link",
+        files={"mine.svg": "<svg/>\n"},
+        setup=_symlink("dance.svg", "mine.svg"),
+    ),
+    case(
+        "advise-chart-to-a-fifo",
+        *("advise", "{deal}", "--chart", "dance.svg"),
+        code=1,
+        says="cannot write dance.svg: it is a named pipe (FIFO)",
+        setup=_fifo("dance.svg"),
+    ),
+    case(
+        "advise-chart-to-a-device-node",
+        *("advise", "{deal}", "--chart", "full.svg"),
+        code=1,
+        says="cannot write full.svg: it is a character device",
+        setup=_device("full.svg"),
+    ),
+    case(
+        "demo-into-a-fifo",
+        *("demo", "-o", "pipe"),
+        code=1,
+        says="cannot make the folder pipe",
+        setup=_fifo("pipe"),
+    ),
+    case(
+        "demo-into-a-link-to-a-file",
+        *("demo", "-o", "contracts"),
+        code=1,
+        says="cannot make the folder contracts",
+        files={"mine.txt": "the user's own file\n"},
+        setup=_symlink("contracts", "mine.txt"),
+    ),
+    case(
+        "keys-dev-over-a-dangling-link",
+        *("keys", "dev", "keys"),
+        code=2,
+        says="keys/dev-seal.p12 exists",
+        files={"keys/readme.txt": "x"},
+        setup=_symlink("keys/dev-seal.p12", "../elsewhere.p12"),
+    ),
+    case(
+        "keys-dev-over-a-fifo",
+        *("keys", "dev", "keys"),
+        code=2,
+        says="keys/dev-seal.p12 exists",
+        files={"keys/readme.txt": "x"},
+        setup=_fifo("keys/dev-seal.p12"),
     ),
     # Stores: dealflow errors ----------------------------------------------------------------
     case(
