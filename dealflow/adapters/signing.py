@@ -45,8 +45,17 @@ class Pkcs12Sealer:
         from pyhanko.sign import signers
 
         self.path = Path(path)
-        if not self.path.is_file():
+        if self.path.is_dir():
+            inside = self.path / "dev-seal.p12"
+            hint = f"; did you mean {str(inside)!r}?" if inside.is_file() else ""
+            raise SealError(
+                f"seal certificate {str(self.path)!r} is a folder, not a certificate file: "
+                f"give the PKCS#12 file (.p12) itself{hint}"
+            )
+        if not self.path.exists():
             raise SealError(f"seal certificate {str(self.path)!r} does not exist")
+        if not self.path.is_file():
+            raise SealError(f"seal certificate {str(self.path)!r} is not a certificate file")
         try:
             with _quiet("pyhanko"):  # it logs a traceback for a file it cannot open
                 signer = signers.SimpleSigner.load_pkcs12(  # type: ignore[no-untyped-call]

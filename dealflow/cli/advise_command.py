@@ -74,7 +74,9 @@ def advise(
     counter-offer at the tactic's target closest to the buyer's latest offer (or to accept it),
     names the approvals it would need and the customer games seen.
 
-    Example: dealflow --policy policy.yaml advise 3f2a9c1b7d4e --simulate --chart dance.svg
+    \b
+    Example:
+      dealflow advise 3f2a9c1b7d4e --simulate --chart dance.svg
     """
     if chart is not None and chart.suffix.lower() != ".svg":
         raise typer.BadParameter("write the chart to a FILE.svg", param_hint="--chart")

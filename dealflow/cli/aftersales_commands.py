@@ -4,7 +4,6 @@ the expiry sweep."""
 from __future__ import annotations
 
 from datetime import date
-from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -25,7 +24,6 @@ from dealflow.cli.base import (
 )
 from dealflow.cli.deal_commands import report, terms_change
 from dealflow.cli.params import (
-    As,
     DealId,
     DeliveryDate,
     DeliveryPlace,
@@ -39,35 +37,31 @@ from dealflow.cli.params import (
     Reason,
     ValidDays,
     Warranty,
+    acting_as,
+    role_option,
 )
+from dealflow.domain.aftersales import KEEPERS, WAIVERS
+from dealflow.domain.lifecycle import Action
+from dealflow.domain.messages import counted
 from dealflow.domain.parties import Actor, Role
 
 if TYPE_CHECKING:
     from dealflow.domain.commitments import Commitment
 
 
-class KeeperRole(StrEnum):
-    """Who records a commitment as kept: the seller's people."""
-
-    SELLER = "seller"
-    SERVICE = "service"
-    MANAGER = "manager"
-
-
-class WaiverRole(StrEnum):
-    """Who may waive a commitment."""
-
-    MANAGER = "manager"
-    LEGAL = "legal"
-
-
 @app.command("start-service", rich_help_panel="After the sale")
 def start_service(
-    ctx: typer.Context, deal_id: DealId, role: As, name: Name = None, note: NoteOpt = None
+    ctx: typer.Context,
+    deal_id: DealId,
+    role: Annotated[RoleName, acting_as(Action.START_SERVICE)],
+    name: Name = None,
+    note: NoteOpt = None,
 ) -> None:
     """Start delivering the after-sales commitments of the signed contract.
 
-    Example: dealflow start-service 3f2a9c1b7d4e --as service --name "Service desk"
+    \b
+    Example:
+      dealflow start-service 3f2a9c1b7d4e --as service --name "Service desk"
     """
     svc = service(ctx)
     deal = svc.start_service(deal_id, actor(svc.get(deal_id), role, name), note)
@@ -78,8 +72,10 @@ def start_service(
 def amend(
     ctx: typer.Context,
     deal_id: DealId,
-    role: As,
-    reason: Annotated[str, typer.Option("--reason", help="Why the contract must change.")],
+    role: Annotated[RoleName, acting_as(Action.AMEND)],
+    reason: Annotated[
+        str, typer.Option("--reason", metavar="TEXT", help="Why the contract must change.")
+    ],
     name: Name = None,
     discount: Discount = None,
     valid_days: ValidDays = None,
@@ -94,7 +90,9 @@ def amend(
     """Propose an amendment to the signed contract: a new contract version is negotiated,
     approved and signed again; the signed one stays in force until then.
 
-    Example: dealflow amend 3f2a9c1b7d4e --as buyer --reason "two more sensors" --quantity SNS-10=12
+    \b
+    Example:
+      dealflow amend 3f2a9c1b7d4e --as buyer --reason "More" --quantity SNS-10=12
     """
     change = terms_change(
         discount=discount,
@@ -114,11 +112,17 @@ def amend(
 
 @app.command(rich_help_panel="After the sale")
 def complete(
-    ctx: typer.Context, deal_id: DealId, role: As, name: Name = None, reason: Reason = None
+    ctx: typer.Context,
+    deal_id: DealId,
+    role: Annotated[RoleName, acting_as(Action.COMPLETE)],
+    name: Name = None,
+    reason: Reason = None,
 ) -> None:
     """Close the deal: every commitment met, or the contract term ended.
 
-    Example: dealflow complete 3f2a9c1b7d4e --as service --name "Service desk"
+    \b
+    Example:
+      dealflow complete 3f2a9c1b7d4e --as service --name "Service desk"
     """
     svc = service(ctx)
     deal = svc.complete(deal_id, actor(svc.get(deal_id), role, name), reason)
@@ -129,7 +133,10 @@ def complete(
 def sweep(ctx: typer.Context) -> None:
     """Expire every deal whose latest offer has lapsed (run it daily, e.g. from cron).
 
-    Example: dealflow sweep        Example: dealflow --now 2027-02-01 sweep
+    \b
+    Examples:
+      dealflow sweep
+      dealflow --now 2027-02-01 sweep
     """
     expired = service(ctx).expire_due()
     if options(ctx).json:
@@ -141,14 +148,19 @@ def sweep(ctx: typer.Context) -> None:
         say("No offers have lapsed.")
 
 
-Item = Annotated[str, typer.Argument(help="The commitment's id, e.g. installation-1.")]
+Item = Annotated[
+    str, typer.Argument(metavar="ITEM", help="The commitment's id, e.g. installation-1.")
+]
 
 
 @app.command(rich_help_panel="After the sale")
 def commitments(ctx: typer.Context, deal_id: DealId) -> None:
     """List the deal's dated commitments: what, who owns it, by when, and where it stands.
 
-    Example: dealflow commitments 3f2a9c1b7d4e     Example: dealflow --json commitments 3f2a9c1b7d4e
+    \b
+    Examples:
+      dealflow commitments 3f2a9c1b7d4e
+      dealflow --json commitments 3f2a9c1b7d4e
     """
     svc = service(ctx)
     items = svc.commitments(deal_id)
@@ -176,10 +188,10 @@ def _from(today: date, c: Commitment) -> str:
         return "-"
     days = (c.due - today).days
     if c.runs_until:
-        return f"{days} days left" if days >= 0 else "ended"
+        return f"{counted(days, 'day')} left" if days >= 0 else "ended"
     if days > 0:
-        return f"in {days} day{'s' if days != 1 else ''}"
-    return "due today" if days == 0 else f"{-days} day{'s' if days != -1 else ''} late"
+        return f"in {counted(days, 'day')}"
+    return "due today" if days == 0 else f"{counted(-days, 'day')} late"
 
 
 @app.command(rich_help_panel="After the sale")
@@ -189,17 +201,20 @@ def fulfil(
     item: Item,
     note: NoteOpt = None,
     role: Annotated[
-        KeeperRole, typer.Option("--as", help="Your role (default: seller).")
-    ] = KeeperRole.SELLER,
+        RoleName,
+        role_option("fulfil commitments", KEEPERS, help="Your role (default: seller)."),
+    ] = RoleName.SELLER,
     name: Name = None,
 ) -> None:
     """Record a commitment as kept, now (late if after its due date). Settling the last open
     commitment completes the deal.
 
-    Example: dealflow fulfil 3f2a9c1b7d4e installation-1 --note "Commissioned, signed off"
+    \b
+    Example:
+      dealflow fulfil 3f2a9c1b7d4e installation-1 --note "Commissioned"
     """
     svc = service(ctx)
-    who = actor(svc.get(deal_id), RoleName(role.value), name)
+    who = actor(svc.get(deal_id), role, name)
     deal = svc.fulfil(deal_id, item, who, note)
     status = next(c.status.value for c in svc.commitments(deal_id) if c.id == item)
     report(ctx, deal, f"{item} {status.replace('_', ' ')}")
@@ -210,18 +225,29 @@ def waive(
     ctx: typer.Context,
     deal_id: DealId,
     item: Item,
-    reason: Annotated[str, typer.Option("--reason", help="Why the commitment is released.")],
+    reason: Annotated[
+        str, typer.Option("--reason", metavar="TEXT", help="Why the commitment is released.")
+    ],
     role: Annotated[
-        WaiverRole, typer.Option("--as", help="Who approves the waiver (default: manager).")
-    ] = WaiverRole.MANAGER,
+        RoleName,
+        role_option(
+            "waive commitments", WAIVERS, help="Who approves the waiver (default: manager)."
+        ),
+    ] = RoleName.MANAGER,
     name: Annotated[
         str | None,
-        typer.Option("--name", help="The approver's name (default: the seller's representative)."),
+        typer.Option(
+            "--name",
+            metavar="NAME",
+            help="The approver's name (default: the seller's representative).",
+        ),
     ] = None,
 ) -> None:
     """Release the owner from a commitment, with a reason; a manager or legal approves it.
 
-    Example: dealflow waive 3f2a9c1b7d4e training-1 --reason "Trained own staff" --name "Maya"
+    \b
+    Example:
+      dealflow waive 3f2a9c1b7d4e training-1 --reason "Own staff" --name Maya
     """
     svc = service(ctx)
     deal = svc.get(deal_id)
@@ -235,7 +261,10 @@ def review(ctx: typer.Context) -> None:
     service on delivery, complete settled deals, and list what each owner must do this week.
     Run it daily, e.g. from cron.
 
-    Example: dealflow review        Example: dealflow --now 2027-02-13 review
+    \b
+    Examples:
+      dealflow review
+      dealflow --now 2027-02-13 review
     """
     done = service(ctx).review()
     if options(ctx).json:
@@ -263,4 +292,5 @@ def review(ctx: typer.Context) -> None:
     else:
         say("Nothing needs action this week.")
     for r in done.renewals:
-        say(f"Renewal: {r.deal_id} ({r.title}) ends on {r.term_ends}, in {r.days_left} days.")
+        left = counted(r.days_left, "day")
+        say(f"Renewal: {r.deal_id} ({r.title}) ends on {r.term_ends}, in {left}.")

@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from dealflow.cli.commandline import CommandLine
+
 if TYPE_CHECKING:
     from pydantic import BaseModel
     from rich.console import Console
@@ -27,10 +29,18 @@ if TYPE_CHECKING:
     from dealflow.domain.parties import Actor
     from dealflow.services import DealService
 
-app = typer.Typer(
+#: The root's help. Click keeps a paragraph that opens with \b (a backspace) as written.
+ROOT_HELP = """Negotiate B2B deals from offer to signed contract and after-sales.
+
+\b
+Examples:
+  dealflow demo
+  dealflow --store deals.db new deal.yaml
+"""
+
+app = CommandLine(
     name="dealflow",
-    help="Negotiate B2B deals from offer to signed contract and after-sales.\n\n"
-    "Example: dealflow demo        Example: dealflow --store deals.db new deal.yaml",
+    help=ROOT_HELP,
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
     add_completion=True,
@@ -200,8 +210,10 @@ def emit_json(data: Any) -> None:
 def _plain(data: Any) -> Any:
     from pydantic import BaseModel
 
+    from dealflow.domain.money import SHOWN
+
     if isinstance(data, BaseModel):
-        return data.model_dump(mode="json")
+        return data.model_dump(mode="json", context=SHOWN)  # amounts in plain digits
     if isinstance(data, list | tuple):
         return [_plain(d) for d in data]
     if isinstance(data, dict):
@@ -283,6 +295,21 @@ def parse_quantities(values: list[str] | None, hint: str = "--quantity") -> dict
     return result
 
 
+def parse_amount(value: str, hint: str) -> Decimal:
+    """An amount of money of 0 or more, up to what dealflow accepts (10^15)."""
+    from dealflow.domain.money import to_decimal
+
+    try:
+        amount = to_decimal(value)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint=hint) from None
+    if amount < 0:
+        raise typer.BadParameter(
+            f"{value!r} is below 0; give an amount of 0 or more", param_hint=hint
+        )
+    return amount
+
+
 def parse_prices(values: list[str] | None) -> dict[str, Decimal]:
     """``SKU=PRICE`` pairs."""
     result: dict[str, Decimal] = {}
@@ -297,5 +324,5 @@ def parse_prices(values: list[str] | None) -> dict[str, Decimal]:
                 f"{value!r}: write SKU=PRICE with a price of 0 or more, e.g. SNS-10=4200000",
                 param_hint="--price",
             )
-        result[sku.strip()] = amount
+        result[sku.strip()] = parse_amount(price, "--price")
     return result

@@ -13,12 +13,13 @@ from typing import Annotated
 import typer
 
 from dealflow.cli.base import app, emit_json, err, options, out, say, service
+from dealflow.cli.commandline import CommandLine
 from dealflow.errors import DealflowError, RenderError
 from dealflow.local_files import check_target, make_folder, write_file
 
-templates_app = typer.Typer(
-    help="Check contract templates.\n\nExample: dealflow templates check        "
-    "Example: dealflow templates check my-templates/",
+templates_app = CommandLine(
+    help="Check contract templates.\n\n\b\nExamples:\n  dealflow templates check\n"
+    "  dealflow templates check my-templates/",
     no_args_is_help=True,
     rich_markup_mode=None,
 )
@@ -147,8 +148,10 @@ def contract(
     A signed version is rendered once and kept in the store; asking again returns the same
     bytes. The PDF embeds the signed terms as terms.json.
 
-    Example: dealflow contract 3f2a9c1b7d4e -o contract.pdf --lang id+en
-    Example: dealflow contract --all --out contracts/
+    \b
+    Examples:
+      dealflow contract 3f2a9c1b7d4e -o contract.pdf --lang id+en
+      dealflow contract --all --out contracts/
     """
     language = lang.value if lang else None
     if every:
@@ -210,7 +213,7 @@ def templates_check(
     folder: Annotated[
         Path | None,
         typer.Argument(
-            metavar="[DIR]",
+            metavar="DIR",
             help="A template folder to check over the built-ins; default: the built-ins "
             "alone (or $DEALFLOW_TEMPLATES).",
         ),
@@ -219,7 +222,9 @@ def templates_check(
     """Render every template against sample deals in every language and report problems:
     missing variables, unknown clause ids, fetches outside the template folders, bad CSS.
 
-    Example: dealflow templates check ./our-templates
+    \b
+    Example:
+      dealflow templates check ./our-templates
     """
     from dealflow.bootstrap import template_dirs
     from dealflow.template_check import check_templates

@@ -6,6 +6,7 @@ deal as ``dealflow show --json`` gives it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated
 
@@ -13,6 +14,7 @@ import typer
 from pydantic import ValidationError
 
 from dealflow.cli.base import (
+    RoleName,
     actor,
     app,
     emit_json,
@@ -25,7 +27,6 @@ from dealflow.cli.base import (
     when,
 )
 from dealflow.cli.params import (
-    As,
     DealId,
     DeliveryDate,
     DeliveryPlace,
@@ -40,12 +41,36 @@ from dealflow.cli.params import (
     ResponseHours,
     ValidDays,
     Warranty,
+    acting_as,
 )
 from dealflow.domain.deal import Deal, SignatureMethod
-from dealflow.domain.lifecycle import Stage
+from dealflow.domain.lifecycle import Action, Stage
+from dealflow.domain.messages import location, plain_errors, plain_message
 from dealflow.domain.terms import DeliverySplit, SpecialTerms, TermsChange
 from dealflow.domain.terms import Discount as DiscountModel
 from dealflow.views import deal_view, whose_turn
+
+#: The option that gives each field of a change to the terms, or of special terms.
+TERMS_OPTIONS = {
+    "discount": "--discount",
+    "valid_days": "--valid-days",
+    "payment_days": "--payment-days",
+    "payment_method": "--payment-method",
+    "delivery_date": "--delivery-date",
+    "delivery_place": "--delivery-place",
+    "warranty_months": "--warranty-months",
+    "response_hours": "--response-hours",
+    "quantities": "--quantity",
+    "unit_prices": "--price",
+}
+SPECIAL_OPTIONS = {
+    "purpose": "--purpose",
+    "delivery_place": "--delivery-place",
+    "delivery_by": "--delivery-by",
+    "splits": "--split",
+    "clauses": "--clause",
+    "custom_clauses": "--custom-clause",
+}
 
 
 def terms_change(
@@ -66,7 +91,7 @@ def terms_change(
         try:
             parsed_discount = DiscountModel.parse(discount)
         except ValidationError as exc:
-            reason = exc.errors()[0]["msg"].removeprefix("Value error, ")
+            reason = plain_errors(exc, where=False)
             raise typer.BadParameter(f"{discount!r}: {reason}", param_hint="--discount") from None
     try:
         return TermsChange(
@@ -82,9 +107,18 @@ def terms_change(
             unit_prices=parse_prices(price),
         )
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise typer.BadParameter(f"{where}: {first['msg']}") from None
+        raise refused(exc, TERMS_OPTIONS) from None
+
+
+def refused(exc: ValidationError, options: Mapping[str, str]) -> typer.BadParameter:
+    """A model's refusal of a value given on the command line, as a usage error naming the
+    option it came from (``options``: field -> option)."""
+    first = exc.errors()[0]
+    loc = tuple(first["loc"])
+    hint = options.get(str(loc[0])) if loc else None
+    where = location(loc[1:] if hint else loc)
+    message = plain_message(first)
+    return typer.BadParameter(f"{where}: {message}" if where else message, param_hint=hint)
 
 
 def report(ctx: typer.Context, deal: Deal, done: str) -> None:
@@ -109,11 +143,13 @@ def report(ctx: typer.Context, deal: Deal, done: str) -> None:
 @app.command(rich_help_panel="Negotiate")
 def new(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="A deal file, YAML or JSON.")],
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="A deal file, YAML or JSON.")],
 ) -> None:
     """Open a deal from a deal file; prints only its id.
 
-    Example: dealflow new conveyor-deal.yaml
+    \b
+    Example:
+      dealflow new conveyor-deal.yaml
     """
     from dealflow.dealfile import load_deal_file  # the deal file's models: only `new` reads one
 
@@ -127,11 +163,17 @@ def new(
 
 @app.command(rich_help_panel="Negotiate")
 def present(
-    ctx: typer.Context, deal_id: DealId, role: As, name: Name = None, note: NoteOpt = None
+    ctx: typer.Context,
+    deal_id: DealId,
+    role: Annotated[RoleName, acting_as(Action.PRESENT)],
+    name: Name = None,
+    note: NoteOpt = None,
 ) -> None:
     """Record that the seller presented products, value and credentials.
 
-    Example: dealflow present 3f2a9c1b7d4e --as seller --note "Demo at Plant 2"
+    \b
+    Example:
+      dealflow present 3f2a9c1b7d4e --as seller --note "Demo at Plant 2"
     """
     svc = service(ctx)
     deal = svc.present(deal_id, actor(svc.get(deal_id), role, name), note)
@@ -142,7 +184,7 @@ def present(
 def offer(
     ctx: typer.Context,
     deal_id: DealId,
-    role: As,
+    role: Annotated[RoleName, acting_as(Action.OFFER)],
     name: Name = None,
     discount: Discount = None,
     valid_days: ValidDays = None,
@@ -158,7 +200,9 @@ def offer(
 ) -> None:
     """Make the seller's formal offer: the deal file's terms with any changes given.
 
-    Example: dealflow offer 3f2a9c1b7d4e --as seller --discount 5% --valid-days 14
+    \b
+    Example:
+      dealflow offer 3f2a9c1b7d4e --as seller --discount 5% --valid-days 14
     """
     change = terms_change(
         discount=discount,
@@ -181,7 +225,7 @@ def offer(
 def counter(
     ctx: typer.Context,
     deal_id: DealId,
-    role: As,
+    role: Annotated[RoleName, acting_as(Action.COUNTER)],
     name: Name = None,
     discount: Discount = None,
     valid_days: ValidDays = None,
@@ -197,7 +241,9 @@ def counter(
 ) -> None:
     """Answer the other side's latest offer with changed terms.
 
-    Example: dealflow counter 3f2a9c1b7d4e --as buyer --discount 8% --payment-days 45
+    \b
+    Example:
+      dealflow counter 3f2a9c1b7d4e --as buyer --discount 8% --payment-days 45
     """
     change = terms_change(
         discount=discount,
@@ -217,10 +263,17 @@ def counter(
 
 
 @app.command(rich_help_panel="Negotiate")
-def accept(ctx: typer.Context, deal_id: DealId, role: As, name: Name = None) -> None:
+def accept(
+    ctx: typer.Context,
+    deal_id: DealId,
+    role: Annotated[RoleName, acting_as(Action.ACCEPT)],
+    name: Name = None,
+) -> None:
     """Accept the other side's latest offer.
 
-    Example: dealflow accept 3f2a9c1b7d4e --as buyer
+    \b
+    Example:
+      dealflow accept 3f2a9c1b7d4e --as buyer
     """
     svc = service(ctx)
     deal = svc.accept(deal_id, actor(svc.get(deal_id), role, name))
@@ -229,11 +282,17 @@ def accept(ctx: typer.Context, deal_id: DealId, role: As, name: Name = None) -> 
 
 @app.command(rich_help_panel="Negotiate")
 def reject(
-    ctx: typer.Context, deal_id: DealId, role: As, name: Name = None, reason: Reason = None
+    ctx: typer.Context,
+    deal_id: DealId,
+    role: Annotated[RoleName, acting_as(Action.REJECT)],
+    name: Name = None,
+    reason: Reason = None,
 ) -> None:
     """Reject the other side's latest offer: the deal is lost (an amendment only ends itself).
 
-    Example: dealflow reject 3f2a9c1b7d4e --as buyer --reason "over budget"
+    \b
+    Example:
+      dealflow reject 3f2a9c1b7d4e --as buyer --reason "over budget"
     """
     svc = service(ctx)
     deal = svc.reject(deal_id, actor(svc.get(deal_id), role, name), reason)
@@ -242,11 +301,17 @@ def reject(
 
 @app.command(rich_help_panel="Negotiate")
 def withdraw(
-    ctx: typer.Context, deal_id: DealId, role: As, name: Name = None, reason: Reason = None
+    ctx: typer.Context,
+    deal_id: DealId,
+    role: Annotated[RoleName, acting_as(Action.WITHDRAW)],
+    name: Name = None,
+    reason: Reason = None,
 ) -> None:
     """The seller withdraws from the deal.
 
-    Example: dealflow withdraw 3f2a9c1b7d4e --as seller --reason "out of stock"
+    \b
+    Example:
+      dealflow withdraw 3f2a9c1b7d4e --as seller --reason "out of stock"
     """
     svc = service(ctx)
     deal = svc.withdraw(deal_id, actor(svc.get(deal_id), role, name), reason)
@@ -257,31 +322,39 @@ def withdraw(
 def special(
     ctx: typer.Context,
     deal_id: DealId,
-    role: As,
+    role: Annotated[RoleName, acting_as(Action.PROPOSE_SPECIAL, "propose special terms")],
     name: Name = None,
     purpose: Annotated[
-        str | None, typer.Option("--purpose", help="What the buyer buys it for.")
+        str | None, typer.Option("--purpose", metavar="TEXT", help="What the buyer buys it for.")
     ] = None,
     delivery_place: DeliveryPlace = None,
     delivery_by: Annotated[
-        str | None, typer.Option("--delivery-by", help="Deliver by this date (YYYY-MM-DD).")
+        str | None,
+        typer.Option("--delivery-by", metavar="YYYY-MM-DD", help="Deliver by this date."),
     ] = None,
     split: Annotated[
         list[str] | None,
-        typer.Option("--split", help="SKU=N@DATE, a partial delivery; repeatable."),
+        typer.Option(
+            "--split", metavar="SKU=N@DATE", help="A partial delivery, by a date; repeatable."
+        ),
     ] = None,
     clause: Annotated[
         list[str] | None,
-        typer.Option("--clause", help="A clause from the library, by id; repeatable."),
+        typer.Option(
+            "--clause", metavar="ID", help="A clause from the library, by id; repeatable."
+        ),
     ] = None,
     custom_clause: Annotated[
-        list[str] | None, typer.Option("--custom-clause", help="Free-text clause (legal approves).")
+        list[str] | None,
+        typer.Option("--custom-clause", metavar="TEXT", help="Free-text clause (legal approves)."),
     ] = None,
     note: NoteOpt = None,
 ) -> None:
     """Propose (or revise) the special agreement: buyer-specific terms after acceptance.
 
-    Example: dealflow special 3f2a9c1b7d4e --as buyer --split CNV-200=1@2027-01-15
+    \b
+    Example:
+      dealflow special 3f2a9c1b7d4e --as buyer --split CNV-200=1@2027-01-15
     """
     splits = []
     for value in split or []:
@@ -290,7 +363,11 @@ def special(
         if not at or not quantities:
             raise typer.BadParameter(f"{value!r}: write SKU=N@YYYY-MM-DD", param_hint="--split")
         [(sku, quantity)] = quantities.items()
-        splits.append(DeliverySplit(sku=sku, quantity=quantity, on=parse_date(on, "--split")))
+        try:
+            splits.append(DeliverySplit(sku=sku, quantity=quantity, on=parse_date(on, "--split")))
+        except ValidationError as exc:
+            reason = plain_errors(exc, where=False)
+            raise typer.BadParameter(f"{value!r}: {reason}", param_hint="--split") from None
     try:
         terms = SpecialTerms(
             purpose=purpose,
@@ -301,8 +378,7 @@ def special(
             custom_clauses=tuple(custom_clause or ()),
         )
     except ValidationError as exc:
-        first = exc.errors()[0]
-        raise typer.BadParameter(f"{'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+        raise refused(exc, SPECIAL_OPTIONS) from None
     svc = service(ctx)
     current = svc.get(deal_id)
     who = actor(current, role, name)
@@ -314,10 +390,17 @@ def special(
 
 
 @app.command(rich_help_panel="Agree and sign")
-def agree(ctx: typer.Context, deal_id: DealId, role: As, name: Name = None) -> None:
+def agree(
+    ctx: typer.Context,
+    deal_id: DealId,
+    role: Annotated[RoleName, acting_as(Action.AGREE)],
+    name: Name = None,
+) -> None:
     """Agree the accepted terms (and special agreement); the policy decides the approvals.
 
-    Example: dealflow agree 3f2a9c1b7d4e --as seller
+    \b
+    Example:
+      dealflow agree 3f2a9c1b7d4e --as seller
     """
     svc = service(ctx)
     deal = svc.agree(deal_id, actor(svc.get(deal_id), role, name))
@@ -326,11 +409,17 @@ def agree(ctx: typer.Context, deal_id: DealId, role: As, name: Name = None) -> N
 
 @app.command(rich_help_panel="Agree and sign")
 def approve(
-    ctx: typer.Context, deal_id: DealId, role: As, name: Name = None, reason: Reason = None
+    ctx: typer.Context,
+    deal_id: DealId,
+    role: Annotated[RoleName, acting_as(Action.APPROVE)],
+    name: Name = None,
+    reason: Reason = None,
 ) -> None:
     """Approve the agreed terms as manager or legal.
 
-    Example: dealflow approve 3f2a9c1b7d4e --as manager --name "Maya Putri"
+    \b
+    Example:
+      dealflow approve 3f2a9c1b7d4e --as manager --name "Maya Putri"
     """
     svc = service(ctx)
     deal = svc.approve(deal_id, actor(svc.get(deal_id), role, name), reason)
@@ -339,11 +428,17 @@ def approve(
 
 @app.command(rich_help_panel="Agree and sign")
 def decline(
-    ctx: typer.Context, deal_id: DealId, role: As, name: Name = None, reason: Reason = None
+    ctx: typer.Context,
+    deal_id: DealId,
+    role: Annotated[RoleName, acting_as(Action.DECLINE)],
+    name: Name = None,
+    reason: Reason = None,
 ) -> None:
     """Decline the agreed terms: they go back to the seller to revise.
 
-    Example: dealflow decline 3f2a9c1b7d4e --as manager --name "Maya Putri" --reason "discount"
+    \b
+    Example:
+      dealflow decline 3f2a9c1b7d4e --as manager --name Maya --reason "Too low"
     """
     svc = service(ctx)
     deal = svc.decline(deal_id, actor(svc.get(deal_id), role, name), reason)
@@ -354,16 +449,18 @@ def decline(
 def sign(
     ctx: typer.Context,
     deal_id: DealId,
-    role: As,
-    name: Annotated[str, typer.Option("--name", help="The signatory's name.")],
-    title: Annotated[str, typer.Option("--title", help="The signatory's title.")],
+    role: Annotated[RoleName, acting_as(Action.SIGN)],
+    name: Annotated[str, typer.Option("--name", metavar="NAME", help="The signatory's name.")],
+    title: Annotated[str, typer.Option("--title", metavar="TITLE", help="The signatory's title.")],
     method: Annotated[
         SignatureMethod, typer.Option("--method", help="How the signatory signs.")
     ] = SignatureMethod.TYPED,
 ) -> None:
     """Sign the agreed terms for your side; when both have signed the deal is signed.
 
-    Example: dealflow sign 3f2a9c1b7d4e --as buyer --name "Siti Rahmawati" --title Director
+    \b
+    Example:
+      dealflow sign 3f2a9c1b7d4e --as buyer --name "Siti R." --title Director
     """
     svc = service(ctx)
     deal = svc.sign(

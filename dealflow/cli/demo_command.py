@@ -29,7 +29,10 @@ def demo(
     Uses a temporary SQLite store that is deleted afterwards, unless --store is given. The
     signed contract (PDF/A-3b, Bahasa Indonesia and English side by side) is written to DIR.
 
-    Example: dealflow demo            Example: dealflow --store deals.db demo -o contracts/
+    \b
+    Examples:
+      dealflow demo
+      dealflow --store deals.db demo -o contracts/
     """
     from dealflow.demo import run_demo
     from dealflow.local_files import make_folder, write_file
@@ -41,6 +44,9 @@ def demo(
             options(ctx).store = f"sqlite:///{Path(tmp) / 'demo.db'}"
         deals = service(ctx)
         try:
+            # The seal certificate is opened first: a bad one is refused before any step of
+            # the sample deal is recorded.
+            _ = deals.sealer
             quiet = options(ctx).json
             steps: list[dict[str, str]] = []
             for number, (what, deal) in enumerate(run_demo(deals), start=1):

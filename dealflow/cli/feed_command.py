@@ -17,6 +17,7 @@ def feed(
         int,
         typer.Option(
             "--after",
+            metavar="POSITION",
             min=0,
             max=2**63 - 1,
             help="Start after this position (0: the beginning).",
@@ -24,13 +25,18 @@ def feed(
     ] = 0,
     limit: Annotated[
         int | None,
-        typer.Option("--limit", min=1, max=2**63 - 1, help="Stop after this many events."),
+        typer.Option(
+            "--limit", metavar="N", min=1, max=2**63 - 1, help="Stop after this many events."
+        ),
     ] = None,
     follow: Annotated[
         bool, typer.Option("--follow", help="Keep waiting for new events (Ctrl-C stops).")
     ] = False,
     interval: Annotated[
-        float, typer.Option("--interval", min=0.05, max=3600, help="Seconds between polls.")
+        float,
+        typer.Option(
+            "--interval", metavar="SECONDS", min=0.05, max=3600, help="Seconds between polls."
+        ),
     ] = 1.0,
 ) -> None:
     """Print stored events in order as JSON lines: {"position", "schema_version", "event"}.
@@ -38,7 +44,10 @@ def feed(
     Keep the last position you processed and pass it as --after to resume: every event is
     delivered at least once, in order, with no gaps.
 
-    Example: dealflow feed --after 120        Example: dealflow feed --follow
+    \b
+    Examples:
+      dealflow feed --after 120
+      dealflow feed --follow
     """
     svc = service(ctx)
     position, printed = after, 0

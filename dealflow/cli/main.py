@@ -211,10 +211,9 @@ def main() -> None:
         err.line(f"error: {exc}")
         sys.exit(1)
     except ValidationError as exc:  # a value no command option checked; still the user's
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        message = first["msg"].removeprefix("Value error, ")
-        err.line(f"error: {where}: {message}" if where else f"error: {message}")
+        from dealflow.domain.messages import plain_errors
+
+        err.line(f"error: {plain_errors(exc)}")
         sys.exit(1)
     except OSError as exc:  # a file named on the command line cannot be read or written
         what = f"{exc.strerror or exc}" + (f": {exc.filename}" if exc.filename else "")

@@ -1,57 +1,116 @@
 """The arguments and options several commands share, as ``Annotated`` types for Typer.
 
-Plain declarations: importing them loads no domain model, so a command module can use them
-without pulling in another command module.
+Declarations only: importing them loads no other command module. Every option names what it
+takes (``--quantity SKU=N``), never a Python type; ``--as`` offers only the roles that may take
+the command's action, read from the lifecycle's table (:func:`acting_as`).
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Iterable
+from typing import Annotated, Any
 
 import typer
 
 from dealflow.cli.base import RoleName
+from dealflow.domain.lifecycle import ROLES, Action
+from dealflow.domain.parties import Role
+
+
+def role_option(verb: str, roles: Iterable[Role], *, help: str = "The role you act as.") -> Any:
+    """``--as``, offering (in help, completion and checks) only ``roles``: those that may
+    ``verb``. Another role is a usage error that says who may."""
+    allowed = {role.value for role in roles}
+    names = [role.value for role in RoleName if role.value in allowed]
+
+    def parse(value: str | RoleName) -> RoleName:
+        text = value.value if isinstance(value, RoleName) else value
+        if text in names:
+            return RoleName(text)
+        who = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
+        if text in {role.value for role in RoleName}:
+            raise typer.BadParameter(f"a {text} cannot {verb}; only {who} can")
+        raise typer.BadParameter(f"{text!r} is not one of {', '.join(map(repr, names))}")
+
+    def complete(incomplete: str) -> list[str]:
+        return [name for name in names if name.startswith(incomplete)]
+
+    return typer.Option(
+        "--as", metavar=f"<{'|'.join(names)}>", parser=parse, autocompletion=complete, help=help
+    )
+
+
+def acting_as(action: Action, verb: str | None = None) -> Any:
+    """``--as`` for a lifecycle action: the roles the lifecycle lets take it."""
+    return role_option(verb or action.value.replace("_", " "), ROLES[action])
+
 
 DealId = Annotated[
     str, typer.Argument(metavar="DEAL", help="The deal's id, as `dealflow new` printed it.")
 ]
-As = Annotated[RoleName, typer.Option("--as", help="The role you act as.", show_choices=True)]
 Name = Annotated[
     str | None,
     typer.Option(
         "--name",
+        metavar="NAME",
         help="Your name (default: the seller's or buyer's representative; "
         "required for manager, legal and service).",
     ),
 ]
-NoteOpt = Annotated[str | None, typer.Option("--note", help="A note kept with the action.")]
-Reason = Annotated[str | None, typer.Option("--reason", help="Why, in a few words.")]
+NoteOpt = Annotated[
+    str | None, typer.Option("--note", metavar="TEXT", help="A note kept with the action.")
+]
+Reason = Annotated[
+    str | None, typer.Option("--reason", metavar="TEXT", help="Why, in a few words.")
+]
 Discount = Annotated[
-    str | None, typer.Option("--discount", help='A percentage ("5%") or an amount ("1500000").')
+    str | None,
+    typer.Option(
+        "--discount", metavar="N%|AMOUNT", help='A percentage ("5%") or an amount ("1500000").'
+    ),
 ]
 ValidDays = Annotated[
-    int | None, typer.Option("--valid-days", min=1, max=365, help="Days the offer stays open.")
+    int | None,
+    typer.Option("--valid-days", metavar="DAYS", min=1, max=365, help="Days the offer stays open."),
 ]
 PaymentDays = Annotated[
-    int | None, typer.Option("--payment-days", min=0, max=3650, help="Days to pay the invoice.")
+    int | None,
+    typer.Option(
+        "--payment-days", metavar="DAYS", min=0, max=3650, help="Days to pay the invoice."
+    ),
 ]
 PaymentMethod = Annotated[
-    str | None, typer.Option("--payment-method", help='e.g. "bank transfer", "letter of credit".')
+    str | None,
+    typer.Option(
+        "--payment-method", metavar="TEXT", help='e.g. "bank transfer", "letter of credit".'
+    ),
 ]
 DeliveryDate = Annotated[
-    str | None, typer.Option("--delivery-date", help="Deliver by this date (YYYY-MM-DD).")
+    str | None,
+    typer.Option("--delivery-date", metavar="YYYY-MM-DD", help="Deliver by this date."),
 ]
-DeliveryPlace = Annotated[str | None, typer.Option("--delivery-place", help="Where to deliver.")]
+DeliveryPlace = Annotated[
+    str | None, typer.Option("--delivery-place", metavar="PLACE", help="Where to deliver.")
+]
 Warranty = Annotated[
-    int | None, typer.Option("--warranty-months", min=1, max=600, help="Warranty length.")
+    int | None,
+    typer.Option("--warranty-months", metavar="MONTHS", min=1, max=600, help="Warranty length."),
 ]
 ResponseHours = Annotated[
     int | None,
-    typer.Option("--response-hours", min=1, max=8760, help="Service level: warranty response."),
+    typer.Option(
+        "--response-hours",
+        metavar="HOURS",
+        min=1,
+        max=8760,
+        help="Service level: warranty response.",
+    ),
 ]
 Quantity = Annotated[
-    list[str] | None, typer.Option("--quantity", help="SKU=N, a new quantity; repeatable.")
+    list[str] | None,
+    typer.Option("--quantity", metavar="SKU=N", help="A line's new quantity; repeatable."),
 ]
 Price = Annotated[
-    list[str] | None, typer.Option("--price", help="SKU=PRICE, a new unit price; repeatable.")
+    list[str] | None,
+    typer.Option("--price", metavar="SKU=PRICE", help="A line's new unit price; repeatable."),
 ]

@@ -3,12 +3,12 @@ and complaints, and relationship health with buyer value."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from dealflow.cli.aftersales_commands import KeeperRole
 from dealflow.cli.base import (
     RoleName,
     actor,
@@ -22,9 +22,11 @@ from dealflow.cli.base import (
     when,
 )
 from dealflow.cli.deal_commands import report
-from dealflow.cli.params import DealId, Name
+from dealflow.cli.params import DealId, Name, role_option
+from dealflow.domain.aftersales import KEEPERS
 from dealflow.domain.claims import ClaimKind
 from dealflow.domain.interactions import Channel, InteractionKind
+from dealflow.domain.messages import counted
 from dealflow.reports import BuyerReport
 
 
@@ -34,10 +36,14 @@ def log(
     deal_id: DealId,
     channel: Annotated[Channel, typer.Option("--channel", help="How the contact happened.")],
     kind: Annotated[InteractionKind, typer.Option("--kind", help="What it was about.")],
-    note: Annotated[str, typer.Option("--note", help="What happened, in a sentence or two.")],
+    note: Annotated[
+        str, typer.Option("--note", metavar="TEXT", help="What happened, in a sentence or two.")
+    ],
     csat: Annotated[
         int | None,
-        typer.Option("--csat", min=1, max=5, help="The buyer's satisfaction, 1 (poor) to 5."),
+        typer.Option(
+            "--csat", metavar="1-5", min=1, max=5, help="The buyer's satisfaction, 1 (poor) to 5."
+        ),
     ] = None,
     role: Annotated[
         RoleName, typer.Option("--as", help="Your role (default: seller).")
@@ -47,7 +53,9 @@ def log(
     """Record a contact with the buyer, at any stage: a meeting, a call, a complaint, a
     competitor's quote. The stage does not change.
 
-    Example: dealflow log 3f2a9c1b7d4e --channel phone --kind feedback --csat 4 --note "Happy"
+    \b
+    Example:
+      dealflow log 3f2a9c1b7d4e --channel phone --kind feedback --csat 4 --note OK
     """
     svc = service(ctx)
     deal = svc.log_interaction(
@@ -62,9 +70,14 @@ def log(
 
 
 ClaimId = Annotated[
-    str, typer.Argument(help="The claim's id, e.g. complaint-1 or warranty-claim-2.")
+    str,
+    typer.Argument(metavar="CLAIM", help="The claim's id, e.g. complaint-1 or warranty-claim-2."),
 ]
-ClaimNote = Annotated[str, typer.Option("--note", help="What was said or done.")]
+#: ``--as`` for answering and resolving a claim: the seller's people.
+AnswerAs = Annotated[
+    RoleName, role_option("answer claims", KEEPERS, help="Your role (default: seller).")
+]
+ClaimNote = Annotated[str, typer.Option("--note", metavar="TEXT", help="What was said or done.")]
 
 
 @app.command(rich_help_panel="Relationship")
@@ -77,7 +90,9 @@ def claim(
     ] = ClaimKind.WARRANTY,
     item: Annotated[
         str | None,
-        typer.Option("--item", help="The commitment it is about (default: the warranty)."),
+        typer.Option(
+            "--item", metavar="ITEM", help="The commitment it is about (default: the warranty)."
+        ),
     ] = None,
     role: Annotated[
         RoleName, typer.Option("--as", help="Who raises it (default: buyer).")
@@ -87,7 +102,9 @@ def claim(
     """Record a warranty claim or a complaint; its response is due within the warranty's
     response hours (complaints: the policy's).
 
-    Example: dealflow claim 3f2a9c1b7d4e --kind warranty --note "Sensor 4 reads zero"
+    \b
+    Example:
+      dealflow claim 3f2a9c1b7d4e --kind warranty --note "Sensor 4 reads zero"
     """
     svc = service(ctx)
     deal = svc.open_claim(
@@ -103,17 +120,17 @@ def respond(
     deal_id: DealId,
     claim_id: ClaimId,
     note: ClaimNote,
-    role: Annotated[
-        KeeperRole, typer.Option("--as", help="Your role (default: seller).")
-    ] = KeeperRole.SELLER,
+    role: AnswerAs = RoleName.SELLER,
     name: Name = None,
 ) -> None:
     """Record the first response to a claim (timed against the promised hours).
 
-    Example: dealflow respond 3f2a9c1b7d4e warranty-claim-1 --note "Technician booked for Monday"
+    \b
+    Example:
+      dealflow respond 3f2a9c1b7d4e warranty-claim-1 --note "Visit on Monday"
     """
     svc = service(ctx)
-    who = actor(svc.get(deal_id), RoleName(role.value), name)
+    who = actor(svc.get(deal_id), role, name)
     deal = svc.respond_claim(deal_id, claim_id, who, note)
     answered = next(c for c in deal.claims if c.id == claim_id)
     late = " (late)" if answered.response_late(svc.clock.now()) else ""
@@ -126,17 +143,17 @@ def resolve(
     deal_id: DealId,
     claim_id: ClaimId,
     note: ClaimNote,
-    role: Annotated[
-        KeeperRole, typer.Option("--as", help="Your role (default: seller).")
-    ] = KeeperRole.SELLER,
+    role: AnswerAs = RoleName.SELLER,
     name: Name = None,
 ) -> None:
     """Resolve and close a claim.
 
-    Example: dealflow resolve 3f2a9c1b7d4e warranty-claim-1 --note "Sensor replaced, tested"
+    \b
+    Example:
+      dealflow resolve 3f2a9c1b7d4e warranty-claim-1 --note "Sensor replaced"
     """
     svc = service(ctx)
-    who = actor(svc.get(deal_id), RoleName(role.value), name)
+    who = actor(svc.get(deal_id), role, name)
     report(ctx, svc.resolve_claim(deal_id, claim_id, who, note), f"Resolved {claim_id}")
 
 
@@ -145,13 +162,19 @@ def health(
     ctx: typer.Context,
     buyer: Annotated[
         str | None,
-        typer.Argument(help="A buyer's name (or part of it) or tax id; default: every buyer."),
+        typer.Argument(
+            metavar="BUYER",
+            help="A buyer's name (or part of it) or tax id; default: every buyer.",
+        ),
     ] = None,
 ) -> None:
     """Relationship health (0-100, with its reasons), buyer class and lifetime value, and
     renewals due, per buyer; weakest first. A buyer silent for too long is flagged.
 
-    Example: dealflow health        Example: dealflow health "Sinar Abadi"
+    \b
+    Examples:
+      dealflow health
+      dealflow health "Sinar Abadi"
     """
     reports = service(ctx).health(buyer)
     if options(ctx).json:
@@ -173,11 +196,19 @@ def health(
             )
         out.print(table)
         return
+    now = service(ctx).clock.now()
     for r in reports:
-        _print_report(r)
+        _print_report(r, now)
 
 
-def _print_report(r: BuyerReport) -> None:
+def _ago(last: datetime, days: int, now: datetime) -> str:
+    """How long ago the buyer was last heard from, in whole days."""
+    if last > now:
+        return "after the time of this report"
+    return "less than a day ago" if days == 0 else f"{counted(days, 'day')} ago"
+
+
+def _print_report(r: BuyerReport, now: datetime) -> None:
     h = r.health
     say(f"{r.buyer}: health {h.score}/100")
     for reason in h.reasons:
@@ -193,7 +224,7 @@ def _print_report(r: BuyerReport) -> None:
     )
     average = f"{h.satisfaction_average:.1f}" if h.satisfaction_average is not None else "-"
     say(f"Open claims: {h.open_claims}; satisfaction {average} ({len(h.satisfaction)} scores)")
-    say(f"Last contact: {when(h.last_contact)}, {h.days_since_contact} days ago")
+    say(f"Last contact: {when(h.last_contact)}, {_ago(h.last_contact, h.days_since_contact, now)}")
     say(f"Class: {r.value.buyer_class.value}; lifetime value: {r.value.explanation}")
     for deal_id, seen in r.signals.items():
         for signal in seen:
@@ -202,5 +233,5 @@ def _print_report(r: BuyerReport) -> None:
     for reminder in r.renewals:
         say(
             f"Renewal: {reminder.deal_id} ({reminder.title}) ends on {reminder.term_ends}, "
-            f"in {reminder.days_left} days"
+            f"in {counted(reminder.days_left, 'day')}"
         )

@@ -94,7 +94,10 @@ def root(
 ) -> None:
     """Negotiate B2B deals from offer to signed contract and after-sales.
 
-    Example: dealflow demo        Example: dealflow --store deals.db new deal.yaml
+    \b
+    Examples:
+      dealflow demo
+      dealflow --store deals.db new deal.yaml
     """
     ctx.obj = Options(
         store=store,

@@ -10,9 +10,10 @@ from typing import Annotated
 import typer
 
 from dealflow.cli.base import app, emit_json, options, out, say, service
+from dealflow.cli.commandline import CommandLine
 
-keys_app = typer.Typer(
-    help="Seal certificates.\n\nExample: dealflow keys dev ./keys",
+keys_app = CommandLine(
+    help="Seal certificates.\n\n\b\nExample:\n  dealflow keys dev ./keys",
     no_args_is_help=True,
     rich_markup_mode=None,
 )
@@ -36,7 +37,9 @@ def verify(
     on that hash and, with a store, the deal's signed version and kept PDF. Exit 0 when
     everything holds, 1 naming each failed check.
 
-    Example: dealflow verify DF-3F2A9C1B7D4E-V1-id-en.pdf --store deals.db
+    \b
+    Example:
+      dealflow verify DF-3F2A9C1B7D4E-V1-id-en.pdf --store deals.db
     """
     from dealflow.local_files import read_file
     from dealflow.verification import MAX_CONTRACT_BYTES, verify_contract
@@ -86,7 +89,9 @@ def keys_dev(
     """Create a self-signed development seal certificate, DIR/dev-seal.p12 (empty password),
     and print how to use it. For trying the flow only: it proves nothing to anyone else.
 
-    Example: dealflow keys dev ./keys
+    \b
+    Example:
+      dealflow keys dev ./keys
     """
     from dealflow.adapters.signing import make_dev_certificate
 

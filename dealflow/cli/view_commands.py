@@ -6,7 +6,6 @@ import shutil
 import subprocess
 from collections import Counter
 from datetime import timedelta
-from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
 
@@ -22,6 +21,7 @@ from dealflow.cli.base import (
     err,
     options,
     out,
+    parse_amount,
     say,
     service,
     when,
@@ -29,6 +29,7 @@ from dealflow.cli.base import (
 from dealflow.cli.params import DealId
 from dealflow.domain.events import EVENTS_ADAPTER, AnyEvent
 from dealflow.domain.lifecycle import TERMINAL, TRANSITIONS, Action, Stage
+from dealflow.domain.messages import counted
 from dealflow.domain.parties import Role
 from dealflow.views import DealView, deal_view
 
@@ -37,7 +38,10 @@ from dealflow.views import DealView, deal_view
 def show(ctx: typer.Context, deal_id: DealId) -> None:
     """A deal at a glance: stage, parties, terms and totals, whose turn, what is due.
 
-    Example: dealflow show 3f2a9c1b7d4e        Example: dealflow --json show 3f2a9c1b7d4e
+    \b
+    Examples:
+      dealflow show 3f2a9c1b7d4e
+      dealflow --json show 3f2a9c1b7d4e
     """
     svc = service(ctx)
     deal = svc.get(deal_id)
@@ -51,7 +55,7 @@ def show(ctx: typer.Context, deal_id: DealId) -> None:
     say(f"Buyer:  {deal.buyer.name} — {deal.buyer.representative.name}")
     terms = deal.terms
     rows = [
-        (item.sku, item.description, str(item.quantity), f"{item.unit_price:,}")
+        (item.sku, item.description, str(item.quantity), f"{item.unit_price:,f}")
         for item in terms.items
     ]
     for line in columns(("SKU", "Description", "Qty", "Unit price"), rows, right=(2, 3)):
@@ -59,7 +63,7 @@ def show(ctx: typer.Context, deal_id: DealId) -> None:
     totals = terms.totals
     say(f"Subtotal {totals.subtotal}   discount {totals.discount}   tax {totals.tax}")
     say(f"Grand total {totals.grand_total}   terms hash {deal.terms_hash[:12]}")
-    say(f"Payment: {terms.payment.due_days} days, {terms.payment.method}")
+    say(f"Payment: {counted(terms.payment.due_days, 'day')}, {terms.payment.method}")
     if terms.delivery is not None:
         say(f"Delivery: {terms.delivery.place}, by {terms.delivery.by or '-'}")
     if view.latest_offer is not None:
@@ -126,36 +130,52 @@ def _print_next(possible: dict[Role, list[Action]]) -> None:
 def list_deals(
     ctx: typer.Context,
     stage: Annotated[
-        Stage | None, typer.Option("--stage", help="Only deals in this stage.")
+        Stage | None,
+        typer.Option(
+            "--stage",
+            metavar="STAGE",
+            help=f"Only deals in this stage: {', '.join(stage.value for stage in Stage)}.",
+        ),
     ] = None,
     buyer: Annotated[
-        str | None, typer.Option("--buyer", help="Only deals whose buyer's name contains this.")
+        str | None,
+        typer.Option(
+            "--buyer", metavar="TEXT", help="Only deals whose buyer's name contains this."
+        ),
     ] = None,
     owner: Annotated[
-        str | None, typer.Option("--owner", help="Only deals of this seller rep (full name).")
+        str | None,
+        typer.Option("--owner", metavar="NAME", help="Only deals of this seller rep (full name)."),
     ] = None,
     min_total: Annotated[
-        float | None, typer.Option("--min-total", min=0, help="Grand total at least this.")
+        str | None,
+        typer.Option("--min-total", metavar="AMOUNT", help="Grand total at least this."),
     ] = None,
     max_total: Annotated[
-        float | None, typer.Option("--max-total", min=0, help="Grand total at most this.")
+        str | None,
+        typer.Option("--max-total", metavar="AMOUNT", help="Grand total at most this."),
     ] = None,
     expiring_days: Annotated[
         int | None,
-        typer.Option("--expiring", min=0, max=3650, help="Open offers lapsing within N days."),
+        typer.Option(
+            "--expiring", metavar="DAYS", min=0, max=3650, help="Open offers lapsing within N days."
+        ),
     ] = None,
 ) -> None:
     """Deals in the store, oldest first, from the store's index; filters combine.
 
-    Example: dealflow list --stage negotiating        Example: dealflow list --expiring 3
+    \b
+    Examples:
+      dealflow list --stage negotiating
+      dealflow list --expiring 3
     """
     svc = service(ctx)
     summaries = svc.list_deals(
         stage=stage,
         buyer=buyer,
         owner=owner,
-        min_total=None if min_total is None else Decimal(str(min_total)),
-        max_total=None if max_total is None else Decimal(str(max_total)),
+        min_total=None if min_total is None else parse_amount(min_total, "--min-total"),
+        max_total=None if max_total is None else parse_amount(max_total, "--max-total"),
         expires_before=None
         if expiring_days is None
         else svc.clock.now() + timedelta(days=expiring_days),
@@ -190,7 +210,10 @@ def history(ctx: typer.Context, deal_id: DealId) -> None:
 
     Events recorded under an overridden clock (--now) are marked "(simulated time)".
 
-    Example: dealflow history 3f2a9c1b7d4e        Example: dealflow --json history 3f2a9c1b7d4e
+    \b
+    Examples:
+      dealflow history 3f2a9c1b7d4e
+      dealflow --json history 3f2a9c1b7d4e
     """
     events = service(ctx).history(deal_id)
     if options(ctx).json:
@@ -228,12 +251,17 @@ def _detail(event: AnyEvent) -> str:
 def diff(
     ctx: typer.Context,
     deal_id: DealId,
-    v1: Annotated[int, typer.Argument(help="The older terms version (0: the deal file's).", min=0)],
-    v2: Annotated[int, typer.Argument(help="The newer terms version.", min=0)],
+    v1: Annotated[
+        int,
+        typer.Argument(metavar="V1", help="The older terms version (0: the deal file's).", min=0),
+    ],
+    v2: Annotated[int, typer.Argument(metavar="V2", help="The newer terms version.", min=0)],
 ) -> None:
     """What changed between two terms versions, issue by issue.
 
-    Example: dealflow diff 3f2a9c1b7d4e 1 2
+    \b
+    Example:
+      dealflow diff 3f2a9c1b7d4e 1 2
     """
     differences = service(ctx).get(deal_id).diff(v1, v2)
     if options(ctx).json:
@@ -256,7 +284,9 @@ def diff(
 def next_step(ctx: typer.Context, deal_id: DealId) -> None:
     """The actions each role may take now; on a terminal, offers to run one.
 
-    Example: dealflow next 3f2a9c1b7d4e
+    \b
+    Example:
+      dealflow next 3f2a9c1b7d4e
     """
     svc = service(ctx)
     possible = svc.possible_actions(deal_id)
@@ -316,12 +346,18 @@ def _dot() -> str:
 def graph(
     ctx: typer.Context,
     output: Annotated[
-        Path | None, typer.Option("-o", "--output", help="Write to FILE.md (mermaid) or FILE.svg.")
+        Path | None,
+        typer.Option(
+            "-o", "--output", metavar="FILE", help="Write to FILE.md (mermaid) or FILE.svg."
+        ),
     ] = None,
 ) -> None:
     """The lifecycle as a diagram: Mermaid text, or SVG when Graphviz's `dot` is installed.
 
-    Example: dealflow graph        Example: dealflow graph -o lifecycle.svg
+    \b
+    Examples:
+      dealflow graph
+      dealflow graph -o lifecycle.svg
     """
     from dealflow.local_files import write_file
 

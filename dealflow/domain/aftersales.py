@@ -38,6 +38,7 @@ from dealflow.domain.events import (
     ServiceStarted,
 )
 from dealflow.domain.lifecycle import Action, Cursor, Stage, fire
+from dealflow.domain.messages import counted
 from dealflow.domain.parties import SYSTEM_ACTOR, Actor, Role, is_blank
 from dealflow.domain.policy import AfterSalesRules
 from dealflow.domain.projection import evolve
@@ -127,10 +128,6 @@ def _then_complete(deal: Deal, events: list[Event], now: datetime) -> list[Event
     return events
 
 
-def _days(n: int) -> str:
-    return f"{n} day" if n == 1 else f"{n} days"
-
-
 def fulfil(
     deal: Deal, item: str, actor: Actor, now: datetime, note: str | None = None
 ) -> list[Event]:
@@ -151,7 +148,7 @@ def fulfil(
     text = note or ""
     if late and not note:
         text = (
-            f"kept {_days(late_by)} after its due date {commitment.due}"
+            f"kept {counted(late_by, 'day')} after its due date {commitment.due}"
             if late_by > 0
             else f"kept after it was recorded {commitment.status.value}"
         )
@@ -181,11 +178,15 @@ def _status_note(commitment: Commitment, status: CommitmentStatus, today: date, 
     match status:
         case CommitmentStatus.DUE:
             left = (due - today).days
-            return f"due by {due}" + (f", {_days(left)} left" if left else ", today")
+            return f"due by {due}" + (f", {counted(left, 'day')} left" if left else ", today")
         case CommitmentStatus.OVERDUE:
-            return f"{_days(past)} past its due date {due}; breached after {_days(grace)}"
+            breached = counted(grace, "day")
+            return f"{counted(past, 'day')} past its due date {due}; breached after {breached}"
         case CommitmentStatus.BREACHED:
-            return f"{_days(past)} past its due date {due}, beyond the {grace}-day grace period"
+            return (
+                f"{counted(past, 'day')} past its due date {due}, "
+                f"beyond the {grace}-day grace period"
+            )
         case _:
             return f"the {commitment.kind} ran its term to {due}"
 

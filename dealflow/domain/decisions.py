@@ -40,6 +40,7 @@ from dealflow.domain.events import (
 )
 from dealflow.domain.interactions import Channel, InteractionKind
 from dealflow.domain.lifecycle import ROLES, Action, Cursor, Stage, allowed_actions, fire
+from dealflow.domain.messages import plain_errors
 from dealflow.domain.parties import SYSTEM_ACTOR, Actor, Party, Role, Side, is_blank
 from dealflow.domain.policy import ApprovalPolicy, SigningOrder
 from dealflow.domain.terms import SpecialTerms, Terms, TermsChange
@@ -342,15 +343,7 @@ def _changed(terms: Terms, change: TermsChange) -> Terms:
 
 
 def _first_line(exc: ValueError) -> str:
-    errors = getattr(exc, "errors", None)
-    if callable(errors):
-        parts = []
-        for error in errors():
-            where = ".".join(str(p) for p in error.get("loc", ()))
-            message = str(error.get("msg", error)).removeprefix("Value error, ")
-            parts.append(f"{where}: {message}" if where else message)
-        return "; ".join(parts)
-    return str(exc)
+    return plain_errors(exc) if isinstance(exc, ValidationError) else str(exc)
 
 
 # One handler per action -----------------------------------------------------------------

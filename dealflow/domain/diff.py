@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from dealflow.domain.money import SHOWN
 from dealflow.domain.terms import Terms
 
 
@@ -25,7 +26,7 @@ class TermsDifference(BaseModel):
 
 
 def _flat(terms: Terms) -> dict[str, str]:
-    data = terms.model_dump(mode="json", exclude_none=True)
+    data = terms.model_dump(mode="json", exclude_none=True, context=SHOWN)
     flat: dict[str, str] = {}
     items = data.pop("items")
     after_sales = data.pop("after_sales", [])

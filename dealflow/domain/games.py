@@ -40,6 +40,7 @@ from dealflow.domain.commitments import PAYMENT, CommitmentStatus, schedule, ter
 from dealflow.domain.deal import Deal, Offer, OfferKind
 from dealflow.domain.diff import diff_terms
 from dealflow.domain.interactions import InteractionKind
+from dealflow.domain.messages import counted
 from dealflow.domain.parties import Side
 
 #: Asymmetric concessions: the seller gave up at least this much utility...
@@ -267,7 +268,8 @@ def overdue_payments(deal: Deal, today: date) -> GameSignal | None:
     if not late:
         return None
     listed = ", ".join(
-        f"{c.id} of {c.amount} due {c.due} ({(today - c.due).days} days ago, {c.status.value})"
+        f"{c.id} of {c.amount} due {c.due} "
+        f"({counted((today - c.due).days, 'day')} ago, {c.status.value})"
         for c in late
     )
     return GameSignal(

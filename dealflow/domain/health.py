@@ -20,11 +20,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from dealflow.domain.commitments import Commitment, CommitmentStatus
 from dealflow.domain.deal import Deal
+from dealflow.domain.messages import counted
 from dealflow.domain.parties import Side
 from dealflow.domain.policy import RelationshipRules
 
@@ -59,7 +61,15 @@ class Health(BaseModel):
     satisfaction: tuple[int, ...]
     satisfaction_average: float | None
     last_contact: AwareDatetime
-    days_since_contact: int
+    days_since_contact: Annotated[
+        int,
+        Field(
+            ge=0,
+            description="Whole days from the last contact to the time of the report; 0 when "
+            "the last contact is less than a day before it, or after it (a clock set "
+            "before the last contact, such as --now in the past): silence is never negative.",
+        ),
+    ]
     silent: bool
 
 
@@ -134,10 +144,11 @@ def health(
         answered = f", {late_answers} answered late or not yet in time" if late_answers else ""
         deduct(
             min(30, points),
-            f"{len(open_claims)} open claim(s), the oldest {max(ages)} days old{answered}",
+            f"{len(open_claims)} open claim(s), "
+            f"the oldest {counted(max(ages), 'day')} old{answered}",
         )
         if max(ages) > 30:
-            flags.append(f"a claim has been open for {max(ages)} days")
+            flags.append(f"a claim has been open for {counted(max(ages), 'day')}")
 
     scores = [(i.at, i.csat) for d, _ in deals for i in d.interactions if i.csat is not None]
     scores.sort(key=lambda pair: pair[0])
@@ -154,11 +165,12 @@ def health(
             deduct(5, f"satisfaction is falling: {csat[-1]} after an average of {earlier:.1f}")
 
     contact = max(last_contact(d) for d, _ in deals)
-    silence = (now - contact).days
+    # A contact recorded after ``now`` (a clock set back, --now in the past) is no silence.
+    silence = max(0, (now - contact).days)
     silent = silence > rules.silence_days
     if silent:
-        deduct(20, f"no contact for {silence} days (threshold {rules.silence_days})")
-        flags.append(f"silent for {silence} days")
+        deduct(20, f"no contact for {counted(silence, 'day')} (threshold {rules.silence_days})")
+        flags.append(f"silent for {counted(silence, 'day')}")
 
     score = max(0, min(100, 100 + sum(r.points for r in reasons)))
     return Health(

@@ -4,7 +4,14 @@ Every rounding in dealflow goes through :func:`round_to_minor_unit`, half-up (co
 rounding, as invoices and tax offices expect), to the number of decimals the currency is
 quoted in on contracts. That is the ISO 4217 exponent, except for the Indonesian rupiah,
 which ISO lists with two decimals but which contracts and tax invoices quote in whole rupiah
-(Unicode CLDR's cash digits are 0 too).
+(Unicode CLDR, and so Babel, give it 0 decimals too).
+
+An amount someone writes into terms (a unit price, a discount amount) is refused when it is
+finer than that (:func:`check_minor_unit`): 4,500,000.5 IDR, or 0.001 USD. So a line is its
+quantity times the printed unit price exactly, the lines add up to the printed subtotal, and
+only the discount percentage and the tax are rounded, once each. Amounts are written without
+an exponent: ``1E+5`` is read as ``100000`` when written (a store reads back what it
+recorded), and every amount is shown in plain digits (:func:`plain`).
 """
 
 from __future__ import annotations
@@ -17,9 +24,13 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     PlainSerializer,
+    SerializationInfo,
+    ValidationInfo,
     WithJsonSchema,
     field_validator,
 )
+
+from dealflow.domain.parties import written
 
 # Active ISO 4217 codes whose exponent is not 2.
 _ZERO = "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF"
@@ -88,26 +99,117 @@ def round_to_minor_unit(amount: Decimal, currency: str) -> Decimal:
     return amount.quantize(exponent, rounding=ROUND_HALF_UP)
 
 
-def _amount(value: object) -> Decimal:
-    return to_decimal(value)
+#: The most decimals any currency is quoted in (ISO 4217: CLF and UYW have 4): the finest an
+#: amount may be written where no currency is known yet, as in a seller policy.
+MAX_DECIMALS = max(MINOR_UNITS.values())
 
 
-def _percent(value: object) -> Decimal:
+def without_exponent(amount: Decimal) -> Decimal:
+    """The same number in a form ``str()`` writes without an exponent, where Decimal has one:
+    ``1E+5`` becomes ``100000`` and ``0E-8`` becomes ``0``. A number smaller than a millionth
+    keeps its form (no amount a contract quotes is that small)."""
+    exponent = amount.as_tuple().exponent
+    if isinstance(exponent, int) and exponent > 0:
+        return amount.quantize(Decimal(1))
+    if not amount and "E" in str(amount):
+        return Decimal(0)
+    return amount
+
+
+def plain(amount: Decimal, *, grouped: bool = True) -> str:
+    """An amount as people read it: digits, a decimal point and (``grouped``) thousands
+    separators, never an exponent: ``100,000`` for ``1E+5``, ``0.0000001`` for ``1E-7``,
+    ``0`` for ``0E-8`` (as :func:`without_exponent` writes it)."""
+    amount = without_exponent(amount)
+    return f"{amount:,f}" if grouped else f"{amount:f}"
+
+
+def decimals(amount: Decimal) -> int:
+    """How many decimals an amount needs, exactly: 1 for 12.50, 2 for 12.55, 0 for 12.00 and
+    1E+5 (no rounding to the context's precision, as ``normalize()`` would)."""
+    _, digits, exponent = amount.as_tuple()
+    if not isinstance(exponent, int) or not any(digits):
+        return 0
+    trailing_zeros = len(digits) - len("".join(map(str, digits)).rstrip("0"))
+    return max(0, -exponent - trailing_zeros)
+
+
+def check_minor_unit(amount: Decimal, currency: str, what: str) -> None:
+    """Refuse an amount finer than the currency's minor unit (``MINOR_UNITS``): a contract
+    prints it to that unit, so finer digits would be printed rounded and the lines of the
+    price schedule would no longer add up. ``what`` names the amount in the message."""
+    places = MINOR_UNITS[currency]
+    if decimals(amount) <= places:
+        return
+    given = f"{what}, {plain(amount)} {currency},"
+    instead = plain(round_to_minor_unit(amount, currency), grouped=False)
+    if places == 0:
+        raise ValueError(
+            f"{given} is not a whole number, and a contract quotes {currency} in whole "
+            f"units; write {instead}"
+        )
+    raise ValueError(
+        f"{given} has more than {places} decimal{'s' * (places > 1)}, the most a contract "
+        f"quotes in {currency}; write {instead}"
+    )
+
+
+def _amount(value: object, info: ValidationInfo) -> Decimal:
+    result = to_decimal(value)
+    return without_exponent(result) if written(info) else result
+
+
+def _quoted_amount(value: object, info: ValidationInfo) -> Decimal:
+    result = _amount(value, info)
+    if written(info) and decimals(result) > MAX_DECIMALS:
+        raise ValueError(
+            f"amount {plain(result)} has more than {MAX_DECIMALS} decimals, finer than any "
+            "currency is quoted"
+        )
+    return result
+
+
+def _percent(value: object, info: ValidationInfo) -> Decimal:
     if isinstance(value, str) and value.strip().endswith("%"):
         value = value.strip()[:-1]
     result = to_decimal(value, "percentage")
     if result < 0 or result > 100:
-        raise ValueError(f"percentage {result}% must be between 0% and 100%")
-    return result
+        raise ValueError(f"percentage {plain(result)}% must be between 0% and 100%")
+    return without_exponent(result) if written(info) else result
+
+
+#: The serialization context of JSON shown to people and tools (``--json``, diffs): amounts
+#: in plain digits, also those a store recorded with an exponent. Without it, JSON keeps
+#: ``str()``'s form, which the terms hash and the stored events are computed over.
+SHOWN = {"shown": True}
+
+
+def _shown(info: SerializationInfo) -> bool:
+    return isinstance(info.context, dict) and bool(info.context.get("shown"))
+
+
+def _amount_json(amount: Decimal, info: SerializationInfo) -> str:
+    return plain(amount, grouped=False) if _shown(info) else str(amount)
+
+
+def _percent_json(percent: Decimal, info: SerializationInfo) -> str:
+    return f"{plain(percent, grouped=False) if _shown(info) else percent}%"
 
 
 #: An exact amount (str, int or Decimal in; a string in JSON).
-Amount = Annotated[Decimal, BeforeValidator(_amount), PlainSerializer(str, when_used="json")]
+Amount = Annotated[
+    Decimal, BeforeValidator(_amount), PlainSerializer(_amount_json, when_used="json")
+]
+#: An amount written where no currency is known yet (a seller policy's floors and limits):
+#: at most ``MAX_DECIMALS`` decimals.
+QuotedAmount = Annotated[
+    Decimal, BeforeValidator(_quoted_amount), PlainSerializer(_amount_json, when_used="json")
+]
 #: A percentage between 0 and 100, written ``"11%"``, ``"11"`` or ``11``.
 Percent = Annotated[
     Decimal,
     BeforeValidator(_percent),
-    PlainSerializer(lambda d: f"{d}%", when_used="json"),
+    PlainSerializer(_percent_json, when_used="json"),
     WithJsonSchema(
         {"type": "string", "pattern": r"^\d+(\.\d+)?%$", "examples": ["11%"]},
         mode="serialization",
@@ -150,4 +252,4 @@ class Money(BaseModel):
         return Money(amount=self.amount - other.amount, currency=self.currency)
 
     def __str__(self) -> str:
-        return f"{self.currency} {self.amount:,}"
+        return f"{self.currency} {plain(self.amount)}"

@@ -17,7 +17,7 @@ from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-from dealflow.domain.money import Amount, Money, Percent, round_to_minor_unit
+from dealflow.domain.money import Money, Percent, QuotedAmount, round_to_minor_unit
 from dealflow.domain.parties import Role
 from dealflow.domain.terms import SpecialTerms, Terms
 
@@ -53,11 +53,11 @@ class ApprovalPolicy(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     discount_ceiling: Percent = Decimal(10)
-    manager_above_total: Amount | None = None
+    manager_above_total: QuotedAmount | None = None
     legal_for_non_standard_clauses: bool = True
     buyer_class: BuyerClass = BuyerClass.PROSPECT
-    min_unit_price: dict[str, Amount] = Field(default_factory=dict)
-    unit_cost: dict[str, Amount] = Field(default_factory=dict)
+    min_unit_price: dict[str, QuotedAmount] = Field(default_factory=dict)
+    unit_cost: dict[str, QuotedAmount] = Field(default_factory=dict)
     min_margin: Percent | None = None
     clauses: dict[str, bool] | None = None
     signing_order: SigningOrder = SigningOrder.ANY
@@ -179,7 +179,7 @@ class DiscountCeilings(_Section):
 class ApprovalRules(_Section):
     """Approvals that do not depend on the buyer class."""
 
-    manager_above_total: Amount | None = None
+    manager_above_total: QuotedAmount | None = None
     legal_for_non_standard_clauses: bool = True
 
 
@@ -194,8 +194,8 @@ class FloorRules(_Section):
     manager's approval once agreed. Either a minimum net unit price per SKU, or a minimum
     margin over each SKU's unit cost, or both."""
 
-    min_unit_price: dict[str, Amount] = Field(default_factory=dict)
-    unit_cost: dict[str, Amount] = Field(default_factory=dict)
+    min_unit_price: dict[str, QuotedAmount] = Field(default_factory=dict)
+    unit_cost: dict[str, QuotedAmount] = Field(default_factory=dict)
     min_margin: Percent | None = None
 
     @model_validator(mode="after")

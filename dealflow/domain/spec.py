@@ -24,6 +24,7 @@ from pydantic import (
 )
 
 from dealflow.domain.deal import Language
+from dealflow.domain.messages import plain_errors
 from dealflow.domain.money import MAX_AMOUNT, Percent, check_currency
 from dealflow.domain.parties import Name, Party
 from dealflow.domain.terms import (
@@ -45,8 +46,7 @@ def _discount(value: object) -> object:
         try:
             return Discount.parse(value)
         except ValidationError as exc:
-            messages = [str(e["msg"]).removeprefix("Value error, ") for e in exc.errors()]
-            raise ValueError("; ".join(messages)) from None
+            raise ValueError(plain_errors(exc, where=False)) from None
     if isinstance(value, dict | Discount):
         return value
     raise ValueError(_DISCOUNT_HINT)
@@ -142,8 +142,7 @@ class DealSpec(BaseModel):
         try:
             self.proposal()
         except ValidationError as exc:
-            messages = [str(e["msg"]).removeprefix("Value error, ") for e in exc.errors()]
-            raise ValueError("; ".join(messages)) from None
+            raise ValueError(plain_errors(exc, where=False)) from None
         return self
 
     def proposal(self) -> Terms:

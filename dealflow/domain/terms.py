@@ -33,7 +33,10 @@ from dealflow.domain.money import (
     Money,
     Percent,
     check_currency,
+    check_minor_unit,
+    plain,
     round_to_minor_unit,
+    without_exponent,
 )
 from dealflow.domain.parties import written
 
@@ -106,8 +109,8 @@ class Discount(BaseModel):
 
     def __str__(self) -> str:
         if self.amount is not None:
-            return f"{self.amount:,}"
-        return f"{self.percent or 0}%"
+            return plain(self.amount)
+        return f"{plain(self.percent or Decimal(0), grouped=False)}%"
 
 
 NO_DISCOUNT = Discount()
@@ -239,6 +242,36 @@ class Terms(BaseModel):
     def _known_currency(cls, value: object) -> str:
         return check_currency(value)
 
+    @field_validator("items")
+    @classmethod
+    def _priced_in_the_currency(
+        cls, items: tuple[LineItem, ...], info: ValidationInfo
+    ) -> tuple[LineItem, ...]:
+        """New terms price each unit in the currency's minor unit (a stored snapshot is read
+        as it was); a price carried over from a store with an exponent is written plainly."""
+        currency = info.data.get("currency")
+        if currency is None or not written(info):
+            return items
+        for item in items:
+            check_minor_unit(item.unit_price, currency, f"the unit price of {item.sku}")
+        return tuple(
+            item
+            if "E" not in str(item.unit_price)
+            else item.model_copy(update={"unit_price": without_exponent(item.unit_price)})
+            for item in items
+        )
+
+    @field_validator("discount")
+    @classmethod
+    def _discount_in_the_currency(cls, discount: Discount, info: ValidationInfo) -> Discount:
+        currency = info.data.get("currency")
+        if currency is None or discount.amount is None or not written(info):
+            return discount
+        check_minor_unit(discount.amount, currency, "the discount")
+        if "E" in str(discount.amount):
+            return discount.model_copy(update={"amount": without_exponent(discount.amount)})
+        return discount
+
     @model_validator(mode="after")
     def _consistent(self, info: ValidationInfo) -> Self:
         skus = [item.sku for item in self.items]
@@ -270,7 +303,8 @@ class Terms(BaseModel):
             rounded := self.totals.subtotal.amount
         ):
             raise ValueError(
-                f"a discount of {off:,} {cur} is more than the subtotal of {rounded:,} {cur}"
+                f"a discount of {plain(off)} {cur} is more than the subtotal of "
+                f"{plain(rounded)} {cur}"
             )
         # Lengths first (new terms are checked often); where, only to say it.
         lengths = [len(text) for _, text in self._long_texts(named=False)]

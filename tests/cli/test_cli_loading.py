@@ -193,24 +193,3 @@ def test_list_prints_whole_lines_when_piped(tmp_path: Path) -> None:
     assert header.split()[:2] == ["ID", "Title"]
     assert row.startswith(f"{deal.id}  {title.strip()}  draft  PT Sinar Abadi Minuman")
     assert row.split()[-6:-3] == ["IDR", "382,950,000", "-"]  # then the time it was updated
-
-
-def _every_command_line() -> list[list[str]]:
-    lines: list[list[str]] = [[]]
-    for name in sorted(_registered()):
-        lines.append([name])
-    for group in app.registered_groups:
-        assert group.name is not None and group.typer_instance is not None
-        for command in group.typer_instance.registered_commands:
-            assert command.name is not None
-            lines.append([group.name, command.name])
-    return lines
-
-
-@pytest.mark.parametrize("words", _every_command_line(), ids=lambda w: " ".join(w) or "dealflow")
-def test_every_command_has_help_with_an_example(words: list[str]) -> None:
-    from typer.testing import CliRunner
-
-    result = CliRunner().invoke(app, [*words, "--help"], prog_name="dealflow")
-    assert result.exit_code == 0, result.output
-    assert "Example: dealflow" in result.output

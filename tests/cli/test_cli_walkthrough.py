@@ -138,7 +138,7 @@ def test_the_readme_walkthrough_runs_as_written(walked: Walked) -> None:
     health = printed['dealflow --now 2027-02-16T09:00Z health "Sinar Abadi"']
     assert "PT Sinar Abadi Minuman: health 65/100" in health, health
     assert "-30  kept 0 of 2 promises on time (0%)" in health
-    assert "-5  1 open claim(s), the oldest 1 days old" in health
+    assert "-5  1 open claim(s), the oldest 1 day old" in health
     assert "1 late, 0 overdue, 0 breached, 1 past their date and still open" in health
     diff, _ = shell.run(f"dealflow diff {deal_id} 2 3")
     assert re.search(r"discount\.percent\s+12%\s+9%", diff.stdout), diff.stdout

@@ -15,7 +15,7 @@ from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal, get_currency_name
 from num2words import num2words
 
-from dealflow.domain.money import MINOR_UNITS, Money, round_to_minor_unit
+from dealflow.domain.money import MINOR_UNITS, Money, decimals, round_to_minor_unit
 
 Tongue = Literal["en", "id"]
 _LOCALES: dict[str, str] = {"en": "en", "id": "id_ID"}
@@ -32,10 +32,14 @@ def _locale(lang: str) -> str:
 
 def money(value: Money, lang: str) -> str:
     """``Rp346.335.000`` (id), ``Rp346,335,000`` (en), ``$1,234.50``: the currency's
-    contract decimals, the language's separators."""
-    digits = MINOR_UNITS[value.currency]
+    contract decimals, the language's separators, never an exponent.
+
+    New terms hold no amount finer than the currency's minor unit; a unit price a store
+    recorded before that rule is printed with all its decimals rather than rounded, so that
+    quantity times the printed unit price is still the line total."""
+    digits = max(MINOR_UNITS[value.currency], decimals(value.amount))
     fraction = "." + "0" * digits if digits else ""
-    amount = round_to_minor_unit(value.amount, value.currency)
+    amount = value.amount  # nothing to round: it has no more decimals than are printed
     symbol = _SYMBOLS.get(value.currency)
     if symbol is not None:
         pattern = f"'{symbol}'#,##0{fraction}"

@@ -63,6 +63,7 @@ from dealflow.domain.advisor.space import Outcome
 from dealflow.domain.deal import Deal, Offer, OfferKind
 from dealflow.domain.games import GameSignal, customer_games
 from dealflow.domain.lifecycle import Stage
+from dealflow.domain.messages import counted
 from dealflow.domain.parties import Role, Side
 from dealflow.domain.policy import ApprovalPolicy, Preferences, Tactic
 from dealflow.domain.terms import Discount, Terms, TermsChange
@@ -467,8 +468,9 @@ def explain(advice: DealAdvice, issues: DealIssues) -> str:
             )
     else:
         sentences.append(
-            f"No offer has been made yet; with a {tactic} tactic over {advice.deadline_days} "
-            f"days our target starts at {advice.target:.3f} (walk-away {advice.reservation:.2f})."
+            f"No offer has been made yet; with a {tactic} tactic over "
+            f"{counted(advice.deadline_days, 'day')} our target starts at {advice.target:.3f} "
+            f"(walk-away {advice.reservation:.2f})."
         )
     if advice.time_fraction >= 1.0 and advice.offers:
         sentences.append(

@@ -35,6 +35,7 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from pydantic import BaseModel, ConfigDict
 
 from dealflow.domain.advisor.space import Issue, IssueSpace, Outcome
+from dealflow.domain.messages import counted
 from dealflow.domain.policy import IssuePreference, Preferences
 from dealflow.domain.terms import Discount, Terms, TermsChange
 from dealflow.errors import ActionRefusedError
@@ -88,7 +89,7 @@ def describe(issue: str, value: float) -> str:
     unit = UNITS[issue]
     if unit == "%":
         return f"{value:.2f}".rstrip("0").rstrip(".") + "%"
-    return f"{_number(value)} {unit}"
+    return counted(value, unit.removesuffix("s"))  # the units are plural: "days"
 
 
 #: How each issue's value reads in a sentence.
