@@ -202,7 +202,7 @@ def fulfil(
     note: NoteOpt = None,
     role: Annotated[
         RoleName,
-        role_option("fulfil commitments", KEEPERS, help="Your role (default: seller)."),
+        role_option("fulfil commitments", KEEPERS, help="Your role."),
     ] = RoleName.SELLER,
     name: Name = None,
 ) -> None:
@@ -230,9 +230,7 @@ def waive(
     ],
     role: Annotated[
         RoleName,
-        role_option(
-            "waive commitments", WAIVERS, help="Who approves the waiver (default: manager)."
-        ),
+        role_option("waive commitments", WAIVERS, help="Who approves the waiver."),
     ] = RoleName.MANAGER,
     name: Annotated[
         str | None,

@@ -45,9 +45,7 @@ def log(
             "--csat", metavar="1-5", min=1, max=5, help="The buyer's satisfaction, 1 (poor) to 5."
         ),
     ] = None,
-    role: Annotated[
-        RoleName, typer.Option("--as", help="Your role (default: seller).")
-    ] = RoleName.SELLER,
+    role: Annotated[RoleName, typer.Option("--as", help="Your role.")] = RoleName.SELLER,
     name: Name = None,
 ) -> None:
     """Record a contact with the buyer, at any stage: a meeting, a call, a complaint, a
@@ -74,9 +72,7 @@ ClaimId = Annotated[
     typer.Argument(metavar="CLAIM", help="The claim's id, e.g. complaint-1 or warranty-claim-2."),
 ]
 #: ``--as`` for answering and resolving a claim: the seller's people.
-AnswerAs = Annotated[
-    RoleName, role_option("answer claims", KEEPERS, help="Your role (default: seller).")
-]
+AnswerAs = Annotated[RoleName, role_option("answer claims", KEEPERS, help="Your role.")]
 ClaimNote = Annotated[str, typer.Option("--note", metavar="TEXT", help="What was said or done.")]
 
 
@@ -94,9 +90,7 @@ def claim(
             "--item", metavar="ITEM", help="The commitment it is about (default: the warranty)."
         ),
     ] = None,
-    role: Annotated[
-        RoleName, typer.Option("--as", help="Who raises it (default: buyer).")
-    ] = RoleName.BUYER,
+    role: Annotated[RoleName, typer.Option("--as", help="Who raises it.")] = RoleName.BUYER,
     name: Name = None,
 ) -> None:
     """Record a warranty claim or a complaint; its response is due within the warranty's
