@@ -8,6 +8,8 @@ import hashlib
 import io
 import json
 import logging
+import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -393,3 +395,75 @@ def test_contract_all_seals_in_its_worker_processes(tmp_path: Path) -> None:
     for row in rows:
         verdict = verify_contract(Path(row["file"]).read_bytes())
         assert verdict.ok, verdict.checks
+
+
+# Damaged files: one byte flipped anywhere, or the file cut short -------------------------------
+
+#: How many evenly spaced positions of a sealed contract get a flipped byte: 200 as CI runs the
+#: suite (HYPOTHESIS_PROFILE=ci), 50 locally; each verification reads the text of every page.
+FLIPS = 200 if os.environ.get("HYPOTHESIS_PROFILE") == "ci" else 50
+
+
+def _unused_seal_space(pdf: bytes) -> range:
+    """The seal's reserved room past its CMS blob: hex zeros inside the one gap of /ByteRange,
+    neither signed (no signature covers its own value) nor shown. Changing them changes nothing
+    the seal or the reader sees; the store's kept copy still tells the files apart."""
+    ranges = re.findall(rb"/ByteRange\s*\[\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s*\]", pdf)
+    _, length, resume, _ = (int(n) for n in ranges[-1])
+    blob = bytes.fromhex(pdf[length + 1 : resume - 1].decode("ascii"))
+    header = blob[1] & 0x7F if blob[1] & 0x80 else 0  # DER: a long-form length in N bytes
+    size = 2 + header + (int.from_bytes(blob[2 : 2 + header]) if header else blob[1])
+    return range(length + 1 + 2 * size, resume - 1)
+
+
+def _assert_one_line_checks(verdict: dealflow.Verdict) -> None:
+    assert verdict.checks
+    for check in verdict.checks:
+        assert check.detail and "\n" not in check.detail, check
+
+
+def test_a_flipped_byte_anywhere_fails_a_named_check_and_never_raises(
+    shared: Signed, tmp_path: Path
+) -> None:
+    pdf = shared.pdf
+    unused = _unused_seal_space(pdf)
+    damaged: dict[tuple[str, ...], bytes] = {}  # failed checks -> a file a library broke on
+    passed = []
+    for n in range(FLIPS):
+        position = n * len(pdf) // FLIPS
+        tampered = bytearray(pdf)
+        tampered[position] ^= 0x01 if n % 2 else 0xFF  # a subtle change, then garbage
+        verdict = verify_contract(bytes(tampered))  # never raises: that is the point
+        _assert_one_line_checks(verdict)
+        if verdict.ok:
+            passed.append(position)
+            continue
+        checked = {check.name for check in verdict.checks}
+        assert "seal" in verdict.failed or "seal" not in checked, (position, verdict.checks)
+        if any("cannot be read" in c.detail or "damaged" in c.detail for c in verdict.checks):
+            damaged.setdefault(tuple(verdict.failed), bytes(tampered))
+    assert all(position in unused for position in passed), passed
+    # The sweep reaches damage that made the libraries raise (verify printed tracebacks).
+    assert damaged, "no flipped byte made a PDF library fail"
+    for cut in sorted({0, 1, 8, 1024, len(pdf) // 2, len(pdf) - 1024, len(pdf) - 1}):
+        verdict = verify_contract(pdf[:cut])
+        _assert_one_line_checks(verdict)
+        assert not verdict.ok, cut
+
+    # From the command line: a few of the worst, a cut file, and a change in the unused room.
+    files = {f"flip-{n}.pdf": (data, 1) for n, data in enumerate(list(damaged.values())[:4])}
+    files["cut.pdf"] = (pdf[: len(pdf) // 2], 1)
+    padding = bytearray(pdf)
+    padding[unused[len(unused) // 2]] = ord("1")
+    files["padding.pdf"] = (bytes(padding), 0)
+    for name, (data, code) in files.items():
+        (tmp_path / name).write_bytes(data)
+        result = dealflow_cli("verify", name, cwd=tmp_path, env={})
+        assert "Traceback" not in result.stdout + result.stderr, name
+        assert result.returncode == code, (name, result.stdout, result.stderr)
+        assert result.stderr == ""
+        marks = ("ok   ", "FAIL ", "VERIFIED: ", "NOT VERIFIED: ")
+        assert all(line.startswith(marks) for line in result.stdout.splitlines()), result.stdout
+    # Against the store, the changed unused room is not the file it keeps.
+    verdict = verify_contract(bytes(padding), shared.service)
+    assert verdict.failed == ["store"]
