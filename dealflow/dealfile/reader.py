@@ -41,7 +41,9 @@ def parse_deal_spec(text: str | bytes, *, source: str = "deal file", fmt: str = 
 
 
 def load_deal_file(path: str | Path) -> DealSpec:
-    """Read a deal file from disk (``.json`` as JSON, anything else as YAML)."""
+    """Read a deal file from disk (``.json`` as JSON, anything else as YAML): a regular file (a
+    symbolic link to one is followed) of at most 8 MiB; a folder, a FIFO or a device is a
+    DealFileError, never waited on."""
     return load_file(path, DealSpec, DealFileError)
 
 
