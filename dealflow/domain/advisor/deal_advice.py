@@ -195,7 +195,9 @@ def _no_step_back(
     """The change with its discount rounded towards the buyer instead of in our favour when
     our favour would make the counter worth more to us than our own latest offer: at a target
     capped at that offer, 4.99% after we offered 5% would take back a concession."""
-    if change.discount is None or "discount" not in issues.space.names:
+    # Also when the rounded discount is the one on the table already (so the change leaves
+    # it out): that too may be worth more to us than our own latest offer.
+    if "discount" not in issues.space.names:
         return change
     worth = issues.space.utility(issues.read(current.changed(change), now.date()).counted)
     if worth <= mine.utility + 1e-9:
