@@ -42,9 +42,11 @@ if TYPE_CHECKING:
     from dealflow.domain.interactions import Channel, Interaction, InteractionKind
     from dealflow.domain.lifecycle import Action, Stage, allowed_actions
     from dealflow.domain.listing import DealQuery, DealRow
+    from dealflow.domain.members import Member, MemberRole, Roster
     from dealflow.domain.money import Money
-    from dealflow.domain.parties import Actor, Party, Representative, Role, Side
+    from dealflow.domain.parties import Actor, Party, Representative, Role, Side, Via
     from dealflow.domain.policy import ApprovalPolicy, BuyerClass, SellerPolicy
+    from dealflow.domain.rights import Right
     from dealflow.domain.spec import DealSpec
     from dealflow.domain.terms import (
         AfterSales,
@@ -74,6 +76,7 @@ if TYPE_CHECKING:
         IllegalTransitionError,
         InvalidTermsError,
         ItemNotFoundError,
+        NotPermittedError,
         NotYourTurnError,
         OfferExpiredError,
         PolicyFileError,
@@ -121,9 +124,11 @@ _MODULES: dict[str, tuple[str, ...]] = {
     "dealflow.domain.interactions": ("Channel", "Interaction", "InteractionKind"),
     "dealflow.domain.lifecycle": ("Action", "Stage", "allowed_actions"),
     "dealflow.domain.listing": ("DealQuery", "DealRow"),
+    "dealflow.domain.members": ("Member", "MemberRole", "Roster"),
     "dealflow.domain.money": ("Money",),
-    "dealflow.domain.parties": ("Actor", "Party", "Representative", "Role", "Side"),
+    "dealflow.domain.parties": ("Actor", "Party", "Representative", "Role", "Side", "Via"),
     "dealflow.domain.policy": ("ApprovalPolicy", "BuyerClass", "SellerPolicy"),
+    "dealflow.domain.rights": ("Right",),
     "dealflow.domain.spec": ("DealSpec",),
     "dealflow.domain.terms": (
         "AfterSales",
@@ -153,6 +158,7 @@ _MODULES: dict[str, tuple[str, ...]] = {
         "IllegalTransitionError",
         "InvalidTermsError",
         "ItemNotFoundError",
+        "NotPermittedError",
         "NotYourTurnError",
         "OfferExpiredError",
         "PolicyFileError",
@@ -249,8 +255,11 @@ __all__ = [
     "ItemNotFoundError",
     "Language",
     "LineItem",
+    "Member",
+    "MemberRole",
     "MemoryEventStore",
     "Money",
+    "NotPermittedError",
     "NotYourTurnError",
     "Offer",
     "OfferExpiredError",
@@ -263,7 +272,9 @@ __all__ = [
     "RenewalReminder",
     "Representative",
     "Review",
+    "Right",
     "Role",
+    "Roster",
     "SQLiteEventStore",
     "SealError",
     "SellerPolicy",
@@ -283,6 +294,7 @@ __all__ = [
     "Totals",
     "Verdict",
     "VersionNotFoundError",
+    "Via",
     "WrongRoleError",
     "__version__",
     "allowed_actions",

@@ -122,12 +122,15 @@ def connect(
     templates: Sequence[Path | str] | None = None,
     cert: Path | str | None = None,
     clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
+    member: str | None = None,
 ) -> DealService:
     """A :class:`DealService` on the store a URL names: the system clock, the default seller
     policy, the clause library and contract templates (built-ins, after the user folders
     ``templates`` or ``$DEALFLOW_TEMPLATES`` names), and the seal certificate ``cert`` or
     ``$DEALFLOW_CERT`` names (none: contracts are unsealed), unless told otherwise.
-    ``clock_skew`` is how far an action may be dated before a deal's last event."""
+    ``clock_skew`` is how far an action may be dated before a deal's last event; ``member``
+    is the roster id of who acts (default: the system user's login name; on PostgreSQL the
+    database login's member, which ``member`` may not contradict)."""
     folders = template_dirs(templates)
 
     def clauses() -> dict[str, bool]:
@@ -143,4 +146,5 @@ def connect(
         renderer=lambda: make_renderer(folders),
         sealer=lambda: make_sealer(cert),
         clock_skew=clock_skew,
+        member=member,
     )

@@ -12,7 +12,8 @@ from importlib.resources import files
 
 from dealflow.dealfile import parse_deal_spec
 from dealflow.domain.deal import Deal
-from dealflow.domain.parties import Actor, Role
+from dealflow.domain.members import Member, MemberRole
+from dealflow.domain.parties import Actor, Role, Via
 from dealflow.domain.spec import DealSpec
 from dealflow.domain.terms import DeliverySplit, Discount, SpecialTerms, TermsChange
 from dealflow.services import DealService
@@ -24,11 +25,36 @@ def sample_deal_spec() -> DealSpec:
     return parse_deal_spec(text, source="conveyor-deal.yaml")
 
 
+#: The seller's approvers in the sample: the demo adds them, so that the approvals are made by
+#: someone other than the rep who owns the deal (separation of duties).
+APPROVERS = {
+    Role.MANAGER: Member(
+        id="rina", name="Rina Wijaya", title="Sales Manager", roles=(MemberRole.MANAGER,)
+    ),
+    Role.LEGAL: Member(
+        id="dewi", name="Dewi Lestari", title="Legal Counsel", roles=(MemberRole.LEGAL,)
+    ),
+}
+
+
+def demo_team(service: DealService, spec: DealSpec) -> dict[Role, DealService]:
+    """The sample's approvers on the roster (added by the service's member, an admin, when
+    missing; a new store's first member is named as the sample's rep), and a service acting
+    as each."""
+    rep = spec.seller.representative
+    service.first_member(name=rep.name, title=rep.title)
+    for member in APPROVERS.values():
+        if service.roster.get(member.id) is None:
+            service.add_member(member)
+    return {role: service.acting_as(member.id) for role, member in APPROVERS.items()}
+
+
 def run_demo(service: DealService) -> Iterator[tuple[str, Deal]]:
     """Play the sample deal; yields what happened and the deal after each step."""
     spec = sample_deal_spec()
+    approvers = demo_team(service, spec)
     seller = Actor(name=spec.seller.representative.name, role=Role.SELLER)
-    buyer = Actor(name=spec.buyer.representative.name, role=Role.BUYER)
+    buyer = Actor(name=spec.buyer.representative.name, role=Role.BUYER, channel=Via.MEETING)
     deal = service.open_deal(spec)
     yield f"{seller.name} opened the deal", deal
     deal_id = deal.id
@@ -71,14 +97,15 @@ def run_demo(service: DealService) -> Iterator[tuple[str, Deal]]:
     needed = ", ".join(r.value for r in deal.approvals_required) or "none"
     yield f"seller agreed; approvals needed: {needed}", deal
     for role in deal.approvals_pending:
-        approver = Actor(name=f"{role.value.title()} reviewer", role=role)
-        deal = service.approve(deal_id, approver, reason="within our standard risk")
-        yield f"{role.value} approved", deal
+        approver = approvers[role]
+        me = approver.whoami()
+        deal = approver.approve(deal_id, Actor(name=me.name, role=role), reason="within our risk")
+        yield f"{role.value} approved ({me.name})", deal
     yield "seller signed", service.sign(deal_id, seller, title=spec.seller.representative.title)
     yield "buyer signed", service.sign(deal_id, buyer, title=spec.buyer.representative.title)
     yield (
         "after-sales service started",
-        service.start_service(deal_id, Actor(name="Service desk", role=Role.SERVICE)),
+        service.start_service(deal_id, seller),
     )
 
 

@@ -17,6 +17,7 @@ Where a builtin exception means the same thing, the dealflow error inherits it t
     ├── ActionRefusedError                   the engine refused an action on a deal
     │   ├── IllegalTransitionError           the action is not possible in the deal's stage
     │   ├── WrongRoleError (PermissionError) the actor's role may not take this action
+    │   ├── NotPermittedError (PermissionError) the member may not: roster, role, limits, duties
     │   ├── NotYourTurnError                 the other side is expected to move
     │   ├── OfferExpiredError                the offer acted upon has lapsed
     │   ├── BelowFloorError                  a seller offer below the seller's price floor
@@ -127,6 +128,11 @@ class WrongRoleError(ActionRefusedError, PermissionError):
         super().__init__(
             f"a {role} cannot {action} this deal now; only {' or '.join(self.allowed_roles)} can"
         )
+
+
+class NotPermittedError(ActionRefusedError, PermissionError):
+    """The member acting may not do this: not on the roster or inactive, without the role,
+    above their approval limits, kept out by separation of duties, or not an admin."""
 
 
 class NotYourTurnError(ActionRefusedError):

@@ -15,18 +15,23 @@ from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:  # annotations only: a store or a clock can be used without these models
     from dealflow.domain.contract import ContractDocument
-    from dealflow.domain.events import AnyEvent, Event
+    from dealflow.domain.events import AnyEvent, Event, StoredEvent
     from dealflow.domain.listing import DealQuery, DealRow
+    from dealflow.domain.members import RosterEvent
 
 
 class EventStore(Protocol):
     """An append-only log of events per deal, its read model, and the deal's artifacts."""
 
+    #: The database login the store acts as, where the database knows one (PostgreSQL): it is
+    #: the identity of whoever uses the store. None for an embedded store.
+    login: str | None
+
     def append(
         self,
         deal_id: str,
         expected_version: int,
-        events: Sequence[Event],
+        events: Sequence[Event | RosterEvent],
         row: DealRow | None = None,
     ) -> None:
         """Append events after ``expected_version``, all or nothing, and write the deal's
@@ -37,7 +42,7 @@ class EventStore(Protocol):
         """
         ...
 
-    def feed(self, after: int = 0, limit: int = 100) -> list[tuple[int, AnyEvent]]:
+    def feed(self, after: int = 0, limit: int = 100) -> list[tuple[int, StoredEvent]]:
         """Every stored event with its global position: those above ``after``, in order, at
         most ``limit``. Positions are gap-free per store, also with concurrent writers."""
         ...

@@ -43,6 +43,7 @@ class _Service(Protocol):
         self, deal: Deal | None, deal_id: str, events: Sequence[Event], *, simulated: bool = False
     ) -> Deal: ...
     def _retrying(self, write: Callable[[], Deal]) -> Deal: ...
+    def _actor(self, actor: Actor) -> Actor: ...
 
 
 def buyer_groups(deals: Sequence[Deal]) -> list[list[Deal]]:
@@ -88,11 +89,13 @@ class AfterSalesUseCases:
     ) -> Deal:
         """Record commitment ``item`` as kept now (late after its due date); the deal
         completes when this settles its last commitment."""
+        actor = self._actor(actor)
         deal = self.get(deal_id)
         return self._record(deal, deal_id, a.fulfil(deal, item, actor, self.clock.now(), note))
 
     def waive(self: _Service, deal_id: str, item: str, actor: Actor, *, reason: str) -> Deal:
         """Release the owner from commitment ``item`` (a manager or legal, with a reason)."""
+        actor = self._actor(actor)
         deal = self.get(deal_id)
         return self._record(deal, deal_id, a.waive(deal, item, actor, self.clock.now(), reason))
 
@@ -109,6 +112,7 @@ class AfterSalesUseCases:
     ) -> Deal:
         """Record a warranty claim or a complaint; its promised response time is the
         warranty's, or the policy's for complaints."""
+        actor = self._actor(actor)
         request = a.ClaimRequest(kind=ClaimKind(kind), note=note, item=item)
         hours = self.policy.relationship.complaint_response_hours
 
@@ -121,6 +125,7 @@ class AfterSalesUseCases:
 
     def respond_claim(self: _Service, deal_id: str, claim_id: str, actor: Actor, note: str) -> Deal:
         """Record the first response to a claim (measured against the promised hours)."""
+        actor = self._actor(actor)
 
         def write() -> Deal:
             deal = self.get(deal_id)
@@ -131,6 +136,7 @@ class AfterSalesUseCases:
 
     def resolve_claim(self: _Service, deal_id: str, claim_id: str, actor: Actor, note: str) -> Deal:
         """Close a claim."""
+        actor = self._actor(actor)
 
         def write() -> Deal:
             deal = self.get(deal_id)

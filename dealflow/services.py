@@ -16,6 +16,7 @@ does depend on it (accepting, signing, approving...) keeps refusing, for its aut
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import random
 import time
@@ -34,6 +35,7 @@ from dealflow.domain.events import AnyEvent, Event
 from dealflow.domain.interactions import Channel, InteractionKind
 from dealflow.domain.lifecycle import Action, Stage, allowed_actions
 from dealflow.domain.listing import DealQuery, DealRow, deal_row
+from dealflow.domain.members import Roster
 from dealflow.domain.parties import Actor, Role
 from dealflow.domain.policy import ApprovalPolicy, BuyerClass, SellerPolicy
 from dealflow.domain.projection import replay
@@ -45,8 +47,10 @@ from dealflow.errors import (
     ConcurrencyConflictError,
     DealflowError,
     DealNotFoundError,
+    InvalidTermsError,
     RenderError,
 )
+from dealflow.membership import MembershipUseCases
 from dealflow.ports import Clock, EventStore, Renderer, Sealer
 from dealflow.relationship import AfterSalesUseCases, complaint_claim
 
@@ -96,9 +100,11 @@ def new_deal_id() -> str:
     return uuid.uuid4().hex[:12]
 
 
-class DealService(AfterSalesUseCases, AdvisingUseCases):
-    """Runs deals through their lifecycle on an event store (the after-sales and relationship
-    use cases are in :mod:`dealflow.relationship`, the advisor's in :mod:`dealflow.advising`)."""
+class DealService(MembershipUseCases, AfterSalesUseCases, AdvisingUseCases):
+    """Runs deals through their lifecycle on an event store, acting as one member of the
+    store's roster (the roster use cases are in :mod:`dealflow.membership`, the after-sales
+    and relationship ones in :mod:`dealflow.relationship`, the advisor's in
+    :mod:`dealflow.advising`)."""
 
     def __init__(
         self,
@@ -111,6 +117,7 @@ class DealService(AfterSalesUseCases, AdvisingUseCases):
         sealer: Sealer | Callable[[], Sealer | None] | None = None,
         new_id: Callable[[], str] = new_deal_id,
         clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
+        member: str | None = None,
     ) -> None:
         if clock_skew < timedelta(0):
             raise ValueError(f"clock_skew cannot be negative: {clock_skew}")
@@ -124,6 +131,10 @@ class DealService(AfterSalesUseCases, AdvisingUseCases):
         self._sealer = sealer
         self._new_id = new_id
         self._deals: dict[str, Deal] = {}
+        #: The member this service acts as (None: the system user's login; on PostgreSQL,
+        #: the database login's member), and the roster as last read.
+        self._member = member
+        self._roster = Roster()
         self._hooks: list[tuple[str, Callable[[AnyEvent], object]]] = []
 
     # Policy -----------------------------------------------------------------------------
@@ -287,6 +298,7 @@ class DealService(AfterSalesUseCases, AdvisingUseCases):
         simulated: bool = False,
     ) -> Deal:
         expected = deal.version if deal else 0
+        self._authorize(deal, events)
         if (
             deal is not None
             and events
@@ -348,6 +360,7 @@ class DealService(AfterSalesUseCases, AdvisingUseCases):
         agreeing = isinstance(command, d.Agree)
         special = isinstance(command, d.ProposeSpecial | d.ReviseSpecial)
         rules = self.rules(deal, with_class=agreeing, with_clauses=agreeing or special)
+        command = dataclasses.replace(command, actor=self._actor(command.actor))
         events = d.decide(deal, command, self.clock.now(), rules)
         return self._record(deal, deal_id, events)
 
@@ -366,7 +379,7 @@ class DealService(AfterSalesUseCases, AdvisingUseCases):
             buyer=spec.buyer,
             language=spec.language,
             proposal=spec.proposal(),
-            actor=actor or Actor(name=rep.name, role=Role.SELLER),
+            actor=self._actor(actor or Actor(name=rep.name, role=Role.SELLER)),
             now=self.clock.now(),
         )
         return self._record(None, deal_id, [event])
@@ -436,12 +449,36 @@ class DealService(AfterSalesUseCases, AdvisingUseCases):
         deal_id: str,
         actor: Actor,
         *,
-        title: str,
+        title: str | None = None,
         method: SignatureMethod | str = SignatureMethod.TYPED,
         terms_hash: str | None = None,
+        scan: bytes | None = None,
     ) -> Deal:
-        """Sign the frozen terms for the actor's side (``terms_hash`` guards what is signed)."""
-        command = d.Sign(actor, title, SignatureMethod(method), terms_hash)
+        """Sign the frozen terms for the actor's side (``terms_hash`` guards what is signed).
+
+        A buyer's signature is recorded by the member this service acts as; with ``scan``
+        (a PDF, PNG or JPEG of the signed page, ``method="wet-ink"``) it is kept as the deal's
+        artifact and its SHA-256 recorded, else the signature shows as "recorded, not
+        authenticated". The seller's side signs with the member's own title from the
+        roster; a buyer's signature needs ``title``."""
+        if actor.role is not Role.BUYER:
+            title = self.whoami().title
+        if title is None:
+            raise InvalidTermsError("a signature needs the signatory's title")
+        digest = None
+        if scan is not None:
+            from dealflow.domain.scans import scan_name
+
+            deal = self.get(deal_id)
+            name, digest = scan_name(scan, deal.contract_version)
+            d.decide(  # refused before the scan is kept, like the signature itself would be
+                deal,
+                d.Sign(self._actor(actor), title, SignatureMethod(method), terms_hash, digest),
+                self.clock.now(),
+                self.rules(deal, with_class=False, with_clauses=False),
+            )
+            self.store.put_artifact(deal_id, name, scan)
+        command = d.Sign(actor, title, SignatureMethod(method), terms_hash, digest)
         return self.execute(deal_id, command)
 
     def start_service(self, deal_id: str, actor: Actor, note: str | None = None) -> Deal:
@@ -471,6 +508,8 @@ class DealService(AfterSalesUseCases, AdvisingUseCases):
         """Record a contact with the buyer (meeting, call, complaint, competitor quote...);
         a complaint is also opened as a claim, to be answered and resolved. Another writer's
         change meanwhile does not refuse it: it is recorded on the fresh deal."""
+
+        actor = self._actor(actor)
 
         def write() -> Deal:
             deal = self.get(deal_id)

@@ -39,6 +39,8 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 KEPT_SETTINGS = frozenset(
     {"DEALFLOW_TEST_POSTGRES", "DEALFLOW_TEST_POSTGRES_DIR", "DEALFLOW_REQUIRE_POSTGRES"}
 )
+#: The login name of the system user during the tests: the sample rep's member id.
+TEST_USER = "budi"
 HOME_VARIABLES = ("HOME", "XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME")
 _sandbox: Path | None = None
 
@@ -54,6 +56,9 @@ def pytest_configure(config: pytest.Config) -> None:
     for name in [n for n in os.environ if n.startswith("DEALFLOW_")]:
         if name not in KEPT_SETTINGS:
             del os.environ[name]
+    # The system user the library and the command line take as the default identity.
+    for name in ("LOGNAME", "USER", "LNAME", "USERNAME"):
+        os.environ[name] = TEST_USER
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -88,6 +93,48 @@ MANAGER = dealflow.Actor(name="Maya Manager", role=dealflow.Role.MANAGER)
 LEGAL = dealflow.Actor(name="Lukas Legal", role=dealflow.Role.LEGAL)
 SERVICE = dealflow.Actor(name="Service desk", role=dealflow.Role.SERVICE)
 
+#: The sample seller's people: the rep (who keeps the roster), a manager, legal, the desk.
+TEAM = (
+    dealflow.Member(
+        id="budi", name="Budi Santoso", title="Sales Director", roles=("seller", "service", "admin")
+    ),
+    dealflow.Member(id="maya", name="Maya Manager", title="Sales Manager", roles=("manager",)),
+    dealflow.Member(id="lukas", name="Lukas Legal", title="Legal Counsel", roles=("legal",)),
+    dealflow.Member(id="desk", name="Service desk", title="Service Desk", roles=("service",)),
+)
+#: The member who plays each of the actors above (a buyer's act is recorded by budi).
+MEMBER_OF = {member.name: member.id for member in TEAM}
+
+
+def staffed(service: dealflow.DealService) -> dealflow.DealService:
+    """The service acting as budi, on a store whose roster holds :data:`TEAM` (made on the
+    store's first use: budi is its first member).
+
+    On PostgreSQL the database login is the one identity: the service acts as the login's
+    member, the store's first, with every role, as a one-person store (separation of duties
+    off); the database's own rules are tested with a login per member elsewhere.
+    """
+    if service.store.login is not None:
+        service.whoami()
+        approvals = service.policy.approvals.model_copy(update={"separation_of_duties": False})
+        service.policy = service.policy.model_copy(update={"approvals": approvals})
+        return service
+    budi = service.acting_as("budi")
+    if budi.roster.get("maya") is None:
+        first = TEAM[0]
+        budi.update_member("budi", name=first.name, title=first.title, roles=first.roles)
+        for member in TEAM[1:]:
+            budi.add_member(member)
+    return budi
+
+
+def by(service: dealflow.DealService, actor: dealflow.Actor) -> dealflow.DealService:
+    """The same service acting as the member who plays ``actor`` (budi for the buyer; on
+    PostgreSQL the login's one member)."""
+    if service.store.login is not None:
+        return service
+    return service.acting_as(MEMBER_OF.get(actor.name, "budi"))
+
 
 @pytest.fixture
 def spec() -> dealflow.DealSpec:
@@ -104,7 +151,9 @@ def clock() -> dealflow.FixedClock:
 @pytest.fixture
 def service(clock: dealflow.FixedClock) -> Iterator[dealflow.DealService]:
     """A service on a fresh in-memory store, with the default policy and clause library."""
-    svc = dealflow.DealService(dealflow.MemoryEventStore(), clock, clauses=clause_standards())
+    svc = staffed(
+        dealflow.DealService(dealflow.MemoryEventStore(), clock, clauses=clause_standards())
+    )
     yield svc
     svc.close()
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import dealflow
 from dealflow import Discount, SpecialTerms, Stage, TermsChange
-from tests.conftest import BUYER, LEGAL, SELLER, SERVICE
+from tests.conftest import BUYER, LEGAL, SELLER, SERVICE, by
 
 CUSTOM = SpecialTerms(purpose="Plant 2", custom_clauses=("Penalty 0.1% per day late",))
 
@@ -46,7 +46,7 @@ def _agree(s: dealflow.DealService, i: str) -> None:
 
 
 def _approve(s: dealflow.DealService, i: str) -> None:
-    s.approve(i, LEGAL)
+    by(s, LEGAL).approve(i, LEGAL)
 
 
 def _sign_both(s: dealflow.DealService, i: str) -> None:
@@ -55,11 +55,11 @@ def _sign_both(s: dealflow.DealService, i: str) -> None:
 
 
 def _start(s: dealflow.DealService, i: str) -> None:
-    s.start_service(i, SERVICE)
+    by(s, SERVICE).start_service(i, SERVICE)
 
 
 def _complete(s: dealflow.DealService, i: str) -> None:
-    s.complete(i, SERVICE)
+    by(s, SERVICE).complete(i, SERVICE)
 
 
 def _reject(s: dealflow.DealService, i: str) -> None:

@@ -9,26 +9,30 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 
-from dealflow.domain.events import AnyEvent, Event
+from dealflow.domain.events import AnyEvent, Event, StoredEvent
 from dealflow.domain.listing import DealQuery, DealRow, matches
+from dealflow.domain.members import ROSTER, RosterEvent
 from dealflow.errors import ArtifactConflictError, ConcurrencyConflictError
 
 
 class MemoryEventStore:
     """Keeps every deal's events in a list, in process memory."""
 
+    #: An embedded store knows no login: whoever can write it can write anything.
+    login: str | None = None
+
     def __init__(self) -> None:
         self._logs: dict[str, list[AnyEvent]] = {}
         self._rows: dict[str, DealRow] = {}
         self._files: dict[tuple[str, str], bytes] = {}
-        self._feed: list[AnyEvent] = []  # position n is self._feed[n - 1]
+        self._feed: list[StoredEvent] = []  # position n is self._feed[n - 1]
         self._lock = threading.Lock()
 
     def append(
         self,
         deal_id: str,
         expected_version: int,
-        events: Sequence[Event],
+        events: Sequence[Event | RosterEvent],
         row: DealRow | None = None,
     ) -> None:
         """Append all events or none; refuse if the deal moved past ``expected_version``."""
@@ -51,9 +55,9 @@ class MemoryEventStore:
 
     def deal_ids(self) -> list[str]:
         """Deal ids in the order they were opened."""
-        return list(self._logs)
+        return [deal_id for deal_id in self._logs if deal_id != ROSTER]
 
-    def feed(self, after: int = 0, limit: int = 100) -> list[tuple[int, AnyEvent]]:
+    def feed(self, after: int = 0, limit: int = 100) -> list[tuple[int, StoredEvent]]:
         """Events with a position above ``after``, in position order, at most ``limit``."""
         with self._lock:
             chunk = self._feed[after : after + limit]

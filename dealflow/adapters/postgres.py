@@ -21,8 +21,9 @@ from urllib.parse import unquote
 from pydantic import ValidationError
 
 from dealflow.adapters.rows import COLUMNS, READ_COLUMNS, row_from, row_values, where
-from dealflow.domain.events import AnyEvent, Event, read_stored
+from dealflow.domain.events import AnyEvent, Event, StoredEvent, read_stored
 from dealflow.domain.listing import DealQuery, DealRow, deal_row
+from dealflow.domain.members import ROSTER, RosterEvent
 from dealflow.domain.projection import replay
 from dealflow.errors import (
     ArtifactConflictError,
@@ -356,6 +357,8 @@ class PostgresEventStore:
             raise StoreError(_explain(exc, url)) from exc
         except ValueError as exc:  # what libpq's parser refuses that the check above let by
             raise StoreError(_bad_url(url, _scrub(str(exc), url))) from exc
+        #: The database login: on PostgreSQL it is the identity of whoever uses the store.
+        self.login: str | None = self._db.info.user
         try:
             self._migrate()
         except psycopg.Error as exc:
@@ -423,7 +426,12 @@ class PostgresEventStore:
                 )
 
     def _backfill_rows(self, db: psycopg.Connection[Any]) -> None:
-        ids = [r[0] for r in db.execute("SELECT deal_id FROM events WHERE version = 1")]
+        ids = [
+            r[0]
+            for r in db.execute(
+                "SELECT deal_id FROM events WHERE version = 1 AND deal_id <> %s", (ROSTER,)
+            )
+        ]
         for deal_id in ids:
             data = db.execute(
                 "SELECT data FROM events WHERE deal_id = %s ORDER BY version", (deal_id,)
@@ -445,7 +453,7 @@ class PostgresEventStore:
         self,
         deal_id: str,
         expected_version: int,
-        events: Sequence[Event],
+        events: Sequence[Event | RosterEvent],
         row: DealRow | None = None,
     ) -> None:
         """Append all events and the deal's read-model row in one transaction, or nothing."""
@@ -513,13 +521,15 @@ class PostgresEventStore:
             with self._reading() as db:
                 found = db.execute(
                     "SELECT e.deal_id FROM events e LEFT JOIN deals d ON d.id = e.deal_id "
-                    "WHERE e.version = 1 ORDER BY d.seq NULLS LAST, e.occurred_at, e.deal_id"
+                    "WHERE e.version = 1 AND e.deal_id <> %s "
+                    "ORDER BY d.seq NULLS LAST, e.occurred_at, e.deal_id",
+                    (ROSTER,),
                 ).fetchall()
         except self._psycopg.Error as exc:
             raise self._fail(exc) from exc
         return [r[0] for r in found]
 
-    def feed(self, after: int = 0, limit: int = 100) -> list[tuple[int, AnyEvent]]:
+    def feed(self, after: int = 0, limit: int = 100) -> list[tuple[int, StoredEvent]]:
         """Events with a position above ``after``, in position order, at most ``limit``."""
         try:
             with self._reading() as db:

@@ -20,8 +20,9 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from dealflow.adapters.rows import COLUMNS, READ_COLUMNS, row_from, row_values, where
-from dealflow.domain.events import AnyEvent, Event, read_stored
+from dealflow.domain.events import AnyEvent, Event, StoredEvent, read_stored
 from dealflow.domain.listing import DealQuery, DealRow, deal_row
+from dealflow.domain.members import ROSTER, RosterEvent
 from dealflow.domain.projection import replay
 from dealflow.errors import (
     ArtifactConflictError,
@@ -120,6 +121,9 @@ def _explain(exc: sqlite3.Error, path: str) -> str:
 class SQLiteEventStore:
     """Events in one SQLite file (or ``:memory:``)."""
 
+    #: An embedded store knows no login: whoever can write it can write anything.
+    login: str | None = None
+
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
         if self.path != ":memory:":
@@ -178,7 +182,12 @@ class SQLiteEventStore:
 
     def _backfill_rows(self, db: sqlite3.Connection) -> None:
         """Schema 2 adds the read model: fold every existing deal once to fill it."""
-        ids = [r[0] for r in db.execute("SELECT deal_id FROM events WHERE version = 1")]
+        ids = [
+            r[0]
+            for r in db.execute(
+                "SELECT deal_id FROM events WHERE version = 1 AND deal_id <> ?", (ROSTER,)
+            )
+        ]
         for deal_id in ids:
             data = db.execute(
                 "SELECT data FROM events WHERE deal_id = ? ORDER BY version", (deal_id,)
@@ -209,7 +218,7 @@ class SQLiteEventStore:
         self,
         deal_id: str,
         expected_version: int,
-        events: Sequence[Event],
+        events: Sequence[Event | RosterEvent],
         row: DealRow | None = None,
     ) -> None:
         """Append all events and the deal's read-model row in one transaction, or nothing.
@@ -266,13 +275,14 @@ class SQLiteEventStore:
         try:
             with self._lock:
                 rows = self._db.execute(
-                    "SELECT deal_id FROM events WHERE version = 1 ORDER BY rowid"
+                    "SELECT deal_id FROM events WHERE version = 1 AND deal_id <> ? ORDER BY rowid",
+                    (ROSTER,),
                 ).fetchall()
         except sqlite3.Error as exc:
             raise StoreError(_explain(exc, self.path)) from exc
         return [r[0] for r in rows]
 
-    def feed(self, after: int = 0, limit: int = 100) -> list[tuple[int, AnyEvent]]:
+    def feed(self, after: int = 0, limit: int = 100) -> list[tuple[int, StoredEvent]]:
         """Events with a position above ``after``, in position order, at most ``limit``."""
         try:
             with self._lock:

@@ -36,6 +36,7 @@ from dealflow.cli.params import (
     Quantity,
     Reason,
     ValidDays,
+    ViaOpt,
     Warranty,
     acting_as,
     role_option,
@@ -43,7 +44,6 @@ from dealflow.cli.params import (
 from dealflow.domain.aftersales import KEEPERS, WAIVERS
 from dealflow.domain.lifecycle import Action
 from dealflow.domain.messages import counted
-from dealflow.domain.parties import Actor, Role
 
 if TYPE_CHECKING:
     from dealflow.domain.commitments import Commitment
@@ -54,17 +54,16 @@ def start_service(
     ctx: typer.Context,
     deal_id: DealId,
     role: Annotated[RoleName, acting_as(Action.START_SERVICE)],
-    name: Name = None,
     note: NoteOpt = None,
 ) -> None:
     """Start delivering the after-sales commitments of the signed contract.
 
     \b
     Example:
-      dealflow start-service 3f2a9c1b7d4e --as service --name "Service desk"
+      dealflow start-service 3f2a9c1b7d4e --as service
     """
     svc = service(ctx)
-    deal = svc.start_service(deal_id, actor(svc.get(deal_id), role, name), note)
+    deal = svc.start_service(deal_id, actor(svc.get(deal_id), role), note)
     report(ctx, deal, "Service started")
 
 
@@ -77,6 +76,7 @@ def amend(
         str, typer.Option("--reason", metavar="TEXT", help="Why the contract must change.")
     ],
     name: Name = None,
+    via: ViaOpt = None,
     discount: Discount = None,
     valid_days: ValidDays = None,
     payment_days: PaymentDays = None,
@@ -106,7 +106,7 @@ def amend(
         price=price,
     )
     svc = service(ctx)
-    deal = svc.amend(deal_id, actor(svc.get(deal_id), role, name), change, reason=reason)
+    deal = svc.amend(deal_id, actor(svc.get(deal_id), role, name, via), change, reason=reason)
     report(ctx, deal, "Amendment proposed")
 
 
@@ -115,17 +115,16 @@ def complete(
     ctx: typer.Context,
     deal_id: DealId,
     role: Annotated[RoleName, acting_as(Action.COMPLETE)],
-    name: Name = None,
     reason: Reason = None,
 ) -> None:
     """Close the deal: every commitment met, or the contract term ended.
 
     \b
     Example:
-      dealflow complete 3f2a9c1b7d4e --as service --name "Service desk"
+      dealflow complete 3f2a9c1b7d4e --as service
     """
     svc = service(ctx)
-    deal = svc.complete(deal_id, actor(svc.get(deal_id), role, name), reason)
+    deal = svc.complete(deal_id, actor(svc.get(deal_id), role), reason)
     report(ctx, deal, "Completed")
 
 
@@ -204,7 +203,6 @@ def fulfil(
         RoleName,
         role_option("fulfil commitments", KEEPERS, help="Your role."),
     ] = RoleName.SELLER,
-    name: Name = None,
 ) -> None:
     """Record a commitment as kept, now (late if after its due date). Settling the last open
     commitment completes the deal.
@@ -214,7 +212,7 @@ def fulfil(
       dealflow fulfil 3f2a9c1b7d4e installation-1 --note "Commissioned"
     """
     svc = service(ctx)
-    who = actor(svc.get(deal_id), role, name)
+    who = actor(svc.get(deal_id), role)
     deal = svc.fulfil(deal_id, item, who, note)
     status = next(c.status.value for c in svc.commitments(deal_id) if c.id == item)
     report(ctx, deal, f"{item} {status.replace('_', ' ')}")
@@ -232,24 +230,15 @@ def waive(
         RoleName,
         role_option("waive commitments", WAIVERS, help="Who approves the waiver."),
     ] = RoleName.MANAGER,
-    name: Annotated[
-        str | None,
-        typer.Option(
-            "--name",
-            metavar="NAME",
-            help="The approver's name (default: the seller's representative).",
-        ),
-    ] = None,
 ) -> None:
     """Release the owner from a commitment, with a reason; a manager or legal approves it.
 
     \b
     Example:
-      dealflow waive 3f2a9c1b7d4e training-1 --reason "Own staff" --name Maya
+      dealflow --user maya waive 3f2a9c1b7d4e training-1 --reason "Own staff"
     """
     svc = service(ctx)
-    deal = svc.get(deal_id)
-    who = Actor(name=name or deal.seller.representative.name, role=Role(role.value))
+    who = actor(svc.get(deal_id), role)
     report(ctx, svc.waive(deal_id, item, who, reason=reason), f"{item} waived")
 
 

@@ -2,10 +2,10 @@
 
 The commands live in ``deal_commands`` (negotiate, agree and sign), ``contract_commands``
 (contracts and template checks), ``seal_commands`` (verify, keys), ``aftersales_commands``,
-``relationship_commands``, ``advise_command``, ``feed_command``, ``view_commands`` and
-``demo_command``; the global options in ``root``. Importing them here registers them on
-:data:`app`, for help, completion and tests. The console script (``dealflow.cli.main``) loads
-only the module of the command it runs.
+``relationship_commands``, ``advise_command``, ``feed_command``, ``view_commands``,
+``member_commands`` (members, whoami) and ``demo_command``; the global options in ``root``.
+Importing them here registers them on :data:`app`, for help, completion and tests. The
+console script (``dealflow.cli.main``) loads only the module of the command it runs.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from dealflow.cli import (
     deal_commands,
     demo_command,
     feed_command,
+    member_commands,
     relationship_commands,
     root,
     seal_commands,
@@ -34,6 +35,7 @@ __all__ = [
     "demo_command",
     "feed_command",
     "main",
+    "member_commands",
     "relationship_commands",
     "root",
     "seal_commands",

@@ -101,6 +101,8 @@ class Options:
     now: datetime | None = None
     templates: str | None = None
     cert: str | None = None
+    #: The member this invocation acts as (None: the system user's login name).
+    user: str | None = None
     #: Minutes an action may be dated before the deal's last event.
     clock_skew: float = 5
     _service: DealService | None = field(default=None, repr=False)
@@ -139,25 +141,35 @@ def service(ctx: typer.Context) -> DealService:
             templates=folders,
             cert=opts.cert,
             clock_skew=timedelta(minutes=opts.clock_skew),
+            member=opts.user,
         )
         ctx.find_root().call_on_close(opts.close)
     return opts._service
 
 
-def actor(deal: Deal, role: RoleName, name: str | None) -> Actor:
-    """Who acts: ``--as`` and ``--name``, the party's representative by default."""
+def actor(deal: Deal, role: RoleName, name: str | None = None, via: str | None = None) -> Actor:
+    """Who acts. On the seller's side you act as yourself, the member ``--user`` names (the
+    service puts your name on the event); for the buyer you record their act, by their
+    representative (``--name``, the deal file's by default) and how it reached you (``--via``).
+    """
     from dealflow.domain.parties import Actor, Role, is_blank
 
+    if role is not RoleName.BUYER:
+        for given, option in ((name, "--name"), (via, "--via")):
+            if given is not None:
+                raise typer.BadParameter(
+                    "only for recording the buyer's act (--as buyer); on the seller's side you "
+                    "act as yourself (dealflow whoami)",
+                    param_hint=option,
+                )
+        return Actor(name=deal.seller.representative.name, role=Role(role.value))
     if name is not None and is_blank(name):
         raise typer.BadParameter("a name cannot be blank", param_hint="--name")
-    if name is None:
-        if role is RoleName.SELLER:
-            name = deal.seller.representative.name
-        elif role is RoleName.BUYER:
-            name = deal.buyer.representative.name
-        else:
-            raise typer.BadParameter(f"say who acts as {role.value}", param_hint="--name")
-    return Actor(name=name, role=Role(role.value))
+    return Actor(
+        name=name or deal.buyer.representative.name,
+        role=Role.BUYER,
+        channel=via,
+    )
 
 
 # Output -----------------------------------------------------------------------------------

@@ -40,6 +40,7 @@ from dealflow.cli.params import (
     Reason,
     ResponseHours,
     ValidDays,
+    ViaOpt,
     Warranty,
     acting_as,
 )
@@ -166,7 +167,6 @@ def present(
     ctx: typer.Context,
     deal_id: DealId,
     role: Annotated[RoleName, acting_as(Action.PRESENT)],
-    name: Name = None,
     note: NoteOpt = None,
 ) -> None:
     """Record that the seller presented products, value and credentials.
@@ -176,7 +176,7 @@ def present(
       dealflow present 3f2a9c1b7d4e --as seller --note "Demo at Plant 2"
     """
     svc = service(ctx)
-    deal = svc.present(deal_id, actor(svc.get(deal_id), role, name), note)
+    deal = svc.present(deal_id, actor(svc.get(deal_id), role), note)
     report(ctx, deal, "Presented")
 
 
@@ -185,7 +185,6 @@ def offer(
     ctx: typer.Context,
     deal_id: DealId,
     role: Annotated[RoleName, acting_as(Action.OFFER)],
-    name: Name = None,
     discount: Discount = None,
     valid_days: ValidDays = None,
     payment_days: PaymentDays = None,
@@ -217,7 +216,7 @@ def offer(
         price=price,
     )
     svc = service(ctx)
-    deal = svc.offer(deal_id, actor(svc.get(deal_id), role, name), change, note)
+    deal = svc.offer(deal_id, actor(svc.get(deal_id), role), change, note)
     report(ctx, deal, "Offer made")
 
 
@@ -227,6 +226,7 @@ def counter(
     deal_id: DealId,
     role: Annotated[RoleName, acting_as(Action.COUNTER)],
     name: Name = None,
+    via: ViaOpt = None,
     discount: Discount = None,
     valid_days: ValidDays = None,
     payment_days: PaymentDays = None,
@@ -258,7 +258,7 @@ def counter(
         price=price,
     )
     svc = service(ctx)
-    deal = svc.counter(deal_id, actor(svc.get(deal_id), role, name), change, note)
+    deal = svc.counter(deal_id, actor(svc.get(deal_id), role, name, via), change, note)
     report(ctx, deal, "Countered")
 
 
@@ -268,6 +268,7 @@ def accept(
     deal_id: DealId,
     role: Annotated[RoleName, acting_as(Action.ACCEPT)],
     name: Name = None,
+    via: ViaOpt = None,
 ) -> None:
     """Accept the other side's latest offer.
 
@@ -276,7 +277,7 @@ def accept(
       dealflow accept 3f2a9c1b7d4e --as buyer
     """
     svc = service(ctx)
-    deal = svc.accept(deal_id, actor(svc.get(deal_id), role, name))
+    deal = svc.accept(deal_id, actor(svc.get(deal_id), role, name, via))
     report(ctx, deal, "Accepted")
 
 
@@ -286,6 +287,7 @@ def reject(
     deal_id: DealId,
     role: Annotated[RoleName, acting_as(Action.REJECT)],
     name: Name = None,
+    via: ViaOpt = None,
     reason: Reason = None,
 ) -> None:
     """Reject the other side's latest offer: the deal is lost (an amendment only ends itself).
@@ -295,7 +297,7 @@ def reject(
       dealflow reject 3f2a9c1b7d4e --as buyer --reason "over budget"
     """
     svc = service(ctx)
-    deal = svc.reject(deal_id, actor(svc.get(deal_id), role, name), reason)
+    deal = svc.reject(deal_id, actor(svc.get(deal_id), role, name, via), reason)
     report(ctx, deal, "Rejected")
 
 
@@ -304,7 +306,6 @@ def withdraw(
     ctx: typer.Context,
     deal_id: DealId,
     role: Annotated[RoleName, acting_as(Action.WITHDRAW)],
-    name: Name = None,
     reason: Reason = None,
 ) -> None:
     """The seller withdraws from the deal.
@@ -314,7 +315,7 @@ def withdraw(
       dealflow withdraw 3f2a9c1b7d4e --as seller --reason "out of stock"
     """
     svc = service(ctx)
-    deal = svc.withdraw(deal_id, actor(svc.get(deal_id), role, name), reason)
+    deal = svc.withdraw(deal_id, actor(svc.get(deal_id), role), reason)
     report(ctx, deal, "Withdrawn")
 
 
@@ -324,6 +325,7 @@ def special(
     deal_id: DealId,
     role: Annotated[RoleName, acting_as(Action.PROPOSE_SPECIAL, "propose special terms")],
     name: Name = None,
+    via: ViaOpt = None,
     purpose: Annotated[
         str | None, typer.Option("--purpose", metavar="TEXT", help="What the buyer buys it for.")
     ] = None,
@@ -381,7 +383,7 @@ def special(
         raise refused(exc, SPECIAL_OPTIONS) from None
     svc = service(ctx)
     current = svc.get(deal_id)
-    who = actor(current, role, name)
+    who = actor(current, role, name, via)
     if current.stage is Stage.SPECIAL_AGREEMENT:
         deal = svc.revise_special(deal_id, who, terms, note)
     else:
@@ -395,6 +397,7 @@ def agree(
     deal_id: DealId,
     role: Annotated[RoleName, acting_as(Action.AGREE)],
     name: Name = None,
+    via: ViaOpt = None,
 ) -> None:
     """Agree the accepted terms (and special agreement); the policy decides the approvals.
 
@@ -403,7 +406,7 @@ def agree(
       dealflow agree 3f2a9c1b7d4e --as seller
     """
     svc = service(ctx)
-    deal = svc.agree(deal_id, actor(svc.get(deal_id), role, name))
+    deal = svc.agree(deal_id, actor(svc.get(deal_id), role, name, via))
     report(ctx, deal, "Agreed")
 
 
@@ -412,17 +415,16 @@ def approve(
     ctx: typer.Context,
     deal_id: DealId,
     role: Annotated[RoleName, acting_as(Action.APPROVE)],
-    name: Name = None,
     reason: Reason = None,
 ) -> None:
     """Approve the agreed terms as manager or legal.
 
     \b
     Example:
-      dealflow approve 3f2a9c1b7d4e --as manager --name "Maya Putri"
+      dealflow --user maya approve 3f2a9c1b7d4e --as manager
     """
     svc = service(ctx)
-    deal = svc.approve(deal_id, actor(svc.get(deal_id), role, name), reason)
+    deal = svc.approve(deal_id, actor(svc.get(deal_id), role), reason)
     report(ctx, deal, "Approved")
 
 
@@ -431,17 +433,16 @@ def decline(
     ctx: typer.Context,
     deal_id: DealId,
     role: Annotated[RoleName, acting_as(Action.DECLINE)],
-    name: Name = None,
     reason: Reason = None,
 ) -> None:
     """Decline the agreed terms: they go back to the seller to revise.
 
     \b
     Example:
-      dealflow decline 3f2a9c1b7d4e --as manager --name Maya --reason "Too low"
+      dealflow --user maya decline 3f2a9c1b7d4e --as manager --reason "Too low"
     """
     svc = service(ctx)
-    deal = svc.decline(deal_id, actor(svc.get(deal_id), role, name), reason)
+    deal = svc.decline(deal_id, actor(svc.get(deal_id), role), reason)
     report(ctx, deal, "Declined")
 
 
@@ -450,23 +451,57 @@ def sign(
     ctx: typer.Context,
     deal_id: DealId,
     role: Annotated[RoleName, acting_as(Action.SIGN)],
-    name: Annotated[str, typer.Option("--name", metavar="NAME", help="The signatory's name.")],
-    title: Annotated[str, typer.Option("--title", metavar="TITLE", help="The signatory's title.")],
+    name: Name = None,
+    title: Annotated[
+        str | None,
+        typer.Option(
+            "--title",
+            metavar="TITLE",
+            help="With --as buyer: the signatory's title (default: the deal file's). The "
+            "seller signs with your own title from the roster.",
+        ),
+    ] = None,
     method: Annotated[
         SignatureMethod, typer.Option("--method", help="How the signatory signs.")
     ] = SignatureMethod.TYPED,
+    scan: Annotated[
+        Path | None,
+        typer.Option(
+            "--scan",
+            metavar="FILE",
+            help="With --as buyer --method wet-ink: the signed page, a PDF, PNG or JPEG of at "
+            "most 20 MB, kept with its SHA-256. Without it a buyer's signature you record "
+            "shows as recorded, not authenticated.",
+        ),
+    ] = None,
+    via: ViaOpt = None,
 ) -> None:
-    """Sign the agreed terms for your side; when both have signed the deal is signed.
+    """Sign the agreed terms for your side, or record the buyer's signature; when both have
+    signed the deal is signed.
 
     \b
     Example:
-      dealflow sign 3f2a9c1b7d4e --as buyer --name "Siti R." --title Director
+      dealflow sign 3f2a9c1b7d4e --as seller
+      dealflow sign 3f2a9c1b7d4e --as buyer --method wet-ink --scan page.pdf
     """
+    from dealflow.domain.scans import MAX_SCAN_BYTES
+    from dealflow.local_files import read_file
+
+    if role is not RoleName.BUYER and title is not None:
+        raise typer.BadParameter(
+            "you sign with your own title from the roster", param_hint="--title"
+        )
+    if scan is not None and role is not RoleName.BUYER:
+        raise typer.BadParameter(
+            "a scan is for a buyer's signature you record", param_hint="--scan"
+        )
+    if scan is not None and method is not SignatureMethod.WET_INK:
+        raise typer.BadParameter("a scan goes with --method wet-ink", param_hint="--scan")
+    data = read_file(scan, MAX_SCAN_BYTES, what="scan") if scan is not None else None
     svc = service(ctx)
-    deal = svc.sign(
-        deal_id,
-        actor(svc.get(deal_id), role, name),
-        title=title,
-        method=method,
-    )
+    current = svc.get(deal_id)
+    who = actor(current, role, name, via)
+    if role is RoleName.BUYER:
+        title = title or current.buyer.representative.title
+    deal = svc.sign(deal_id, who, title=title, method=method, scan=data)
     report(ctx, deal, "Signed")

@@ -62,10 +62,13 @@ COMMANDS: dict[str, str] = {
     "advise": "advise_command",
     "feed": "feed_command",
     "demo": "demo_command",
+    **dict.fromkeys(["members", "whoami"], "member_commands"),
 }
 
 #: The global options that take a value (``--store URL``): the word after one is not a command.
-VALUE_OPTIONS = frozenset({"--store", "--policy", "--now", "--templates", "--cert", "--clock-skew"})
+VALUE_OPTIONS = frozenset(
+    {"--store", "--policy", "--now", "--templates", "--cert", "--clock-skew", "--user"}
+)
 
 
 #: The global options that are flags.

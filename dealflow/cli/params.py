@@ -14,7 +14,7 @@ import typer
 
 from dealflow.cli.base import RoleName
 from dealflow.domain.lifecycle import ROLES, Action
-from dealflow.domain.parties import Role
+from dealflow.domain.parties import Role, Via
 
 
 def role_option(verb: str, roles: Iterable[Role], *, help: str = "The role you act as.") -> Any:
@@ -53,8 +53,16 @@ Name = Annotated[
     typer.Option(
         "--name",
         metavar="NAME",
-        help="Your name (default: the seller's or buyer's representative; "
-        "required for manager, legal and service).",
+        help="With --as buyer: the buyer's representative whose act you record (default: the "
+        "deal file's). On the seller's side you act as yourself (--user).",
+    ),
+]
+ViaOpt = Annotated[
+    Via | None,
+    typer.Option(
+        "--via",
+        metavar="<meeting|email|phone|letter>",
+        help="With --as buyer: how the buyer's act reached you.",
     ),
 ]
 NoteOpt = Annotated[

@@ -22,7 +22,7 @@ from dealflow.cli.base import (
     when,
 )
 from dealflow.cli.deal_commands import report
-from dealflow.cli.params import DealId, Name, role_option
+from dealflow.cli.params import DealId, Name, ViaOpt, role_option
 from dealflow.domain.aftersales import KEEPERS
 from dealflow.domain.claims import ClaimKind
 from dealflow.domain.interactions import Channel, InteractionKind
@@ -47,6 +47,7 @@ def log(
     ] = None,
     role: Annotated[RoleName, typer.Option("--as", help="Your role.")] = RoleName.SELLER,
     name: Name = None,
+    via: ViaOpt = None,
 ) -> None:
     """Record a contact with the buyer, at any stage: a meeting, a call, a complaint, a
     competitor's quote. The stage does not change.
@@ -58,7 +59,7 @@ def log(
     svc = service(ctx)
     deal = svc.log_interaction(
         deal_id,
-        actor(svc.get(deal_id), role, name),
+        actor(svc.get(deal_id), role, name, via),
         channel=channel,
         kind=kind,
         note=note,
@@ -92,6 +93,7 @@ def claim(
     ] = None,
     role: Annotated[RoleName, typer.Option("--as", help="Who raises it.")] = RoleName.BUYER,
     name: Name = None,
+    via: ViaOpt = None,
 ) -> None:
     """Record a warranty claim or a complaint; its response is due within the warranty's
     response hours (complaints: the policy's).
@@ -102,7 +104,7 @@ def claim(
     """
     svc = service(ctx)
     deal = svc.open_claim(
-        deal_id, actor(svc.get(deal_id), role, name), kind=kind, note=note, item=item
+        deal_id, actor(svc.get(deal_id), role, name, via), kind=kind, note=note, item=item
     )
     opened = deal.claims[-1]
     report(ctx, deal, f"Opened {opened.id}, respond by {when(opened.respond_by)}")
@@ -116,6 +118,7 @@ def respond(
     note: ClaimNote,
     role: AnswerAs = RoleName.SELLER,
     name: Name = None,
+    via: ViaOpt = None,
 ) -> None:
     """Record the first response to a claim (timed against the promised hours).
 
@@ -124,7 +127,7 @@ def respond(
       dealflow respond 3f2a9c1b7d4e warranty-claim-1 --note "Visit on Monday"
     """
     svc = service(ctx)
-    who = actor(svc.get(deal_id), role, name)
+    who = actor(svc.get(deal_id), role, name, via)
     deal = svc.respond_claim(deal_id, claim_id, who, note)
     answered = next(c for c in deal.claims if c.id == claim_id)
     late = " (late)" if answered.response_late(svc.clock.now()) else ""
@@ -139,6 +142,7 @@ def resolve(
     note: ClaimNote,
     role: AnswerAs = RoleName.SELLER,
     name: Name = None,
+    via: ViaOpt = None,
 ) -> None:
     """Resolve and close a claim.
 
@@ -147,7 +151,7 @@ def resolve(
       dealflow resolve 3f2a9c1b7d4e warranty-claim-1 --note "Sensor replaced"
     """
     svc = service(ctx)
-    who = actor(svc.get(deal_id), role, name)
+    who = actor(svc.get(deal_id), role, name, via)
     report(ctx, svc.resolve_claim(deal_id, claim_id, who, note), f"Resolved {claim_id}")
 
 

@@ -73,6 +73,16 @@ def root(
             "(password in $DEALFLOW_CERT_PASSWORD). Default: $DEALFLOW_CERT; none: unsealed.",
         ),
     ] = None,
+    user: Annotated[
+        str | None,
+        typer.Option(
+            "--user",
+            envvar="DEALFLOW_USER",
+            metavar="ID",
+            help="The member you act as (default: your login name). On PostgreSQL your "
+            "database login decides, and --user cannot name another member.",
+        ),
+    ] = None,
     clock_skew: Annotated[
         float,
         typer.Option(
@@ -107,4 +117,5 @@ def root(
         templates=templates,
         cert=cert,
         clock_skew=clock_skew,
+        user=user,
     )

@@ -86,7 +86,7 @@ def show(ctx: typer.Context, deal_id: DealId) -> None:
     for signature in deal.signatures:
         say(
             f"Signed by {signature.side.value}: {signature.name}, {signature.title} "
-            f"({signature.method.value}) {when(signature.at)}"
+            f"({signature.method.value}) {when(signature.at)}{signature.recorded}"
         )
     if view.signatures_pending:
         say("Signatures due: " + ", ".join(s.value for s in view.signatures_pending))
@@ -221,7 +221,7 @@ def history(ctx: typer.Context, deal_id: DealId) -> None:
         return
     for event in events:
         mark = "  (simulated time)" if event.clock_overridden else ""
-        who = f"{event.actor.name} ({event.actor.role.value})"
+        who = event.actor.who
         say(
             f"v{event.version:<3} {when(event.occurred_at)}  {event.type:<23} {who:<36} "
             f"-> {event.stage.value}{_detail(event)}{mark}"

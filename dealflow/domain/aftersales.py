@@ -42,13 +42,14 @@ from dealflow.domain.messages import counted
 from dealflow.domain.parties import SYSTEM_ACTOR, Actor, Role, is_blank
 from dealflow.domain.policy import AfterSalesRules
 from dealflow.domain.projection import evolve
+from dealflow.domain.rights import RIGHT
 from dealflow.domain.terms import Department
 from dealflow.errors import ActionRefusedError, InvalidTermsError, ItemNotFoundError, WrongRoleError
 
 #: Who may record a commitment as kept, or answer and resolve a claim: the seller's people.
-KEEPERS = (Role.SELLER, Role.SERVICE, Role.MANAGER)
+KEEPERS = RIGHT["fulfil"].roles
 #: Who may release the owner from a commitment.
-WAIVERS = (Role.MANAGER, Role.LEGAL)
+WAIVERS = RIGHT["waive"].roles
 #: The review looks this many days ahead for what needs action.
 WEEK = 7
 
@@ -323,10 +324,9 @@ def open_claim(
 ) -> ClaimOpened:
     """Record a warranty claim (against the deal's warranty, while it runs) or a complaint
     (at any stage), with the response time promised for it."""
-    if actor.role is Role.SYSTEM:
-        raise WrongRoleError(
-            "claim", actor.role.value, [r.value for r in Role if r is not Role.SYSTEM]
-        )
+    allowed = RIGHT["claim"].roles
+    if actor.role not in allowed:
+        raise WrongRoleError("claim", actor.role.value, [r.value for r in allowed])
     if is_blank(request.note):
         raise InvalidTermsError(f"a {request.kind.value} needs a note saying what happened")
     item, hours = request.item, complaint_hours
@@ -379,7 +379,7 @@ def respond_claim(
     deal: Deal, claim_id: str, actor: Actor, now: datetime, note: str
 ) -> ClaimResponded:
     """Record the seller's first response to a claim."""
-    _require_role("respond", actor, KEEPERS)
+    _require_role("respond", actor, RIGHT["respond"].roles)
     claim = find_claim(deal, claim_id)
     if not claim.open:
         raise ActionRefusedError(f"{claim_id} is resolved; it needs no response")
@@ -397,7 +397,7 @@ def resolve_claim(
     deal: Deal, claim_id: str, actor: Actor, now: datetime, note: str
 ) -> ClaimResolved:
     """Close a claim (a resolution without an earlier response counts as the response)."""
-    _require_role("resolve", actor, KEEPERS)
+    _require_role("resolve", actor, RIGHT["resolve"].roles)
     claim = find_claim(deal, claim_id)
     if not claim.open:
         raise ActionRefusedError(f"{claim_id} is already resolved")

@@ -8,14 +8,14 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, computed_field
 
 from dealflow.domain.claims import Claim
 from dealflow.domain.commitments import StatusChange
 from dealflow.domain.diff import TermsDifference, diff_terms
 from dealflow.domain.interactions import Interaction
 from dealflow.domain.lifecycle import Stage
-from dealflow.domain.parties import Party, Role, Side
+from dealflow.domain.parties import Party, Role, Side, Via
 from dealflow.domain.terms import AfterSales, Terms
 from dealflow.errors import VersionNotFoundError
 
@@ -75,6 +75,8 @@ class Approval(BaseModel):
     terms_hash: str
     at: AwareDatetime
     reason: Note | None = None
+    #: The roster id of the member who approved (None before the roster existed).
+    member: str | None = None
 
 
 class Signature(BaseModel):
@@ -88,6 +90,28 @@ class Signature(BaseModel):
     method: SignatureMethod
     terms_hash: str
     at: AwareDatetime
+    #: For a buyer's signature recorded by a member: who recorded it, and how it came.
+    recorded_by: str | None = None
+    channel: Via | None = None
+    #: The SHA-256 of the scan of a wet-ink signature, kept as the deal's artifact.
+    scan_sha256: str | None = None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def authenticated(self) -> bool:
+        """False for a signature a member recorded for the buyer without a scan of the
+        signed page: it is shown as "recorded, not authenticated"."""
+        return self.recorded_by is None or self.scan_sha256 is not None
+
+    @property
+    def recorded(self) -> str:
+        """How a recorded signature came, for people: ``, recorded by budi (letter), not
+        authenticated`` or ``, recorded by budi, scan 3f2a9c1b7d4e``; empty otherwise."""
+        if self.recorded_by is None:
+            return ""
+        via = f" ({self.channel.value})" if self.channel else ""
+        proof = f"scan {self.scan_sha256[:12]}" if self.scan_sha256 else "not authenticated"
+        return f", recorded by {self.recorded_by}{via}, {proof}"
 
 
 class SignedContract(BaseModel):
@@ -133,6 +157,10 @@ class Deal(BaseModel):
     opened_at: AwareDatetime
     updated_at: AwareDatetime
     version: int
+    #: The roster id of the member who opened the deal (None before the roster existed).
+    owner: str | None = None
+    #: The roster id of the member who made the latest seller offer, if known.
+    seller_offer_by: str | None = None
 
     @property
     def latest_offer(self) -> Offer | None:

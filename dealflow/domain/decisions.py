@@ -43,6 +43,7 @@ from dealflow.domain.lifecycle import ROLES, Action, Cursor, Stage, allowed_acti
 from dealflow.domain.messages import plain_errors
 from dealflow.domain.parties import SYSTEM_ACTOR, Actor, Party, Role, Side, is_blank
 from dealflow.domain.policy import ApprovalPolicy, SigningOrder
+from dealflow.domain.rights import RIGHT
 from dealflow.domain.terms import SpecialTerms, Terms, TermsChange
 from dealflow.errors import (
     ActionRefusedError,
@@ -144,6 +145,8 @@ class Sign(Command):
     title: str = ""
     method: SignatureMethod = SignatureMethod.TYPED
     terms_hash: str | None = None
+    #: The SHA-256 of the scan of a wet-ink signature recorded for the buyer.
+    scan_sha256: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,10 +244,9 @@ def log_interaction(
     csat: int | None = None,
 ) -> InteractionLogged:
     """Record a contact with the buyer, at any stage; the stage does not change."""
-    if actor.role is Role.SYSTEM:
-        raise WrongRoleError(
-            "log", actor.role.value, [r.value for r in Role if r is not Role.SYSTEM]
-        )
+    allowed = RIGHT["log"].roles
+    if actor.role not in allowed:
+        raise WrongRoleError("log", actor.role.value, [r.value for r in allowed])
     if is_blank(note):
         raise InvalidTermsError("an interaction needs a note saying what happened")
     return InteractionLogged(
@@ -515,6 +517,8 @@ def _sign(deal: Deal, cmd: Sign, now: datetime, policy: ApprovalPolicy) -> Event
         raise TermsHashMismatchError(cmd.terms_hash, current)
     if is_blank(cmd.title):
         raise InvalidTermsError("a signature needs the signatory's title")
+    if cmd.scan_sha256 is not None and cmd.method is not SignatureMethod.WET_INK:
+        raise InvalidTermsError("a scan of the signed page goes with the wet-ink method")
     stage = _next_stage(deal, cmd.action, signatures_complete=pending == (side,))
     return ContractSigned(
         **_base(deal, cmd, now, stage),
@@ -522,6 +526,7 @@ def _sign(deal: Deal, cmd: Sign, now: datetime, policy: ApprovalPolicy) -> Event
         title=cmd.title,
         method=cmd.method,
         terms_hash=current,
+        scan_sha256=cmd.scan_sha256,
     )
 
 

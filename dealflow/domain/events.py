@@ -9,6 +9,7 @@ what the stores keep; :data:`EVENT_ADAPTER` reads any of them back.
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Iterable
 from typing import Annotated, Literal
 
@@ -19,6 +20,7 @@ from dealflow.domain.commitments import CommitmentStatus
 from dealflow.domain.deal import Language, Note, Offer, SignatureMethod
 from dealflow.domain.interactions import Channel, InteractionKind, Satisfaction
 from dealflow.domain.lifecycle import Stage
+from dealflow.domain.members import MemberAdded, MemberDeactivated, MemberUpdated
 from dealflow.domain.parties import STORED, Actor, Party, Role, Side
 from dealflow.domain.terms import Terms
 
@@ -150,6 +152,9 @@ class ContractSigned(Event):
     title: str
     method: SignatureMethod
     terms_hash: str
+    #: The SHA-256 of the scan of a wet-ink signature a member recorded for the buyer (the
+    #: scan is kept as the deal's artifact ``signature-scan-vN.<ext>``).
+    scan_sha256: str | None = None
 
 
 class ServiceStarted(Event):
@@ -267,14 +272,53 @@ AnyEvent = Annotated[
     Field(discriminator="type"),
 ]
 
+#: Anything a store's log holds: a deal's event, or a roster event (stream ``@roster``).
+StoredEvent = Annotated[
+    DealOpened
+    | DealPresented
+    | OfferMade
+    | OfferCountered
+    | TermsAccepted
+    | OfferRejected
+    | OfferExpired
+    | DealWithdrawn
+    | SpecialTermsProposed
+    | SpecialTermsRevised
+    | TermsAgreed
+    | ApprovalGranted
+    | ApprovalDeclined
+    | ContractSigned
+    | ServiceStarted
+    | ContractAmended
+    | DealCompleted
+    | InteractionLogged
+    | CommitmentStatusChanged
+    | CommitmentFulfilled
+    | CommitmentWaived
+    | ClaimOpened
+    | ClaimResponded
+    | ClaimResolved
+    | MemberAdded
+    | MemberUpdated
+    | MemberDeactivated,
+    Field(discriminator="type"),
+]
+
 #: Reads one event from its JSON form (or a dict).
 EVENT_ADAPTER: TypeAdapter[AnyEvent] = TypeAdapter(AnyEvent)
 #: Reads a JSON array of events in one call.
 EVENTS_ADAPTER: TypeAdapter[list[AnyEvent]] = TypeAdapter(list[AnyEvent])
+#: Reads a JSON array of anything a log holds.
+STORED_ADAPTER: TypeAdapter[list[StoredEvent]] = TypeAdapter(list[StoredEvent])
 
 
 def read_stored(stored: Iterable[str]) -> list[AnyEvent]:
     """Events from the JSON forms a store keeps, in one pass, read as they were recorded:
     a rule added later for new input (a date range, a longer minimum) does not make an
-    earlier deal unreadable (:data:`~dealflow.domain.parties.STORED`)."""
-    return EVENTS_ADAPTER.validate_json("[" + ",".join(stored) + "]", context=STORED)
+    earlier deal unreadable (:data:`~dealflow.domain.parties.STORED`).
+
+    A deal's stream holds only deal events; the roster's stream (read the same way) holds
+    roster events, which callers of the roster know to expect.
+    """
+    events = STORED_ADAPTER.validate_json("[" + ",".join(stored) + "]", context=STORED)
+    return typing.cast(list[AnyEvent], events)

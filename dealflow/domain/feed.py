@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from dealflow.domain.events import AnyEvent
+from dealflow.domain.events import StoredEvent
 
 #: The version of the events' JSON form; it changes only when a change would break a reader.
 EVENT_SCHEMA_VERSION: Literal[1] = 1
@@ -25,4 +25,4 @@ class FeedEntry(BaseModel):
 
     position: Annotated[int, Field(ge=1)]
     schema_version: Literal[1] = EVENT_SCHEMA_VERSION
-    event: AnyEvent
+    event: StoredEvent

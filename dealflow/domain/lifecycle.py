@@ -19,6 +19,7 @@ from typing import Final
 from transitions import Machine, MachineError
 
 from dealflow.domain.parties import Role
+from dealflow.domain.rights import RIGHTS
 from dealflow.errors import IllegalTransitionError
 
 # At INFO the library logs every transition, which makes firing 2.7x slower.
@@ -112,23 +113,10 @@ TRANSITIONS: Final = [
 ]
 
 #: The roles that may take each action.
+#: The roles that may take each lifecycle action: the lifecycle's rows of the one table of
+#: rights (:data:`dealflow.domain.rights.RIGHTS`).
 ROLES: Final[dict[Action, tuple[Role, ...]]] = {
-    A.PRESENT: (Role.SELLER,),
-    A.OFFER: (Role.SELLER,),
-    A.COUNTER: (Role.BUYER, Role.SELLER),
-    A.ACCEPT: (Role.BUYER, Role.SELLER),
-    A.REJECT: (Role.BUYER, Role.SELLER),
-    A.EXPIRE: (Role.SYSTEM,),
-    A.WITHDRAW: (Role.SELLER,),
-    A.PROPOSE_SPECIAL: (Role.BUYER, Role.SELLER),
-    A.REVISE_SPECIAL: (Role.BUYER, Role.SELLER),
-    A.AGREE: (Role.BUYER, Role.SELLER),
-    A.APPROVE: (Role.MANAGER, Role.LEGAL),
-    A.DECLINE: (Role.MANAGER, Role.LEGAL),
-    A.SIGN: (Role.BUYER, Role.SELLER),
-    A.START_SERVICE: (Role.SELLER, Role.SERVICE),
-    A.AMEND: (Role.BUYER, Role.SELLER),
-    A.COMPLETE: (Role.SELLER, Role.SERVICE),
+    Action(right.action): right.roles for right in RIGHTS if right.action in set(Action)
 }
 
 TERMINAL: Final = frozenset({S.COMPLETED, S.LOST, S.WITHDRAWN, S.EXPIRED})

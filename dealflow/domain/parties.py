@@ -63,7 +63,8 @@ class Side(StrEnum):
 
 
 class Role(StrEnum):
-    """Who may act on a deal. ``system`` is the engine itself (an offer lapsing)."""
+    """Who may act on a deal. ``system`` is the engine itself (an offer lapsing); ``admin``
+    changes the roster, never a deal."""
 
     SELLER = "seller"
     BUYER = "buyer"
@@ -71,6 +72,7 @@ class Role(StrEnum):
     LEGAL = "legal"
     SERVICE = "service"
     SYSTEM = "system"
+    ADMIN = "admin"
 
     @property
     def side(self) -> Side | None:
@@ -78,13 +80,45 @@ class Role(StrEnum):
         return Side(self.value) if self in (Role.SELLER, Role.BUYER) else None
 
 
+class Via(StrEnum):
+    """How a buyer's act reached the member who recorded it."""
+
+    MEETING = "meeting"
+    EMAIL = "email"
+    PHONE = "phone"
+    LETTER = "letter"
+
+
+#: A member's id as events carry it (see :mod:`dealflow.domain.members`).
+MemberId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,31}$")]
+
+
 class Actor(BaseModel):
-    """A person (or the engine) taking an action, with the role they act in."""
+    """A person (or the engine) taking an action, with the role they act in.
+
+    On the seller's side ``member`` is the roster's id of the person who acted (the service
+    fills it from the member it acts as). A buyer is never a member: a buyer's act recorded
+    by a member names that member in ``recorded_by`` and how it came in ``channel``. Events
+    recorded before the roster existed have neither.
+    """
 
     model_config = _FROZEN
 
     name: Name
     role: Role
+    member: MemberId | None = None
+    recorded_by: MemberId | None = None
+    channel: Via | None = None
+
+    @property
+    def who(self) -> str:
+        """``Budi Santoso (seller, budi)``; a recorded buyer's act says by whom and how."""
+        if self.recorded_by:
+            via = f" by {self.channel.value}" if self.channel else ""
+            return f"{self.name} ({self.role.value}, recorded by {self.recorded_by}{via})"
+        if self.member:
+            return f"{self.name} ({self.role.value}, {self.member})"
+        return f"{self.name} ({self.role.value})"
 
 
 SYSTEM_ACTOR = Actor(name="dealflow", role=Role.SYSTEM)

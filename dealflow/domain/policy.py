@@ -181,6 +181,10 @@ class ApprovalRules(_Section):
 
     manager_above_total: QuotedAmount | None = None
     legal_for_non_standard_clauses: bool = True
+    #: The member who owns a deal or made its latest seller offer does not approve it, and
+    #: one person does not approve the same terms as both manager and legal. Turn it off
+    #: only for a one-person store.
+    separation_of_duties: bool = True
 
 
 class SigningRules(_Section):

@@ -13,7 +13,7 @@ from typing import Any
 
 from dealflow.domain.claims import Claim
 from dealflow.domain.commitments import CommitmentStatus, StatusChange
-from dealflow.domain.deal import Approval, Deal, Signature, SignedContract
+from dealflow.domain.deal import Approval, Deal, Offer, Signature, SignedContract
 from dealflow.domain.events import (
     AnyEvent,
     ApprovalDeclined,
@@ -76,6 +76,7 @@ def _opening(event: AnyEvent | Event) -> dict[str, Any]:
         opened_at=event.occurred_at,
         updated_at=event.occurred_at,
         version=1,
+        owner=event.actor.member,
     )
     for name in _GROWING:
         state[name] = []
@@ -108,12 +109,10 @@ def _apply(state: dict[str, Any], event: AnyEvent | Event) -> None:
     offers = state["offers"]
     match event:
         case OfferMade(offer=offer) | OfferCountered(offer=offer):
-            offers.append(offer)
-            state["turn"] = offer.side.other
+            _on_table(state, offer, event.actor.member)
             state["declined_offer"] = None
         case SpecialTermsProposed(offer=offer) | SpecialTermsRevised(offer=offer):
-            offers.append(offer)
-            state["turn"] = offer.side.other
+            _on_table(state, offer, event.actor.member)
         case TermsAccepted():
             state["turn"] = None
         case TermsAgreed() | ApprovalGranted() | ApprovalDeclined():
@@ -151,6 +150,9 @@ def _apply(state: dict[str, Any], event: AnyEvent | Event) -> None:
                     method=method,
                     terms_hash=terms_hash,
                     at=event.occurred_at,
+                    recorded_by=event.actor.recorded_by,
+                    channel=event.actor.channel,
+                    scan_sha256=event.scan_sha256,
                 )
             )
             if event.stage is Stage.SIGNED:
@@ -167,8 +169,7 @@ def _apply(state: dict[str, Any], event: AnyEvent | Event) -> None:
         case ContractAmended(contract_version=number, reason=reason, offer=offer):
             state["contract_version"] = number
             state["amendment_reason"] = reason
-            offers.append(offer)
-            state["turn"] = offer.side.other
+            _on_table(state, offer, event.actor.member)
             state["approvals_required"] = ()
             state["approval_reasons"] = {}
             state["approvals"] = []
@@ -185,6 +186,14 @@ def _apply(state: dict[str, Any], event: AnyEvent | Event) -> None:
         state["approval_reasons"] = {}
         state["approvals"] = []
         state["turn"] = None
+
+
+def _on_table(state: dict[str, Any], offer: Offer, member: str | None) -> None:
+    """A new terms version is on the table; the other side's turn."""
+    state["offers"].append(offer)
+    state["turn"] = offer.side.other
+    if offer.side is Side.SELLER:
+        state["seller_offer_by"] = member
 
 
 def _apply_after_sales(state: dict[str, Any], event: AnyEvent | Event) -> None:
@@ -266,6 +275,7 @@ def _apply_approvals(state: dict[str, Any], event: AnyEvent | Event) -> None:
                 terms_hash=terms_hash,
                 at=event.occurred_at,
                 reason=reason,
+                member=event.actor.member,
             )
             state["approvals"].append(approval)
             state["approval_history"].append(approval)

@@ -14,6 +14,7 @@ import pytest
 from pypdf import PdfReader
 
 import dealflow
+from tests.conftest import staffed
 
 
 def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -69,7 +70,7 @@ def test_demo_on_a_given_store_keeps_the_deal(tmp_path: Path) -> None:
     path = tmp_path / "team.db"
     result = run("--store", f"sqlite:///{path}", "demo", "-o", str(tmp_path))
     assert result.returncode == 0, result.stderr
-    service = dealflow.connect(f"sqlite:///{path}")
+    service = staffed(dealflow.connect(f"sqlite:///{path}"))
     (deal,) = service.deals()
     assert deal.stage is dealflow.Stage.IN_SERVICE
     assert deal.id in result.stdout
@@ -84,7 +85,12 @@ def test_the_store_can_come_from_the_environment(tmp_path: Path) -> None:
     result = run("demo", "-o", str(tmp_path), env={"DEALFLOW_STORE": str(path)})
     assert result.returncode == 0, result.stderr
     with sqlite3.connect(path) as db:
-        assert db.execute("SELECT count(DISTINCT deal_id) FROM events").fetchone() == (1,)
+        deals = "SELECT count(DISTINCT deal_id) FROM events WHERE deal_id <> '@roster'"
+        assert db.execute(deals).fetchone() == (1,)
+        # The demo's approvers were added by the store's first member (named as the sample's
+        # rep), so its approvals are not the rep's own.
+        roster = "SELECT type FROM events WHERE deal_id = '@roster' ORDER BY version"
+        assert db.execute(roster).fetchall() == [("MemberAdded",)] * 3
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ import typer
 import dealflow
 from dealflow.cli import main as cli_main
 from dealflow.cli.app import app
-from tests.conftest import SAMPLE_FILE
+from tests.conftest import SAMPLE_FILE, staffed
 
 
 def _registered() -> dict[str, str]:
@@ -98,7 +98,7 @@ def _load(*args: str) -> dict[str, Any]:
 
 def test_show_loads_what_it_needs_and_none_of_the_rest(tmp_path: Path) -> None:
     store = f"sqlite:///{tmp_path / 'deals.db'}"
-    service = dealflow.connect(store)
+    service = staffed(dealflow.connect(store))
     deal = service.open_deal(dealflow.load_deal_file(SAMPLE_FILE))
     service.present(deal.id, dealflow.Actor(name="Budi Santoso", role=dealflow.Role.SELLER))
     service.close()
@@ -178,7 +178,7 @@ def test_now_is_bounded_by_the_last_date_terms_may_name() -> None:
 
 def test_list_prints_whole_lines_when_piped(tmp_path: Path) -> None:
     store = f"sqlite:///{tmp_path / 'deals.db'}"
-    service = dealflow.connect(store)
+    service = staffed(dealflow.connect(store))
     title = "Conveyor line upgrade for Plant 2, with spare belts and a second sensor kit " * 2
     spec = dealflow.load_deal_file(SAMPLE_FILE).model_copy(update={"title": title.strip()})
     deal = service.open_deal(spec)

@@ -110,6 +110,8 @@ def test_the_readme_walkthrough_runs_as_written(walked: Walked) -> None:
     assert "Stage: in_service" in shown.stdout
     assert "SNS-10" in shown.stdout
     assert "Signed by buyer: Siti Rahmawati, Procurement Manager (wet-ink)" in shown.stdout
+    assert ", recorded by budi (meeting), not authenticated" in shown.stdout
+    assert "Signed by seller: Budi Santoso, Sales Director (typed)" in shown.stdout
     assert "Approved by legal: Lukas Hartono" in shown.stdout
     assert "feedback by meeting, satisfaction 5/5" in shown.stdout
     history, _ = shell.run(f"dealflow history {deal_id}")

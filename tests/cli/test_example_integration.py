@@ -13,7 +13,7 @@ from pathlib import Path
 import dealflow
 from dealflow import Stage
 from dealflow.domain.feed import FeedEntry
-from tests.conftest import START
+from tests.conftest import START, staffed
 from tests.paths import drive_to
 
 ROOT = Path(__file__).parents[2]
@@ -36,7 +36,7 @@ def run_example(store: Path, tmp_path: Path) -> subprocess.CompletedProcess[str]
 
 def test_the_example_writes_each_signed_deal_once_across_runs(tmp_path: Path) -> None:
     store = tmp_path / "deals.db"
-    service = dealflow.connect(str(store), clock=dealflow.FixedClock(START))
+    service = staffed(dealflow.connect(str(store), clock=dealflow.FixedClock(START)))
     spec = dealflow.load_deal_file(ROOT / "dealflow" / "samples" / "conveyor-deal.yaml")
     first = drive_to(service, spec, Stage.SIGNED)
     drive_to(service, spec, Stage.LOST)
@@ -64,7 +64,7 @@ def test_the_example_writes_each_signed_deal_once_across_runs(tmp_path: Path) ->
 
 def test_dealflow_feed_prints_json_lines_and_resumes(tmp_path: Path) -> None:
     store = tmp_path / "deals.db"
-    service = dealflow.connect(str(store), clock=dealflow.FixedClock(START))
+    service = staffed(dealflow.connect(str(store), clock=dealflow.FixedClock(START)))
     spec = dealflow.load_deal_file(ROOT / "dealflow" / "samples" / "conveyor-deal.yaml")
     drive_to(service, spec, Stage.OFFERED)
     service.close()
@@ -80,6 +80,8 @@ def test_dealflow_feed_prints_json_lines_and_resumes(tmp_path: Path) -> None:
         return [FeedEntry.model_validate(json.loads(line)) for line in result.stdout.splitlines()]
 
     everything = feed()
-    assert [e.position for e in everything] == [1, 2, 3]
+    roster = [e for e in everything if e.event.deal_id == "@roster"]  # staffing the store
+    assert [e.position for e in everything] == list(range(1, len(roster) + 4))
+    assert [e.position for e in roster] == list(range(1, len(roster) + 1))
     assert feed("--after", "1", "--limit", "1") == everything[1:2]
-    assert feed("--after", "3") == []
+    assert feed("--after", str(len(roster) + 3)) == []

@@ -26,7 +26,7 @@ from dealflow.domain.decisions import decide
 from dealflow.domain.listing import DealQuery, deal_row
 from dealflow.domain.policy import DEFAULT_POLICY
 from dealflow.ports import EventStore
-from tests.conftest import BUYER, SELLER, SERVICE, START
+from tests.conftest import BUYER, SELLER, SERVICE, START, by, staffed
 from tests.paths import drive_to
 
 
@@ -48,7 +48,7 @@ class EventStoreContract:
 
     @staticmethod
     def service(store: EventStore) -> dealflow.DealService:
-        return dealflow.DealService(store, dealflow.FixedClock(START))
+        return staffed(dealflow.DealService(store, dealflow.FixedClock(START)))
 
     def test_events_round_trip_exactly(self, store: EventStore) -> None:
         service = self.service(store)
@@ -83,9 +83,9 @@ class EventStoreContract:
         }
         later = datetime(2027, 2, 13, 10, tzinfo=UTC)  # the history runs forward
         service.clock.set(later)  # type: ignore[attr-defined]
-        service.fulfil(deal_id, "installation-1", SERVICE, note="Commissioned")
+        by(service, SERVICE).fulfil(deal_id, "installation-1", SERVICE, note="Commissioned")
         service.log_interaction(deal_id, BUYER, channel="phone", kind="complaint", note="Noisy")
-        service.respond_claim(deal_id, "complaint-1", SERVICE, "Technician booked")
+        by(service, SERVICE).respond_claim(deal_id, "complaint-1", SERVICE, "Technician booked")
         live = service.get(deal_id)
         again = self.service(store)
         again.clock.set(later)  # type: ignore[attr-defined]
@@ -241,21 +241,24 @@ class EventStoreContract:
         service.present(second, SELLER)
         service.withdraw(first, SELLER)
         entries = store.feed()
-        assert [p for p, _ in entries] == [1, 2, 3, 4, 5]
-        assert [(e.deal_id, e.version) for _, e in entries] == [
+        roster = len(service.members_log())  # the roster's changes come first, in the feed too
+        assert [e for _, e in entries[:roster]] == service.members_log()
+        assert [p for p, _ in entries] == list(range(1, roster + 6))
+        assert [(e.deal_id, e.version) for _, e in entries[roster:]] == [
             (first, 1),
             (second, 1),
             (first, 2),
             (second, 2),
             (first, 3),
         ]
-        assert store.feed(after=2, limit=2) == entries[2:4]
-        assert store.feed(after=5) == []
+        assert store.feed(after=roster + 2, limit=2) == entries[roster + 2 : roster + 4]
+        assert store.feed(after=roster + 5) == []
         refused = decide(service.get(second), d.Withdraw(SELLER), START, DEFAULT_POLICY)
         with pytest.raises(dealflow.ConcurrencyConflictError):
             store.append(second, 1, refused)
         service.withdraw(second, SELLER)
-        assert [p for p, _ in store.feed(after=5)] == [6]  # a refused append leaves no gap
+        # A refused append leaves no gap.
+        assert [p for p, _ in store.feed(after=roster + 5)] == [roster + 6]
 
     def test_kept_files_are_written_once(self, store: EventStore) -> None:
         store.put_artifact("deal-1", "contract-v1.pdf", b"%PDF-1.7 first")
@@ -286,11 +289,11 @@ class TestSQLiteEventStore(EventStoreContract):
 
     def test_events_survive_reopening_the_file(self, tmp_path: Path) -> None:
         path = tmp_path / "deals.db"
-        service = dealflow.connect(f"sqlite:///{path}", clock=dealflow.FixedClock(START))
+        service = staffed(dealflow.connect(f"sqlite:///{path}", clock=dealflow.FixedClock(START)))
         deal_id = service.open_deal(sample_deal_spec()).id
         live = service.present(deal_id, SELLER)
         service.close()
-        reopened = dealflow.connect(str(path), clock=dealflow.FixedClock(START))
+        reopened = staffed(dealflow.connect(str(path), clock=dealflow.FixedClock(START)))
         assert reopened.get(deal_id) == live
         reopened.close()
 
@@ -332,17 +335,22 @@ class TestSQLiteEventStore(EventStoreContract):
         deal_id = self.service(store).open_deal(sample_deal_spec()).id
         store.close()
         with sqlite3.connect(path) as db:
-            (data,) = db.execute("SELECT data FROM events WHERE version = 1").fetchone()
+            (data,) = db.execute(
+                "SELECT data FROM events WHERE version = 1 AND deal_id = ?", (deal_id,)
+            ).fetchone()
             event = json.loads(data)
             event["proposal"]["delivery"]["by"] = "1899-12-31"
             event["proposal"]["items"][0]["description"] = "x" * 30_000
             event["actor"]["name"] = "   "
-            db.execute("UPDATE events SET data = ? WHERE version = 1", (json.dumps(event),))
+            db.execute(
+                "UPDATE events SET data = ? WHERE version = 1 AND deal_id = ?",
+                (json.dumps(event), deal_id),
+            )
         store = dealflow.SQLiteEventStore(path)
         deal = self.service(store).get(deal_id)
         assert str(deal.terms.delivery.by if deal.terms.delivery else None) == "1899-12-31"
         assert len(deal.terms.items[0].description) == 30_000
-        assert store.feed()[0][1].actor.name == "   "
+        assert next(e for _, e in store.feed() if e.deal_id == deal_id).actor.name == "   "
         # New terms made from it follow today's rules, and say why they are refused.
         with pytest.raises(ValidationError, match="is 30,000 characters"):
             deal.terms.changed(dealflow.TermsChange(payment_days=45))
@@ -358,6 +366,7 @@ class TestSQLiteEventStore(EventStoreContract):
         live = service.present(deal_id, SELLER)
         store.close()
         with sqlite3.connect(path) as db:  # back to what dealflow 0.1's first schema held
+            db.execute("DELETE FROM events WHERE deal_id = '@roster'")  # no roster then
             db.execute("DROP TABLE deals")
             db.execute("DROP TABLE artifacts")
             db.execute("DROP INDEX events_position")
@@ -388,11 +397,11 @@ class TestPostgresEventStore(EventStoreContract):
         return self.make_store(tmp_path)
 
     def test_connect_picks_postgres_from_the_url(self) -> None:
-        service = dealflow.connect(self.url, clock=dealflow.FixedClock(START))
+        service = staffed(dealflow.connect(self.url, clock=dealflow.FixedClock(START)))
         deal_id = service.open_deal(sample_deal_spec()).id
         assert type(service.store).__name__ == "PostgresEventStore"
         service.close()
-        again = dealflow.connect(self.url)
+        again = staffed(dealflow.connect(self.url))
         assert again.get(deal_id).stage is dealflow.Stage.DRAFT
         again.close()
 
@@ -416,6 +425,7 @@ class TestPostgresEventStore(EventStoreContract):
         live = service.present(deal_id, SELLER)
         store.close()
         with psycopg.connect(self.url, autocommit=True) as db:
+            db.execute("DELETE FROM events WHERE deal_id = '@roster'")  # no roster then
             db.execute("DROP TABLE deals")
             db.execute("DROP TABLE artifacts")
             db.execute("DROP TABLE dealflow_feed")
@@ -425,7 +435,12 @@ class TestPostgresEventStore(EventStoreContract):
         assert migrated.list_deals(DealQuery()) == [deal_row(live)]
         assert [p for p, _ in migrated.feed()] == [1, 2]
         self.service(migrated).withdraw(deal_id, SELLER)
-        assert [p for p, _ in migrated.feed(after=2)] == [3]
+        # The first use made the store's first member, then the deal moved on.
+        after = migrated.feed(after=2)
+        assert [(p, type(e).__name__) for p, e in after] == [
+            (3, "MemberAdded"),
+            (4, "DealWithdrawn"),
+        ]
         migrated.close()
         with psycopg.connect(self.url) as db:
             assert db.execute("SELECT value FROM dealflow_meta").fetchone() == ("3",)
@@ -467,7 +482,7 @@ class TestPostgresEventStore(EventStoreContract):
 
 def test_a_full_disk_is_a_clear_store_error_and_writes_nothing(tmp_path: Path) -> None:
     store = dealflow.SQLiteEventStore(tmp_path / "deals.db")
-    service = dealflow.DealService(store, dealflow.FixedClock(START))
+    service = staffed(dealflow.DealService(store, dealflow.FixedClock(START)))
     deal_id = service.open_deal(sample_deal_spec()).id
     (pages,) = store._db.execute("PRAGMA page_count").fetchone()
     store._db.execute(f"PRAGMA max_page_count = {pages}")  # SQLite's own "disk is full"
@@ -478,7 +493,7 @@ def test_a_full_disk_is_a_clear_store_error_and_writes_nothing(tmp_path: Path) -
             )
     assert store.list_deals(DealQuery())[0].version == len(store.load(deal_id))
     store._db.execute("PRAGMA max_page_count = 1073741823")
-    with pytest.raises(dealflow.InvalidTermsError, match="at most 5000 characters"):
+    with pytest.raises(dealflow.InvalidTermsError, match="at most 5,000 characters"):
         service.present(deal_id, SELLER, "x" * 5001)
     written = len(store.load(deal_id))
     assert service.get(deal_id).version == written
@@ -487,7 +502,7 @@ def test_a_full_disk_is_a_clear_store_error_and_writes_nothing(tmp_path: Path) -
 
 def test_a_read_only_store_is_a_clear_store_error(tmp_path: Path) -> None:
     store = dealflow.SQLiteEventStore(tmp_path / "deals.db")
-    service = dealflow.DealService(store, dealflow.FixedClock(START))
+    service = staffed(dealflow.DealService(store, dealflow.FixedClock(START)))
     deal_id = service.open_deal(sample_deal_spec()).id
     store._db.execute("PRAGMA query_only = ON")  # writes fail as on a read-only file
     with pytest.raises(dealflow.StoreError, match="read-only; check the file's permissions"):

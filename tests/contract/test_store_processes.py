@@ -25,6 +25,7 @@ import dealflow
 from dealflow.demo import sample_deal_spec
 from dealflow.domain.listing import DealQuery, deal_row
 from dealflow.domain.projection import replay
+from tests.conftest import staffed
 
 ROOT = Path(__file__).parents[2]
 PROCESSES = 8
@@ -51,7 +52,7 @@ def worker(url: str, shared: str, attempts: int, *mode: str) -> subprocess.Popen
 
 def check_store(url: str) -> dict[str, int]:
     """Every deal replays from contiguous versions and its read-model row matches it."""
-    service = dealflow.connect(url)
+    service = staffed(dealflow.connect(url))
     try:
         versions = {}
         rows = {row.id: row for row in service.list_deals(DealQuery())}
@@ -68,7 +69,7 @@ def check_store(url: str) -> dict[str, int]:
 
 
 def test_eight_processes_lose_nothing_and_duplicate_nothing(store_url: str) -> None:
-    service = dealflow.connect(store_url)
+    service = staffed(dealflow.connect(store_url))
     shared = service.open_deal(sample_deal_spec()).id
     service.close()
     processes = [worker(store_url, shared, ATTEMPTS) for _ in range(PROCESSES)]
@@ -92,7 +93,7 @@ def test_eight_processes_lose_nothing_and_duplicate_nothing(store_url: str) -> N
 def test_eight_people_logging_calls_on_one_deal_at_once_all_land(store_url: str) -> None:
     """Logging a call does not depend on what another writer changed: a conflict is retried
     on the fresh deal instead of being handed to the person."""
-    service = dealflow.connect(store_url)
+    service = staffed(dealflow.connect(store_url))
     shared = service.open_deal(sample_deal_spec()).id
     service.close()
     calls = 25
@@ -109,7 +110,7 @@ def test_eight_people_logging_calls_on_one_deal_at_once_all_land(store_url: str)
 
 
 def test_a_writer_killed_at_random_leaves_a_store_that_opens_and_replays(store_url: str) -> None:
-    service = dealflow.connect(store_url)
+    service = staffed(dealflow.connect(store_url))
     shared = service.open_deal(sample_deal_spec()).id
     service.close()
     chance = random.Random(20261125)
@@ -133,7 +134,7 @@ def test_a_writer_killed_at_random_leaves_a_store_that_opens_and_replays(store_u
 def test_a_feed_reader_sees_every_event_once_in_order_while_eight_processes_write(
     store_url: str,
 ) -> None:
-    service = dealflow.connect(store_url)
+    service = staffed(dealflow.connect(store_url))
     shared = service.open_deal(sample_deal_spec()).id
     processes = [worker(store_url, shared, 40) for _ in range(PROCESSES)]
     seen: list[tuple[int, str, int]] = []
@@ -158,7 +159,9 @@ def test_a_feed_reader_sees_every_event_once_in_order_while_eight_processes_writ
     positions = [p for p, _, _ in seen]
     assert positions == list(range(1, len(seen) + 1))  # in order, no gaps, none twice
     stored = check_store(store_url)
-    assert len(seen) == sum(stored.values())
-    assert {(d, v) for _, d, v in seen} == {
+    roster = [(d, v) for _, d, v in seen if d == "@roster"]  # the roster's changes, in the feed
+    assert roster == [("@roster", v) for v in range(1, len(roster) + 1)]
+    assert len(seen) == sum(stored.values()) + len(roster)
+    assert {(d, v) for _, d, v in seen if d != "@roster"} == {
         (deal_id, v) for deal_id, top in stored.items() for v in range(1, top + 1)
     }

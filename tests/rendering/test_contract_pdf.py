@@ -25,7 +25,7 @@ from dealflow.adapters.rendering.templates import TemplateSet
 from dealflow.clauses import clause_standards
 from dealflow.demo import play_demo, sample_deal_spec
 from dealflow.template_check import check_templates
-from tests.conftest import BUYER, SELLER, START
+from tests.conftest import BUYER, SELLER, START, staffed
 
 REPO = Path(__file__).parents[2]
 
@@ -42,11 +42,13 @@ def no_weasyprint_warnings(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
 def new_service(
     renderer: PdfRenderer | None = None, folders: tuple[Path, ...] = ()
 ) -> dealflow.DealService:
-    return dealflow.DealService(
-        dealflow.MemoryEventStore(),
-        dealflow.FixedClock(START),
-        clauses=clause_standards(folders),
-        renderer=renderer or PdfRenderer(TemplateSet(folders)),
+    return staffed(
+        dealflow.DealService(
+            dealflow.MemoryEventStore(),
+            dealflow.FixedClock(START),
+            clauses=clause_standards(folders),
+            renderer=renderer or PdfRenderer(TemplateSet(folders)),
+        )
     )
 
 
@@ -255,8 +257,10 @@ def test_a_kept_contract_is_returned_even_after_the_templates_change(tmp_path: P
     partials = tmp_path / "partials"
     partials.mkdir()
     (partials / "parties.html.j2").write_text("<section>OVERRIDDEN PARTIES</section>")
-    other = dealflow.DealService(
-        service.store, service.clock, renderer=PdfRenderer(TemplateSet([tmp_path]))
+    other = staffed(
+        dealflow.DealService(
+            service.store, service.clock, renderer=PdfRenderer(TemplateSet([tmp_path]))
+        )
     )
     again = other.contract(deal.id, version=1)
     assert again.stored
@@ -370,12 +374,14 @@ def test_an_amendment_is_drafted_as_a_new_version_and_the_signed_one_stays_kept(
 
 def test_the_renderer_may_be_given_as_a_class_or_a_factory() -> None:
     for renderer in (PdfRenderer, lambda: PdfRenderer(TemplateSet())):
-        service = dealflow.DealService(
-            dealflow.MemoryEventStore(), dealflow.FixedClock(START), renderer=renderer
+        service = staffed(
+            dealflow.DealService(
+                dealflow.MemoryEventStore(), dealflow.FixedClock(START), renderer=renderer
+            )
         )
         deal_id = service.open_deal(sample_deal_spec()).id
         assert service.contract(deal_id, language="en").pdf.startswith(b"%PDF-")
-    bare = dealflow.DealService(dealflow.MemoryEventStore(), dealflow.FixedClock(START))
+    bare = staffed(dealflow.DealService(dealflow.MemoryEventStore(), dealflow.FixedClock(START)))
     deal_id = bare.open_deal(sample_deal_spec()).id
     with pytest.raises(dealflow.RenderError, match="no contract renderer"):
         bare.contract(deal_id)

@@ -45,7 +45,7 @@ from dealflow.clauses import builtin_templates, clause_standards
 from dealflow.demo import sample_deal_spec
 from dealflow.domain.contract import ContractDocument, contract_document
 from dealflow.errors import FetchRefusedError, RenderError, TemplateProblemError
-from tests.conftest import BUYER, SELLER
+from tests.conftest import BUYER, SELLER, staffed
 
 #: What /etc/passwd starts with: it must never reach a contract.
 PASSWD_LINE = "root:x:0:0"
@@ -139,11 +139,13 @@ def loopback() -> Iterator[LoopbackServer]:
 @pytest.fixture
 def contracts(clock: dealflow.FixedClock) -> Iterator[dealflow.DealService]:
     """A service on a fresh in-memory store that renders contracts with the built-in templates."""
-    svc = dealflow.DealService(
-        dealflow.MemoryEventStore(),
-        clock,
-        clauses=clause_standards(),
-        renderer=PdfRenderer(TemplateSet()),
+    svc = staffed(
+        dealflow.DealService(
+            dealflow.MemoryEventStore(),
+            clock,
+            clauses=clause_standards(),
+            renderer=PdfRenderer(TemplateSet()),
+        )
     )
     yield svc
     svc.close()

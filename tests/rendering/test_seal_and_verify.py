@@ -29,7 +29,7 @@ from dealflow.demo import play_demo, sample_deal_spec
 from dealflow.domain.contract import contract_document
 from dealflow.domain.events import ContractSigned
 from dealflow.domain.parties import Side
-from tests.conftest import BUYER, SELLER, START
+from tests.conftest import BUYER, SELLER, START, staffed
 from tests.paths import drive_to
 
 
@@ -50,11 +50,13 @@ class Signed:
 
     def __init__(self, folder: Path, sealer: Pkcs12Sealer) -> None:
         self.path = folder / "deals.db"
-        self.service = dealflow.DealService(
-            dealflow.SQLiteEventStore(self.path),
-            dealflow.FixedClock(START),
-            renderer=PdfRenderer(TemplateSet()),
-            sealer=sealer,
+        self.service = staffed(
+            dealflow.DealService(
+                dealflow.SQLiteEventStore(self.path),
+                dealflow.FixedClock(START),
+                renderer=PdfRenderer(TemplateSet()),
+                sealer=sealer,
+            )
         )
         self.deal = play_demo(self.service)
         self.result = self.service.contract(self.deal.id)
@@ -181,7 +183,9 @@ def test_an_event_altered_in_the_store_is_caught(signed: Signed) -> None:
             "UPDATE events SET data = ? WHERE deal_id = ? AND type = 'OfferCountered' AND data = ?",
             (data.replace("Siti Rahmawati", "Someone Else"), signed.deal.id, data),
         )
-    fresh = dealflow.DealService(dealflow.SQLiteEventStore(signed.path), dealflow.FixedClock(START))
+    fresh = staffed(
+        dealflow.DealService(dealflow.SQLiteEventStore(signed.path), dealflow.FixedClock(START))
+    )
     try:
         verdict = verify_contract(signed.pdf, fresh)
     finally:
@@ -205,7 +209,9 @@ def test_a_signature_added_on_another_hash_is_caught(signed: Signed) -> None:
         terms_hash="0" * 64,
     )
     signed.service.store.append(deal.id, deal.version, [extra])
-    fresh = dealflow.DealService(dealflow.SQLiteEventStore(signed.path), dealflow.FixedClock(START))
+    fresh = staffed(
+        dealflow.DealService(dealflow.SQLiteEventStore(signed.path), dealflow.FixedClock(START))
+    )
     try:
         verdict = verify_contract(signed.pdf, fresh)
     finally:
@@ -258,7 +264,7 @@ def test_files_that_are_not_sealed_contracts_get_a_clear_verdict(
 
 
 def _doc() -> dealflow.ContractDocument:
-    service = dealflow.DealService(dealflow.MemoryEventStore(), dealflow.FixedClock(START))
+    service = staffed(dealflow.DealService(dealflow.MemoryEventStore(), dealflow.FixedClock(START)))
     return contract_document(service.open_deal(sample_deal_spec()))
 
 
@@ -271,8 +277,10 @@ def test_a_pdf_that_is_no_dealflow_contract_is_named_so() -> None:
 
 
 def test_without_a_certificate_the_contract_is_plainly_unsealed() -> None:
-    service = dealflow.DealService(
-        dealflow.MemoryEventStore(), dealflow.FixedClock(START), renderer=PdfRenderer
+    service = staffed(
+        dealflow.DealService(
+            dealflow.MemoryEventStore(), dealflow.FixedClock(START), renderer=PdfRenderer
+        )
     )
     deal = play_demo(service)
     pdf = service.contract(deal.id, language="en").pdf
@@ -284,7 +292,7 @@ def test_without_a_certificate_the_contract_is_plainly_unsealed() -> None:
 
 @pytest.mark.parametrize("stage", [Stage.AWAITING_SIGNATURES, Stage.SIGNED, Stage.IN_SERVICE])
 def test_terms_cannot_change_once_frozen(stage: Stage, spec: dealflow.DealSpec) -> None:
-    service = dealflow.DealService(dealflow.MemoryEventStore(), dealflow.FixedClock(START))
+    service = staffed(dealflow.DealService(dealflow.MemoryEventStore(), dealflow.FixedClock(START)))
     deal_id = drive_to(service, spec, stage)
     before = service.get(deal_id)
     for change in (
@@ -380,7 +388,9 @@ def test_end_to_end_keys_demo_verify_from_the_command_line(tmp_path: Path) -> No
 
 def test_contract_all_seals_in_its_worker_processes(tmp_path: Path) -> None:
     store = tmp_path / "deals.db"
-    service = dealflow.DealService(dealflow.SQLiteEventStore(store), dealflow.FixedClock(START))
+    service = staffed(
+        dealflow.DealService(dealflow.SQLiteEventStore(store), dealflow.FixedClock(START))
+    )
     signed_ids = [play_demo(service).id, play_demo(service).id]
     service.close()
     cert = make_dev_certificate(tmp_path / "keys")

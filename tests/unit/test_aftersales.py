@@ -13,7 +13,7 @@ from dealflow import Stage
 from dealflow.domain.commitments import CommitmentStatus as S
 from dealflow.domain.projection import replay
 from dealflow.domain.terms import Department
-from tests.conftest import BUYER, LEGAL, MANAGER, SELLER, SERVICE
+from tests.conftest import BUYER, LEGAL, MANAGER, SELLER, SERVICE, by
 from tests.paths import drive_to
 
 
@@ -41,7 +41,7 @@ def test_nothing_is_committed_before_signing(
     deal_id = drive_to(service, spec, Stage.NEGOTIATING)
     assert service.commitments(deal_id) == ()
     with pytest.raises(dealflow.ActionRefusedError, match="no signed contract"):
-        service.fulfil(deal_id, "installation-1", SERVICE)
+        by(service, SERVICE).fulfil(deal_id, "installation-1", SERVICE)
     assert service.review(day(2027, 3, 1)).changes == []
 
 
@@ -83,7 +83,7 @@ def test_an_unfulfilled_installation_goes_due_overdue_breached_and_is_kept_late(
     assert statuses(service, signed)["installation-1"] is S.BREACHED
 
     clock.set(day(2027, 2, 20))
-    service.fulfil(signed, "installation-1", SERVICE)
+    by(service, SERVICE).fulfil(signed, "installation-1", SERVICE)
     installation = service.commitments(signed)[0]
     assert installation.status is S.FULFILLED_LATE
     assert installation.breached_once
@@ -126,8 +126,8 @@ def test_the_health_score_drops_for_the_right_reasons(
     assert breached.score < overdue.score
     assert breached.flags[0].startswith("1 breached commitment(s): installation-1")
 
-    service.fulfil(signed, "installation-1", SERVICE)
-    service.fulfil(signed, "training-1", SERVICE)
+    by(service, SERVICE).fulfil(signed, "installation-1", SERVICE)
+    by(service, SERVICE).fulfil(signed, "training-1", SERVICE)
     after = service.health()[0].health
     assert (after.fell_due, after.kept_on_time, after.kept_late) == (3, 0, 2)
     assert after.breached == 0
@@ -189,18 +189,18 @@ def test_a_complaint_is_opened_answered_and_resolved(
     ]
     clock.advance(timedelta(hours=50))
     assert service.get(signed).claims[0].response_late(clock.now())
-    service.respond_claim(signed, "complaint-1", SERVICE, "Technician booked")
+    by(service, SERVICE).respond_claim(signed, "complaint-1", SERVICE, "Technician booked")
     with pytest.raises(dealflow.ActionRefusedError, match="was answered"):
-        service.respond_claim(signed, "complaint-1", SERVICE, "Again")
+        by(service, SERVICE).respond_claim(signed, "complaint-1", SERVICE, "Again")
     health = service.health()[0].health
     assert health.open_claims == 1
     assert "1 answered late" in health.reasons[-1].reason
-    service.resolve_claim(signed, "complaint-1", SERVICE, "Bearing replaced")
+    by(service, SERVICE).resolve_claim(signed, "complaint-1", SERVICE, "Bearing replaced")
     claim = service.get(signed).claims[0]
     assert not claim.open and claim.resolution_note == "Bearing replaced"
     assert service.health()[0].health.open_claims == 0
     with pytest.raises(dealflow.ActionRefusedError, match="already resolved"):
-        service.resolve_claim(signed, "complaint-1", SERVICE, "Again")
+        by(service, SERVICE).resolve_claim(signed, "complaint-1", SERVICE, "Again")
 
 
 def test_a_warranty_claim_is_measured_against_the_warranty_response_hours(
@@ -211,7 +211,7 @@ def test_a_warranty_claim_is_measured_against_the_warranty_response_hours(
     claim = service.get(signed).claims[0]
     assert (claim.id, claim.item, claim.response_hours) == ("warranty-claim-1", "warranty-1", 48)
     clock.advance(timedelta(hours=47))
-    service.resolve_claim(signed, "warranty-claim-1", SERVICE, "Sensor replaced")
+    by(service, SERVICE).resolve_claim(signed, "warranty-claim-1", SERVICE, "Sensor replaced")
     claim = service.get(signed).claims[0]
     assert claim.responded_at == claim.resolved_at
     assert not claim.response_late(clock.now())
@@ -219,26 +219,26 @@ def test_a_warranty_claim_is_measured_against_the_warranty_response_hours(
     with pytest.raises(dealflow.ActionRefusedError, match="ended on 2029-01-15"):
         service.open_claim(signed, BUYER, kind="warranty", note="Late")
     with pytest.raises(dealflow.ItemNotFoundError, match="no claim 'warranty-claim-9'"):
-        service.respond_claim(signed, "warranty-claim-9", SERVICE, "?")
+        by(service, SERVICE).respond_claim(signed, "warranty-claim-9", SERVICE, "?")
 
 
 def test_waivers_need_a_manager_or_legal_and_a_reason(
     service: dealflow.DealService, signed: str
 ) -> None:
     with pytest.raises(dealflow.WrongRoleError):
-        service.waive(signed, "training-1", SERVICE, reason="not needed")
+        by(service, SERVICE).waive(signed, "training-1", SERVICE, reason="not needed")
     with pytest.raises(dealflow.InvalidTermsError, match="needs a reason"):
-        service.waive(signed, "training-1", MANAGER, reason="  ")
+        by(service, MANAGER).waive(signed, "training-1", MANAGER, reason="  ")
     with pytest.raises(dealflow.ItemNotFoundError, match="its commitments: installation-1"):
-        service.waive(signed, "training-9", MANAGER, reason="typo")
-    service.waive(signed, "training-1", MANAGER, reason="Buyer trained its own staff")
+        by(service, MANAGER).waive(signed, "training-9", MANAGER, reason="typo")
+    by(service, MANAGER).waive(signed, "training-1", MANAGER, reason="Buyer trained its own staff")
     training = service.commitments(signed)[1]
     assert training.status is S.WAIVED
     assert (training.changes[-1].by, training.changes[-1].role.value) == (MANAGER.name, "manager")
     with pytest.raises(dealflow.ActionRefusedError, match="already waived"):
-        service.fulfil(signed, "training-1", SERVICE)
+        by(service, SERVICE).fulfil(signed, "training-1", SERVICE)
     with pytest.raises(dealflow.ActionRefusedError, match="cannot be waived"):
-        service.waive(signed, "training-1", LEGAL, reason="again")
+        by(service, LEGAL).waive(signed, "training-1", LEGAL, reason="again")
     with pytest.raises(dealflow.WrongRoleError):
         service.fulfil(signed, "installation-1", BUYER)
 
@@ -250,15 +250,15 @@ def test_settling_the_last_commitment_completes_the_deal(
     clock.set(day(2027, 1, 15))  # the history runs forward: act after the review
     ids = [c.id for c in service.commitments(signed)]
     for item in ids[:-1]:
-        service.fulfil(signed, item, SERVICE)
+        by(service, SERVICE).fulfil(signed, item, SERVICE)
     assert service.get(signed).stage is Stage.IN_SERVICE
-    deal = service.waive(signed, ids[-1], MANAGER, reason="Paid by set-off")
+    deal = by(service, MANAGER).waive(signed, ids[-1], MANAGER, reason="Paid by set-off")
     assert deal.stage is Stage.COMPLETED
     last = service.history(signed)[-1]
     assert type(last).__name__ == "DealCompleted"
     assert last.actor.role.value == "system"
     with pytest.raises(dealflow.ActionRefusedError, match="completed"):
-        service.fulfil(signed, ids[0], SERVICE)
+        by(service, SERVICE).fulfil(signed, ids[0], SERVICE)
     assert service.review(day(2030, 1, 1)).changes == []
     assert service.get(signed) == replay(service.history(signed))
 
@@ -269,7 +269,7 @@ def test_the_review_completes_the_deal_when_the_term_has_ended(
     service.review(day(2027, 1, 15))
     clock.set(day(2027, 1, 15))
     for item in ("installation-1", "training-1", "payment-1"):
-        service.fulfil(signed, item, SERVICE)
+        by(service, SERVICE).fulfil(signed, item, SERVICE)
     service.review(day(2029, 1, 15))
     assert service.get(signed).stage is Stage.IN_SERVICE
     review = service.review(day(2029, 1, 16))
@@ -324,7 +324,7 @@ def test_a_logged_complaint_and_after_sales_events_replay_to_the_live_deal(
     service.review(day(2027, 2, 1))
     clock.set(day(2027, 2, 1))
     service.log_interaction(signed, BUYER, channel="email", kind="complaint", note="Late")
-    service.fulfil(signed, "installation-1", SERVICE, note="Installed")
+    by(service, SERVICE).fulfil(signed, "installation-1", SERVICE, note="Installed")
     service.respond_claim(signed, "complaint-1", SELLER, "Sorry")
     assert service.get(signed) == replay(service.history(signed))
 

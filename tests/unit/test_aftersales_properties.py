@@ -24,7 +24,7 @@ from dealflow.domain.health import health
 from dealflow.domain.policy import AfterSalesRules, RelationshipRules
 from dealflow.domain.projection import replay
 from dealflow.errors import ActionRefusedError
-from tests.conftest import MANAGER, SERVICE, START
+from tests.conftest import MANAGER, SERVICE, START, staffed
 from tests.paths import drive_to
 
 RULES = AfterSalesRules()
@@ -35,8 +35,10 @@ def signed() -> Deal:
     from dealflow.clauses import clause_standards
     from dealflow.demo import sample_deal_spec
 
-    service = dealflow.DealService(
-        dealflow.MemoryEventStore(), dealflow.FixedClock(START), clauses=clause_standards()
+    service = staffed(
+        dealflow.DealService(
+            dealflow.MemoryEventStore(), dealflow.FixedClock(START), clauses=clause_standards()
+        )
     )
     deal_id = drive_to(service, sample_deal_spec(), Stage.SIGNED)
     return service.get(deal_id)

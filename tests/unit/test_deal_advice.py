@@ -30,7 +30,7 @@ from dealflow.domain.parties import Side
 from dealflow.domain.policy import IssuePreference, Preferences, Tactic
 from dealflow.errors import ActionRefusedError
 from dealflow.policyfile import parse_policy
-from tests.conftest import BUYER, SELLER, START
+from tests.conftest import BUYER, SELLER, START, staffed
 from tests.paths import drive_to
 
 #: Each example builds and advises a deal (a few milliseconds): a modest cap keeps the file
@@ -45,8 +45,8 @@ PREFERENCES = POLICY.preferences
 
 @pytest.fixture
 def svc(clock: dealflow.FixedClock) -> dealflow.DealService:
-    return dealflow.DealService(
-        dealflow.MemoryEventStore(), clock, POLICY, clauses=clause_standards()
+    return staffed(
+        dealflow.DealService(dealflow.MemoryEventStore(), clock, POLICY, clauses=clause_standards())
     )
 
 
@@ -293,7 +293,7 @@ def test_the_counter_stays_above_the_price_floor(clock: dealflow.FixedClock) -> 
     floored = POLICY.model_copy(
         update={"floor": POLICY.floor.model_copy(update={"min_unit_price": {"SNS-10": 4_300_000}})}
     )
-    svc = dealflow.DealService(dealflow.MemoryEventStore(), clock, floored)
+    svc = staffed(dealflow.DealService(dealflow.MemoryEventStore(), clock, floored))
     deal_id = negotiation(
         svc,
         (0, change("0%", payment=14, warranty=12)),
@@ -371,7 +371,7 @@ def test_advice_is_refused_outside_a_negotiation_or_without_preferences(
     with pytest.raises(ActionRefusedError, match="is signed"):
         svc.advise(signed)
     no_issues = parse_policy("preferences: {issues: {}}")
-    bare = dealflow.DealService(dealflow.MemoryEventStore(), clock, no_issues)
+    bare = staffed(dealflow.DealService(dealflow.MemoryEventStore(), clock, no_issues))
     deal_id = drive_to(bare, spec, Stage.NEGOTIATING)
     with pytest.raises(ActionRefusedError, match="names no negotiable issues") as refused:
         bare.advise(deal_id)
@@ -447,7 +447,7 @@ def test_the_simulation_plays_on_from_the_deals_state_and_draws_its_dance(
 
 
 def _base(clock: dealflow.FixedClock) -> tuple[Deal, dealflow.DealService]:
-    svc = dealflow.DealService(dealflow.MemoryEventStore(), clock, POLICY)
+    svc = staffed(dealflow.DealService(dealflow.MemoryEventStore(), clock, POLICY))
     deal_id = drive_to(svc, sample_deal_spec(), Stage.OFFERED)
     return svc.get(deal_id), svc
 

@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 import dealflow
 from dealflow import DealFileError, DealSpec, deal_file_schema, load_deal_file, parse_deal_spec
 from dealflow.dealfile import MAX_FILE_BYTES, MAX_NODES
-from tests.conftest import SAMPLE_FILE
+from tests.conftest import SAMPLE_FILE, staffed
 
 #: For the properties that parse the whole sample on every example (~10 ms each): the ``ci``
 #: profile's 10,000 examples would take minutes per test for little more coverage.
@@ -851,7 +851,7 @@ def test_reads_json_by_its_suffix_and_everything_else_as_yaml(
 def test_a_rejected_file_opens_no_deal_in_the_store(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text(edited("quantity: 2\n", "quantity: 0\n"), encoding="utf-8")
-    service = dealflow.connect("sqlite:///" + str(tmp_path / "deals.db"))
+    service = staffed(dealflow.connect("sqlite:///" + str(tmp_path / "deals.db")))
     try:
         with pytest.raises(DealFileError):
             service.open_deal(load_deal_file(bad))

@@ -14,7 +14,7 @@ from dealflow import Discount, Stage, TermsChange
 from dealflow.domain.commitments import CommitmentStatus
 from dealflow.domain.games import GameKind, GameSignal, customer_games
 from dealflow.policyfile import parse_policy
-from tests.conftest import BUYER, SELLER, SERVICE, START
+from tests.conftest import BUYER, SELLER, SERVICE, START, by, staffed
 from tests.paths import drive_to
 
 POLICY = parse_policy(
@@ -24,7 +24,7 @@ POLICY = parse_policy(
 
 @pytest.fixture
 def svc(clock: dealflow.FixedClock) -> dealflow.DealService:
-    return dealflow.DealService(dealflow.MemoryEventStore(), clock, POLICY)
+    return staffed(dealflow.DealService(dealflow.MemoryEventStore(), clock, POLICY))
 
 
 def pct(text: str, payment: int | None = None) -> TermsChange:
@@ -187,7 +187,7 @@ def test_a_payment_not_yet_due_or_already_paid_is_not_named(
     payment = next(c for c in svc.commitments(deal_id) if c.kind == "payment")
     before = START + timedelta(days=(payment.due - START.date()).days - 1)
     assert customer_games(svc.get(deal_id), before) == ()
-    svc.fulfil(deal_id, payment.id, SERVICE, note="Paid in full")
+    by(svc, SERVICE).fulfil(deal_id, payment.id, SERVICE, note="Paid in full")
     after = before + timedelta(days=30)
     kinds = {s.kind for s in customer_games(svc.get(deal_id), after)}
     assert GameKind.OVERDUE_PAYMENT not in kinds

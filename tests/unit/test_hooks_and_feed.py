@@ -12,7 +12,7 @@ import dealflow
 from dealflow import Stage
 from dealflow.domain.events import AnyEvent, DealPresented, OfferMade
 from dealflow.domain.feed import FeedEntry
-from tests.conftest import BUYER, SELLER
+from tests.conftest import BUYER, SELLER, staffed
 from tests.paths import drive_to
 
 
@@ -67,7 +67,7 @@ def test_a_failing_hook_is_logged_and_changes_nothing(
 
 
 def test_an_unknown_event_type_is_refused() -> None:
-    service = dealflow.DealService(dealflow.MemoryEventStore(), dealflow.SystemClock())
+    service = staffed(dealflow.DealService(dealflow.MemoryEventStore(), dealflow.SystemClock()))
     with pytest.raises(ValueError, match="unknown event type 'OfferMaed'"):
         service.on("OfferMaed", print)
 
@@ -83,7 +83,13 @@ def test_the_feed_resumes_from_a_position_and_sees_every_event_once(
         seen.extend(batch)
         position = batch[-1].position
     assert [e.position for e in seen] == list(range(1, len(seen) + 1))
-    assert len(seen) == sum(len(service.history(i)) for i in service.store.deal_ids())
+    deal_events = sum(len(service.history(i)) for i in service.store.deal_ids())
+    roster = service.members_log()  # who added whom: in the feed like any deal's events
+    assert len(seen) == deal_events + len(roster)
+    assert [e.event for e in seen[: len(roster)]] == roster
+    assert [type(e).__name__ for e in roster] == ["MemberAdded", "MemberUpdated"] + [
+        "MemberAdded"
+    ] * 3
     service.log_interaction(lost, BUYER, channel="email", kind="feedback", note="maybe later")
     (new,) = service.feed(after=position)
     assert new.position == position + 1

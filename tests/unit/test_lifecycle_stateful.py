@@ -30,7 +30,7 @@ from dealflow.domain import decisions as d
 from dealflow.domain.events import OfferExpired, TermsAgreed
 from dealflow.domain.lifecycle import TERMINAL, allowed_actions
 from dealflow.domain.projection import replay
-from tests.conftest import BUYER, LEGAL, MANAGER, SELLER, SERVICE, START
+from tests.conftest import BUYER, LEGAL, MANAGER, SELLER, SERVICE, START, by, staffed
 
 SPEC = sample_deal_spec()
 FROZEN = {Stage.AWAITING_SIGNATURES, Stage.SIGNED, Stage.IN_SERVICE, Stage.COMPLETED}
@@ -141,8 +141,10 @@ class DealLifecycle(RuleBasedStateMachine):
     def __init__(self, goal: Stage) -> None:
         super().__init__()
         self.clock = dealflow.FixedClock(START)
-        self.service = dealflow.DealService(
-            dealflow.MemoryEventStore(), self.clock, clauses=clause_standards()
+        self.service = staffed(
+            dealflow.DealService(
+                dealflow.MemoryEventStore(), self.clock, clauses=clause_standards()
+            )
         )
         self.deal_id = self.service.open_deal(SPEC).id
         self.goal = goal
@@ -177,12 +179,12 @@ class DealLifecycle(RuleBasedStateMachine):
         else:
             action = choice.of(list(Action))
         if choice.pick in (7, 27, 38, 59):  # a wrong actor, now and then, for each kind of action
-            actor = ACTOR_OF[choice.of(list(Role), salt=1)]
+            actor = ACTOR_OF[choice.of(list(ACTOR_OF), salt=1)]
         else:
             actor = right_actor(action, before)
         command = self.command(action, actor, choice)
         try:
-            after = self.service.execute(self.deal_id, command)
+            after = by(self.service, actor).execute(self.deal_id, command)
         except dealflow.DealflowError as exc:
             assert isinstance(exc, dealflow.ActionRefusedError | dealflow.InvalidTermsError)
             assert len(self.service.history(self.deal_id)) == before.version

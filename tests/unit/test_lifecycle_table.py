@@ -14,7 +14,7 @@ import pytest
 import dealflow
 from dealflow import Action, Role, Stage
 from dealflow.domain import decisions as d
-from tests.conftest import BUYER, LEGAL, SELLER, SERVICE
+from tests.conftest import BUYER, LEGAL, MANAGER, SELLER, SERVICE, by
 from tests.paths import drive_to
 
 S, A = Stage, Action
@@ -73,7 +73,7 @@ REVISED = dealflow.SpecialTerms(purpose="Plant 2, line 3", custom_clauses=("Pena
 ACTORS = {
     Role.SELLER: SELLER,
     Role.BUYER: BUYER,
-    Role.MANAGER: dealflow.Actor(name="Maya", role=Role.MANAGER),
+    Role.MANAGER: MANAGER,
     Role.LEGAL: LEGAL,
     Role.SERVICE: SERVICE,
     Role.SYSTEM: dealflow.Actor(name="dealflow", role=Role.SYSTEM),
@@ -141,8 +141,10 @@ def test_each_stage_action_pair(
     before = service.get(deal_id)
     if action is A.EXPIRE:
         clock.advance(timedelta(days=60))  # so that expiry itself is possible
-    command = command_for(action, before, right_actor(action, before))
+    actor = right_actor(action, before)
+    command = command_for(action, before, actor)
     expected = EXPECTED[stage].get(action)
+    service = by(service, actor)
     if expected is None:
         with pytest.raises(dealflow.IllegalTransitionError) as caught:
             service.execute(deal_id, command)
@@ -167,10 +169,10 @@ def test_wrong_roles_are_refused_and_append_nothing(
 ) -> None:
     deal_id = drive_to(service, spec, stage)
     before = service.get(deal_id)
-    for role in set(Role) - ROLES[action]:
+    for role in set(ACTORS) - ROLES[action]:
         command = command_for(action, before, ACTORS[role])
         with pytest.raises(dealflow.WrongRoleError) as caught:
-            service.execute(deal_id, command)
+            by(service, ACTORS[role]).execute(deal_id, command)
         assert caught.value.role == role.value
         assert set(caught.value.allowed_roles) == {r.value for r in ROLES[action]}
     assert service.get(deal_id) == before
@@ -208,8 +210,8 @@ def test_approvals_only_from_the_roles_the_policy_requires(
     deal = service.get(deal_id)
     assert deal.approvals_required == (Role.LEGAL,)
     with pytest.raises(dealflow.WrongRoleError, match="only legal"):
-        service.approve(deal_id, ACTORS[Role.MANAGER])
-    assert service.approve(deal_id, LEGAL).stage is S.AWAITING_SIGNATURES
+        by(service, ACTORS[Role.MANAGER]).approve(deal_id, ACTORS[Role.MANAGER])
+    assert by(service, LEGAL).approve(deal_id, LEGAL).stage is S.AWAITING_SIGNATURES
 
 
 def test_a_discount_above_the_ceiling_needs_a_manager_then_both_approvals(
@@ -222,10 +224,10 @@ def test_a_discount_above_the_ceiling_needs_a_manager_then_both_approvals(
     deal = service.agree(deal_id, SELLER)
     assert deal.stage is S.PENDING_APPROVAL
     assert deal.approvals_required == (Role.MANAGER, Role.LEGAL)
-    assert service.approve(deal_id, LEGAL).stage is S.PENDING_APPROVAL
+    assert by(service, LEGAL).approve(deal_id, LEGAL).stage is S.PENDING_APPROVAL
     with pytest.raises(dealflow.ActionRefusedError, match="already approved"):
-        service.approve(deal_id, LEGAL)
-    deal = service.approve(deal_id, ACTORS[Role.MANAGER])
+        by(service, LEGAL).approve(deal_id, LEGAL)
+    deal = by(service, ACTORS[Role.MANAGER]).approve(deal_id, ACTORS[Role.MANAGER])
     assert deal.stage is S.AWAITING_SIGNATURES
     assert {a.terms_hash for a in deal.approvals} == {deal.terms_hash}
 
@@ -234,7 +236,7 @@ def test_a_declined_offer_cannot_be_accepted_again_and_the_seller_revises(
     service: dealflow.DealService, spec: dealflow.DealSpec
 ) -> None:
     deal_id = drive_to(service, spec, S.PENDING_APPROVAL)
-    deal = service.decline(deal_id, LEGAL, "clause too risky")
+    deal = by(service, LEGAL).decline(deal_id, LEGAL, "clause too risky")
     assert deal.stage is S.NEGOTIATING
     assert deal.turn is dealflow.Side.SELLER
     with pytest.raises(dealflow.NotYourTurnError):

@@ -15,7 +15,7 @@ import dealflow
 from dealflow import Actor, Role
 from dealflow.domain.events import DealOpened, read_stored
 from dealflow.domain.parties import STORED, Party, Representative, is_blank
-from tests.conftest import SAMPLE_FILE
+from tests.conftest import SAMPLE_FILE, staffed
 
 SAMPLE = SAMPLE_FILE.read_text("utf-8")
 SELLER = Actor(name="Budi Santoso", role=Role.SELLER)
@@ -105,7 +105,7 @@ def test_a_deal_file_with_an_invisible_name_or_title_is_refused(old: str, where:
 
 
 def _awaiting_signatures() -> tuple[dealflow.DealService, str]:
-    service = dealflow.connect("memory://")
+    service = staffed(dealflow.connect("memory://"))
     deal_id = service.open_deal(dealflow.load_deal_file(SAMPLE_FILE)).id
     service.present(deal_id, SELLER)
     service.offer(deal_id, SELLER, dealflow.TermsChange())
@@ -117,8 +117,8 @@ def _awaiting_signatures() -> tuple[dealflow.DealService, str]:
 def test_a_signature_with_an_invisible_title_is_refused() -> None:
     service, deal_id = _awaiting_signatures()
     with pytest.raises(dealflow.InvalidTermsError, match="needs the signatory's title"):
-        service.sign(deal_id, SELLER, title="\u200b\u2060")
-    assert service.sign(deal_id, SELLER, title="Director").signatures
+        service.sign(deal_id, BUYER, title="\u200b\u2060")
+    assert service.sign(deal_id, BUYER, title="Director").signatures
 
 
 def test_an_invisible_reason_or_note_is_refused() -> None:
@@ -131,7 +131,7 @@ def test_a_stored_invisible_name_is_read_back_as_it_was() -> None:
     assert Actor.model_validate({"name": "\u200b", "role": "buyer"}, context=STORED).name == (
         "\u200b"
     )
-    service = dealflow.connect("memory://")
+    service = staffed(dealflow.connect("memory://"))
     deal = service.open_deal(dealflow.load_deal_file(SAMPLE_FILE))
     stored = [e.model_dump_json() for e in service.history(deal.id)]
     name = deal.buyer.name

@@ -16,7 +16,7 @@ from dealflow import Discount, Role, Stage, TermsChange
 from dealflow.clauses import clause_standards
 from dealflow.demo import sample_deal_spec
 from dealflow.domain.policy import BuyerClass, SellerPolicy
-from tests.conftest import BUYER, LEGAL, MANAGER, SELLER, START
+from tests.conftest import BUYER, LEGAL, MANAGER, SELLER, START, by, staffed
 from tests.paths import drive_to
 
 SPEC = sample_deal_spec()
@@ -121,8 +121,8 @@ def test_an_approval_is_reused_for_unchanged_terms_after_a_decline(
     service: dealflow.DealService, spec: dealflow.DealSpec
 ) -> None:
     deal_id = _to_pending_with_manager_and_legal(service, spec)
-    approved_hash = service.approve(deal_id, MANAGER).terms_hash
-    deal = service.decline(deal_id, LEGAL, "clause wording")
+    approved_hash = by(service, MANAGER).approve(deal_id, MANAGER).terms_hash
+    deal = by(service, LEGAL).decline(deal_id, LEGAL, "clause wording")
     assert deal.stage is Stage.NEGOTIATING
     service.counter(deal_id, SELLER)  # the same terms again
     service.accept(deal_id, BUYER)
@@ -130,7 +130,7 @@ def test_an_approval_is_reused_for_unchanged_terms_after_a_decline(
     assert deal.terms_hash == approved_hash
     assert deal.approvals_required == (Role.MANAGER, Role.LEGAL)
     assert deal.approvals_pending == (Role.LEGAL,)  # the manager's approval still holds
-    deal = service.approve(deal_id, LEGAL)
+    deal = by(service, LEGAL).approve(deal_id, LEGAL)
     assert deal.stage is Stage.AWAITING_SIGNATURES
     assert {a.role for a in deal.approvals} == {Role.MANAGER, Role.LEGAL}
     assert all(a.terms_hash == deal.terms_hash for a in deal.approvals)
@@ -140,8 +140,8 @@ def test_any_change_to_the_terms_voids_an_approval(
     service: dealflow.DealService, spec: dealflow.DealSpec
 ) -> None:
     deal_id = _to_pending_with_manager_and_legal(service, spec)
-    service.approve(deal_id, MANAGER)
-    service.decline(deal_id, LEGAL, "clause wording")
+    by(service, MANAGER).approve(deal_id, MANAGER)
+    by(service, LEGAL).decline(deal_id, LEGAL, "clause wording")
     service.counter(deal_id, SELLER, pct("11%"))
     service.accept(deal_id, BUYER)
     deal = service.agree(deal_id, SELLER)
@@ -207,8 +207,8 @@ FLOOR = SellerPolicy.model_validate({"floor": {"min_unit_price": {"SNS-10": "430
 
 @pytest.fixture
 def floored(clock: dealflow.FixedClock) -> dealflow.DealService:
-    return dealflow.DealService(
-        dealflow.MemoryEventStore(), clock, FLOOR, clauses=clause_standards()
+    return staffed(
+        dealflow.DealService(dealflow.MemoryEventStore(), clock, FLOOR, clauses=clause_standards())
     )
 
 
@@ -243,7 +243,7 @@ def test_a_minimum_margin_floor_uses_the_unit_cost(
     policy = SellerPolicy.model_validate(
         {"floor": {"unit_cost": {"CNV-200": "120000000"}, "min_margin": "15%"}}
     )
-    service = dealflow.DealService(dealflow.MemoryEventStore(), clock, policy)
+    service = staffed(dealflow.DealService(dealflow.MemoryEventStore(), clock, policy))
     deal_id = service.open_deal(spec).id
     service.present(deal_id, SELLER)
     with pytest.raises(dealflow.BelowFloorError, match=r"CNV-200 .* margin, minimum 15%"):
@@ -339,7 +339,7 @@ def test_accepted_terms_are_the_other_sides_latest_offer_and_approvals_match_the
     discounts: list[int], acceptor: str
 ) -> None:
     spec = SPEC
-    service = dealflow.DealService(dealflow.MemoryEventStore(), dealflow.FixedClock(START))
+    service = staffed(dealflow.DealService(dealflow.MemoryEventStore(), dealflow.FixedClock(START)))
     deal_id = service.open_deal(spec).id
     service.present(deal_id, SELLER)
     service.offer(deal_id, SELLER, pct(f"{discounts[0]}%"))
@@ -356,7 +356,7 @@ def test_accepted_terms_are_the_other_sides_latest_offer_and_approvals_match_the
     assert latest.side is not accepter.role.side
     deal = service.agree(deal_id, SELLER if acceptor == "next" else BUYER)
     for role in deal.approvals_pending:
-        deal = service.approve(deal_id, MANAGER if role is Role.MANAGER else LEGAL)
+        deal = by(service, MANAGER).approve(deal_id, MANAGER if role is Role.MANAGER else LEGAL)
     assert deal.stage is Stage.AWAITING_SIGNATURES
     assert all(a.terms_hash == deal.terms_hash for a in deal.approvals)
     assert (Role.MANAGER in deal.approvals_required) is (discounts[-1] > 10)
@@ -374,7 +374,7 @@ def test_the_policy_can_fix_who_signs_first(
     second: dealflow.Actor,
 ) -> None:
     policy = dealflow.SellerPolicy.model_validate({"signing": {"order": order}})
-    service = dealflow.DealService(dealflow.MemoryEventStore(), clock, policy)
+    service = staffed(dealflow.DealService(dealflow.MemoryEventStore(), clock, policy))
     deal_id = drive_to(service, spec, dealflow.Stage.AWAITING_SIGNATURES)
     with pytest.raises(dealflow.NotYourTurnError, match=f"the {first.role.value} signs first"):
         service.sign(deal_id, second, title="Director")

@@ -11,7 +11,7 @@ import dealflow
 from dealflow import Action, Role, Stage
 from dealflow.domain.listing import deal_row
 from dealflow.views import deal_view
-from tests.conftest import BUYER, SELLER
+from tests.conftest import BUYER, SELLER, staffed
 from tests.paths import drive_to
 
 
@@ -81,10 +81,10 @@ def test_views_show_the_turn_only_while_an_answer_is_due(
 
 
 def test_events_under_an_overridden_clock_are_marked(spec: dealflow.DealSpec) -> None:
-    live = dealflow.DealService(dealflow.MemoryEventStore(), dealflow.SystemClock())
+    live = staffed(dealflow.DealService(dealflow.MemoryEventStore(), dealflow.SystemClock()))
     deal_id = live.open_deal(spec).id
     live.present(deal_id, SELLER)
     assert not any(e.clock_overridden for e in live.history(deal_id))
-    simulated = dealflow.DealService(live.store, dealflow.FixedClock(live.clock.now()))
+    simulated = staffed(dealflow.DealService(live.store, dealflow.FixedClock(live.clock.now())))
     simulated.offer(deal_id, SELLER)
     assert [e.clock_overridden for e in simulated.history(deal_id)] == [False, False, True]
