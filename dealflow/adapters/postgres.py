@@ -28,6 +28,7 @@ from dealflow.domain.projection import replay
 from dealflow.errors import (
     ArtifactConflictError,
     ConcurrencyConflictError,
+    NotPermittedError,
     StoreError,
     StoreSchemaError,
 )
@@ -35,7 +36,7 @@ from dealflow.errors import (
 if TYPE_CHECKING:
     import psycopg
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 #: Any fixed number: the advisory lock that serialises schema creation and migration.
 _SCHEMA_LOCK = 0x6465616C
 _BASE = """
@@ -52,6 +53,153 @@ CREATE TABLE IF NOT EXISTS events (
     PRIMARY KEY (deal_id, version)
 );
 """
+#: Schema 4: the roster's read model and the guard every appended event passes. The guard
+#: runs as the schema's owner (SECURITY DEFINER) and says no with SQLSTATE 42501 and a message
+#: starting ``dealflow:``. What it checks is what dealflow's own write path checks
+#: (:func:`dealflow.domain.rights.authorize`), from the events alone: the login's member is on
+#: the roster and active; the event names that member (``actor.member``, or ``recorded_by``
+#: for a buyer's act, which needs ``seller``) and a role they hold; only an admin changes the
+#: roster, and the first member is the login itself; an approval is within the member's limits
+#: (net total and discount of the terms on the table, to the currency unit) and, unless the
+#: owner set ``separation_of_duties`` to ``off`` in ``dealflow_meta``, not by the deal's owner,
+#: the maker of its latest seller offer, or someone who approved these terms in another role.
+#: ``recorded_by`` is filled with the login by the database itself.
+_GUARD = """
+ALTER TABLE events ADD COLUMN IF NOT EXISTS recorded_by TEXT;
+CREATE TABLE IF NOT EXISTS members (
+    id           TEXT    PRIMARY KEY,
+    login        TEXT    NOT NULL UNIQUE,
+    roles        TEXT[]  NOT NULL,
+    active       BOOLEAN NOT NULL,
+    max_discount NUMERIC,
+    max_total    NUMERIC
+);
+CREATE OR REPLACE FUNCTION dealflow_keep_roster() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $guard$
+DECLARE
+    m jsonb := NEW.data::jsonb -> 'member';
+BEGIN
+    INSERT INTO members (id, login, roles, active, max_discount, max_total)
+    VALUES (
+        m ->> 'id', coalesce(m ->> 'login', m ->> 'id'),
+        ARRAY(SELECT jsonb_array_elements_text(m -> 'roles')), (m ->> 'active')::boolean,
+        rtrim(m ->> 'max_discount', '%')::numeric, (m ->> 'max_total')::numeric
+    )
+    ON CONFLICT (id) DO UPDATE SET login = excluded.login, roles = excluded.roles,
+        active = excluded.active, max_discount = excluded.max_discount,
+        max_total = excluded.max_total;
+    RETURN NULL;
+END
+$guard$;
+CREATE OR REPLACE FUNCTION dealflow_guard() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $guard$
+DECLARE
+    body     jsonb := NEW.data::jsonb;
+    actor    jsonb := body -> 'actor';
+    role     text  := actor ->> 'role';
+    me       members%ROWTYPE;
+    terms    jsonb;
+    subtotal numeric;
+    cut      numeric;
+    percent  numeric;
+    duties   boolean;
+    other    text;
+BEGIN
+    NEW.recorded_by := session_user;
+    IF NEW.deal_id = '@roster' AND NEW.version = 1 THEN
+        IF coalesce(body -> 'member' ->> 'login', body -> 'member' ->> 'id') <> session_user THEN
+            RAISE EXCEPTION 'dealflow: the first member of this store must be the login %',
+                session_user USING ERRCODE = '42501';
+        END IF;
+        RETURN NEW;
+    END IF;
+    SELECT * INTO me FROM members WHERE login = session_user;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'dealflow: the login % is not a member of this store', session_user
+            USING ERRCODE = '42501';
+    END IF;
+    IF NOT me.active THEN
+        RAISE EXCEPTION 'dealflow: % is no longer an active member', me.id
+            USING ERRCODE = '42501';
+    END IF;
+    IF NEW.deal_id = '@roster' THEN
+        IF NOT 'admin' = ANY (me.roles) OR actor ->> 'member' IS DISTINCT FROM me.id THEN
+            RAISE EXCEPTION 'dealflow: % is not an admin and cannot change the roster', me.id
+                USING ERRCODE = '42501';
+        END IF;
+        RETURN NEW;
+    END IF;
+    IF role = 'system' THEN
+        RETURN NEW;
+    ELSIF role = 'buyer' THEN
+        IF NOT 'seller' = ANY (me.roles) OR actor ->> 'recorded_by' IS DISTINCT FROM me.id THEN
+            RAISE EXCEPTION 'dealflow: % cannot record the buyer''s acts', me.id
+                USING ERRCODE = '42501';
+        END IF;
+    ELSIF NOT role = ANY (me.roles) OR actor ->> 'member' IS DISTINCT FROM me.id THEN
+        RAISE EXCEPTION 'dealflow: % does not hold the % role, or the event names another member',
+            me.id, role USING ERRCODE = '42501';
+    END IF;
+    IF NEW.type <> 'ApprovalGranted' THEN
+        RETURN NEW;
+    END IF;
+    SELECT coalesce(e.data::jsonb -> 'offer' -> 'terms', e.data::jsonb -> 'proposal') INTO terms
+    FROM events e
+    WHERE e.deal_id = NEW.deal_id
+      AND (e.data::jsonb ? 'offer' OR e.data::jsonb ? 'proposal')
+    ORDER BY e.version DESC LIMIT 1;
+    SELECT coalesce(sum((i ->> 'quantity')::numeric * (i ->> 'unit_price')::numeric), 0)
+    INTO subtotal FROM jsonb_array_elements(terms -> 'items') AS i;
+    cut := CASE
+        WHEN terms -> 'discount' ->> 'percent' IS NOT NULL
+            THEN subtotal * rtrim(terms -> 'discount' ->> 'percent', '%')::numeric / 100
+        ELSE coalesce((terms -> 'discount' ->> 'amount')::numeric, 0)
+    END;
+    percent := CASE WHEN subtotal > 0 THEN round(cut * 100 / subtotal, 2) ELSE 0 END;
+    IF (me.max_discount IS NOT NULL AND percent > me.max_discount)
+       OR (me.max_total IS NOT NULL AND subtotal - cut > me.max_total + 1) THEN
+        RAISE EXCEPTION 'dealflow: % may not approve a discount of % percent and a total of %',
+            me.id, percent, round(subtotal - cut) USING ERRCODE = '42501';
+    END IF;
+    SELECT value <> 'off' INTO duties FROM dealflow_meta WHERE key = 'separation_of_duties';
+    IF NOT coalesce(duties, true) THEN
+        RETURN NEW;
+    END IF;
+    SELECT e.data::jsonb -> 'actor' ->> 'member' INTO other
+    FROM events e WHERE e.deal_id = NEW.deal_id AND e.version = 1;
+    IF other = me.id THEN
+        RAISE EXCEPTION 'dealflow: % owns deal % and cannot approve it', me.id, NEW.deal_id
+            USING ERRCODE = '42501';
+    END IF;
+    SELECT e.data::jsonb -> 'actor' ->> 'member' INTO other
+    FROM events e
+    WHERE e.deal_id = NEW.deal_id AND e.data::jsonb -> 'offer' ->> 'side' = 'seller'
+    ORDER BY e.version DESC LIMIT 1;
+    IF other = me.id THEN
+        RAISE EXCEPTION 'dealflow: % made the latest seller offer and cannot approve it', me.id
+            USING ERRCODE = '42501';
+    END IF;
+    IF EXISTS (
+        SELECT 1 FROM events e
+        WHERE e.deal_id = NEW.deal_id AND e.type = 'ApprovalGranted'
+          AND e.data::jsonb ->> 'terms_hash' = body ->> 'terms_hash'
+          AND e.data::jsonb -> 'actor' ->> 'member' = me.id
+          AND e.data::jsonb -> 'actor' ->> 'role' <> role
+    ) THEN
+        RAISE EXCEPTION 'dealflow: % already approved these terms in another role', me.id
+            USING ERRCODE = '42501';
+    END IF;
+    RETURN NEW;
+END
+$guard$;
+DROP TRIGGER IF EXISTS events_guard ON events;
+CREATE TRIGGER events_guard BEFORE INSERT ON events
+    FOR EACH ROW EXECUTE FUNCTION dealflow_guard();
+DROP TRIGGER IF EXISTS events_roster ON events;
+CREATE TRIGGER events_roster AFTER INSERT ON events
+    FOR EACH ROW WHEN (NEW.deal_id = '@roster') EXECUTE FUNCTION dealflow_keep_roster();
+"""
+
 _MIGRATIONS = {
     2: """
 CREATE TABLE deals (
@@ -109,6 +257,10 @@ CREATE TABLE dealflow_feed (
 );
 INSERT INTO dealflow_feed (id, last) SELECT 1, coalesce(max(position), 0) FROM events;
 """,
+    # Members and rights in the database itself: the roster's read model, kept by a trigger
+    # from the roster's events, and a guard on every event appended, keyed on the login
+    # (session_user), so that a login that bypasses dealflow meets the same rules.
+    4: _GUARD,
 }
 _INSERT_ROW = (
     f"INSERT INTO deals ({', '.join(COLUMNS)}) VALUES ({', '.join(['%s'] * len(COLUMNS))}) "
@@ -393,6 +545,17 @@ class PostgresEventStore:
             raise StoreError(_explain(exc, self.url)) from exc
 
     def _migrate(self) -> None:
+        # A store already at this schema needs no DDL: a member's login has no right to make
+        # tables (see the grants in the README), only to read and append.
+        try:
+            with self._reading() as db:
+                found = db.execute(
+                    "SELECT value FROM dealflow_meta WHERE key = 'schema_version'"
+                ).fetchone()
+            if found is not None and found[0] == str(SCHEMA_VERSION):
+                return
+        except self._psycopg.errors.UndefinedTable:
+            pass  # a new store: made below
         with self._transaction() as db:
             db.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
             for statement in _BASE.split(";"):
@@ -492,6 +655,10 @@ class PostgresEventStore:
                         raise ConcurrencyConflictError(deal_id, expected_version)
         except psycopg.errors.UniqueViolation as exc:
             raise ConcurrencyConflictError(deal_id, expected_version) from exc
+        except psycopg.errors.InsufficientPrivilege as exc:
+            # The database's own guard (or a missing grant) said no to this login.
+            reason = (exc.diag.message_primary or str(exc)).removeprefix("dealflow: ")
+            raise NotPermittedError(f"PostgreSQL refused it: {reason}") from exc
         except psycopg.Error as exc:
             raise self._fail(exc) from exc
 

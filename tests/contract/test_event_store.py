@@ -30,6 +30,14 @@ from tests.conftest import BUYER, SELLER, SERVICE, START, by, staffed
 from tests.paths import drive_to
 
 
+def recorded(service: dealflow.DealService, actor: dealflow.Actor) -> dealflow.Actor:
+    """The actor as the service's member records it: events appended straight to a store
+    name the member who acted (a buyer's act: who recorded it), as the database checks."""
+    me = service.whoami().id
+    field = "recorded_by" if actor.role is dealflow.Role.BUYER else "member"
+    return actor.model_copy(update={field: me})
+
+
 class EventStoreContract:
     """The behaviour every store must have; subclasses provide ``make_store``."""
 
@@ -109,8 +117,9 @@ class EventStoreContract:
         second = self.service(other)
         # Both decide on version 1 at once; the first append wins.
         deal = second.get(deal_id)
-        mine = decide(deal, d.Present(SELLER, "first"), START, DEFAULT_POLICY)
-        theirs = decide(deal, d.Withdraw(SELLER, "second"), START, DEFAULT_POLICY)
+        seller = recorded(second, SELLER)
+        mine = decide(deal, d.Present(seller, "first"), START, DEFAULT_POLICY)
+        theirs = decide(deal, d.Withdraw(seller, "second"), START, DEFAULT_POLICY)
         store.append(deal_id, 1, mine)
         with pytest.raises(dealflow.ConcurrencyConflictError) as caught:
             other.append(deal_id, 1, theirs)
@@ -144,12 +153,13 @@ class EventStoreContract:
 
         def writer() -> None:
             service = self.service(store)
+            seller, buyer = recorded(service, SELLER), recorded(service, BUYER)
             for _ in range(20):
                 deal = service.get(deal_id)
-                actor = BUYER if deal.turn is dealflow.Side.BUYER else SELLER
+                actor = buyer if deal.turn is dealflow.Side.BUYER else seller
                 command = {
-                    dealflow.Stage.DRAFT: d.Present(SELLER),
-                    dealflow.Stage.PRESENTED: d.MakeOffer(SELLER),
+                    dealflow.Stage.DRAFT: d.Present(seller),
+                    dealflow.Stage.PRESENTED: d.MakeOffer(seller),
                 }.get(deal.stage, d.Counter(actor, dealflow.TermsChange(payment_days=30)))
                 events = decide(deal, command, START, DEFAULT_POLICY)
                 try:
@@ -443,7 +453,8 @@ class TestPostgresEventStore(EventStoreContract):
         ]
         migrated.close()
         with psycopg.connect(self.url) as db:
-            assert db.execute("SELECT value FROM dealflow_meta").fetchone() == ("3",)
+            found = "SELECT value FROM dealflow_meta WHERE key = 'schema_version'"
+            assert db.execute(found).fetchone() == ("4",)
 
     def test_a_wrong_password_and_a_closed_port_are_clear_store_errors(self) -> None:
         from urllib.parse import urlsplit, urlunsplit
