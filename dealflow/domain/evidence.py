@@ -31,6 +31,18 @@ class EvidenceEntry(BaseModel):
     side: str | None = None
     #: True when the event was recorded under a simulated clock.
     simulated: bool = False
+    #: The roster id of the seller-side member who acted (events since the roster).
+    member: str | None = None
+    #: For a buyer's act: the member who recorded it, and the channel it came through.
+    recorded_by: str | None = None
+    channel: str | None = None
+    #: For a buyer's signature recorded with a scan of the signed page: the scan's SHA-256.
+    scan_sha256: str | None = None
+
+
+#: Fields added with the roster: left out of the JSON when empty, so that the evidence of a
+#: contract signed before them reads exactly as it was sealed.
+_LATER = ("member", "recorded_by", "channel", "scan_sha256")
 
 
 def _hash_of(event: AnyEvent) -> str | None:
@@ -56,6 +68,10 @@ def evidence_trail(events: Sequence[AnyEvent], up_to: int) -> tuple[EvidenceEntr
             terms_hash=_hash_of(event),
             side=event.side.value if isinstance(event, ContractSigned) else None,
             simulated=event.clock_overridden,
+            member=event.actor.member,
+            recorded_by=event.actor.recorded_by,
+            channel=event.actor.channel.value if event.actor.channel else None,
+            scan_sha256=event.scan_sha256 if isinstance(event, ContractSigned) else None,
         )
         for event in events
         if event.version <= up_to
@@ -64,5 +80,8 @@ def evidence_trail(events: Sequence[AnyEvent], up_to: int) -> tuple[EvidenceEntr
 
 def evidence_json(trail: Sequence[EvidenceEntry]) -> str:
     """The trail as canonical JSON: sorted keys, UTC times, no insignificant whitespace."""
-    rows = [entry.model_dump(mode="json") for entry in trail]
+    rows = [
+        {k: v for k, v in entry.model_dump(mode="json").items() if v is not None or k not in _LATER}
+        for entry in trail
+    ]
     return json.dumps(rows, sort_keys=True, separators=(",", ":"), ensure_ascii=False)

@@ -90,6 +90,19 @@ RIGHTS: Final[tuple[Right, ...]] = (
 RIGHT: Final[dict[str, Right]] = {right.action: right for right in RIGHTS}
 
 
+def rights_table() -> str:
+    """Who may do what, as the Markdown table the README shows (a test keeps them equal)."""
+    lines = ["| action | who may take it | what it is |", "|---|---|---|"]
+    for right in RIGHTS:
+        who = ", ".join(
+            "buyer (recorded by a seller)" if role is Role.BUYER else role.value
+            for role in right.roles
+        )
+        lines.append(f"| `{right.action}` | {who} | {right.what} |")
+    lines.append("| `members` | admin | add, change or deactivate members |")
+    return "\n".join(lines)
+
+
 def _percent(deal: Deal) -> Decimal:
     totals = deal.terms.totals
     if not totals.subtotal.amount:

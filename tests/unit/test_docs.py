@@ -10,7 +10,7 @@ import typing
 from pathlib import Path
 
 import dealflow
-from dealflow.domain.events import AnyEvent
+from dealflow.domain.events import StoredEvent
 
 DOCS = Path(__file__).parents[2] / "docs"
 
@@ -29,5 +29,5 @@ def test_every_public_name_has_a_docstring_and_an_example_in_the_api_reference()
 def test_every_event_type_is_documented() -> None:
     events = (DOCS / "events.md").read_text("utf-8")
     documented = set(re.findall(r"^### (\w+)$", events, re.M))
-    types = {t.__name__ for t in typing.get_args(typing.get_args(AnyEvent)[0])}
+    types = {t.__name__ for t in typing.get_args(typing.get_args(StoredEvent)[0])}
     assert documented == types

@@ -32,3 +32,10 @@ def test_quick_start_has_the_install_and_the_test_command() -> None:
     assert "pip install ." in blocks[0]
     assert "dealflow demo" in blocks[0]
     assert "pytest" in blocks[1]
+
+
+def test_the_rights_table_is_the_one_the_engine_holds() -> None:
+    from dealflow.domain.rights import rights_table
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text("utf-8")
+    assert rights_table() in readme
