@@ -1,14 +1,32 @@
-"""Benchmark of the deal lifecycle: what the service adds to a transition, and long deals.
+"""Benchmark of the deal lifecycle: what the service adds to a transition, what authorization
+adds to an action, and long deals.
 
-Three figures, each printed next to its target and as a ratio against a baseline measured in
+Four figures, each printed next to its target and as a ratio against a baseline measured in
 the same run (machines differ and are noisy, so every figure is the median of several repeats):
 
 1. Per-action cost of :class:`~dealflow.services.DealService` on the in-memory store, running
    the sample deal through a full lifecycle (present, offer, six counters alternating buyer and
    seller, accept, propose_special, agree, approve, sign twice, start_service; ``open_deal`` is
-   reported apart). Baseline: the same action sequence fired bare on the shared ``transitions``
-   machine, ``MACHINE.events[name].trigger(cursor)``, with the cursor facts set so that the
-   conditional transitions go the same way. Target: service <= 15x the bare firing.
+   reported apart). Each action is taken by the member who may take it, on a roster like the
+   tests': budi, the rep (seller, service and admin), takes the seller's actions and records
+   the buyer's; lukas (legal) approves, the custom clause being the only approval the sample
+   needs, since separation of duties keeps the deal's owner from approving it; desk (service)
+   starts the service; maya (manager) is on the roster but has nothing to approve. The
+   figure includes authorization. Baseline: the same action sequence fired bare on the shared
+   ``transitions`` machine, ``MACHINE.events[name].trigger(cursor)``, with the cursor facts set
+   so that the conditional transitions go the same way. Target: service <= 15x the bare firing.
+1b. Per-action cost of authorization, on the memory store and on a SQLite file: the lifecycle
+   of figure 1 (``open_deal`` apart) by the service as shipped vs the same without
+   authorization, interleaved (each repeat runs both, the one first that ran second in the
+   repeat before), each run on a new store staffed the same way before timing; medians, and
+   the medians by kind of action. Baseline ("without"): a ``DealService`` subclass defined here
+   whose ``_authorize`` does nothing and whose ``_actor`` (and ``whoami``, which gives the
+   seller's signature its title) take the acting member from a copy of the roster made before
+   timing, filling ``member`` and ``recorded_by`` as the shipped service does, so both record
+   the same events (checked before timing). What the ratio times is thus all the roster's
+   work per write: the fresh read of the roster (``store.load("@roster", after=version)``),
+   the rights check (role, approval limits, separation of duties) and resolving the member.
+   Target: with <= 1.10x without.
 2. Cold load of a deal with about 1,000 events by a new service, on the memory store and on
    a SQLite file, for two shapes of deal: a long-lived one (a negotiation, then amendment
    rounds after signing: one event in four carries a whole terms snapshot) and the worst case
@@ -30,12 +48,13 @@ from __future__ import annotations
 
 import argparse
 import gc
+import itertools
 import platform
 import sqlite3
 import statistics
 import tempfile
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -55,6 +74,7 @@ from dealflow import (
     DeliverySplit,
     Discount,
     FixedClock,
+    Member,
     MemoryEventStore,
     Role,
     Side,
@@ -65,15 +85,18 @@ from dealflow import (
 from dealflow.demo import sample_deal_spec
 from dealflow.domain.events import EVENTS_ADAPTER
 from dealflow.domain.lifecycle import MACHINE, Action, Cursor, Stage
+from dealflow.domain.members import ROSTER
 from dealflow.ports import EventStore
 
 SERVICE_RATIO_TARGET = 15.0
+AUTHORIZATION_RATIO_TARGET = 1.10
 COLD_LOAD_TARGET_MS = 20.0
 LONG_DEAL_RATIO_TARGET = 1.5
 
 LONG_DEAL_EVENTS = 1_000
 SHORT_DEAL_EVENTS = 10
 LIFECYCLES_PER_REPEAT = 20
+SQLITE_LIFECYCLES_PER_REPEAT = 10  # every action there is a transaction (synchronous=FULL)
 BARE_SEQUENCES_PER_REPEAT = 2_000
 COUNTERS_PER_REPEAT = 20
 
@@ -87,6 +110,21 @@ CLOCK = FixedClock(datetime(2026, 6, 1, 9, 0, tzinfo=UTC))
 # under the default 10% ceiling, so only legal (for the custom clause) must approve.
 COUNTERS = [("15%", 60), ("7%", 45), ("12%", 60), ("8%", 45), ("10%", 50), ("9%", 45)]
 
+#: The sample seller's people, as in the tests: the rep (who keeps the roster and records the
+#: buyer's acts), a manager, legal, the service desk.
+REP = "budi"
+TEAM = (
+    Member(
+        id=REP, name="Budi Santoso", title="Sales Director", roles=("seller", "service", "admin")
+    ),
+    Member(id="maya", name="Maya Manager", title="Sales Manager", roles=("manager",)),
+    Member(id="lukas", name="Lukas Legal", title="Legal Counsel", roles=("legal",)),
+    Member(id="desk", name="Service desk", title="Service Desk", roles=("service",)),
+)
+
+#: A service acting as each member, by member id (all on one store).
+Crew = Mapping[str, DealService]
+
 
 @dataclass(frozen=True)
 class Step:
@@ -94,6 +132,7 @@ class Step:
 
     action: Action
     take: Callable[[DealService, str], Deal]
+    member: str = REP
     needs_approval: bool = False
     approvals_complete: bool = False
     signatures_complete: bool = False
@@ -164,6 +203,7 @@ def lifecycle_script(spec: DealSpec) -> list[Step]:
         Step(
             Action.APPROVE,
             partial(DealService.approve, actor=legal, reason="within our standard risk"),
+            member="lukas",
             approvals_complete=True,
         ),
         Step(Action.SIGN, partial(DealService.sign, actor=cast.seller, title=seller_title)),
@@ -172,9 +212,58 @@ def lifecycle_script(spec: DealSpec) -> list[Step]:
             partial(DealService.sign, actor=cast.buyer, title=buyer_title),
             signatures_complete=True,
         ),
-        Step(Action.START_SERVICE, partial(DealService.start_service, actor=desk)),
+        Step(Action.START_SERVICE, partial(DealService.start_service, actor=desk), member="desk"),
     ]
     return steps
+
+
+# The roster -------------------------------------------------------------------------------
+
+
+def staffed(store: EventStore) -> DealService:
+    """A service acting as the rep on ``store``, whose roster holds :data:`TEAM` (the rep is
+    the store's first member, made on its first use)."""
+    rep = DealService(store, CLOCK, member=REP)
+    if rep.roster.get(TEAM[1].id) is None:
+        first = TEAM[0]
+        rep.update_member(REP, name=first.name, title=first.title, roles=first.roles)
+        for member in TEAM[1:]:
+            rep.add_member(member)
+    return rep
+
+
+def crew_of(service: DealService) -> dict[str, DealService]:
+    """``service`` acting as each member of the team (siblings: same store and caches)."""
+    return {member.id: service.acting_as(member.id) for member in TEAM}
+
+
+class WithoutAuthorization(DealService):
+    """The service without authorization, the baseline of figure 1b: nothing is checked and
+    the roster is never read; the acting member comes from a copy of the roster made before
+    timing, and actors are filled exactly as :meth:`DealService._actor` fills them, so the
+    events recorded are the same."""
+
+    def __init__(self, store: EventStore, members: Mapping[str, Member]) -> None:
+        super().__init__(store, CLOCK, member=REP)
+        self._members = dict(members)
+
+    def _authorize(self, deal: Deal | None, events: Sequence[object]) -> None:
+        return None
+
+    def _actor(self, actor: Actor) -> Actor:
+        if actor.role is Role.SYSTEM:
+            return actor
+        assert self._member is not None
+        member = self._members[self._member]
+        if actor.role is Role.BUYER:
+            return Actor(
+                name=actor.name, role=Role.BUYER, recorded_by=member.id, channel=actor.channel
+            )
+        return Actor(name=member.name, role=actor.role, member=member.id)
+
+    def whoami(self) -> Member:
+        assert self._member is not None
+        return self._members[self._member]
 
 
 # Measuring --------------------------------------------------------------------------------
@@ -206,9 +295,9 @@ def fire_bare(cursor: Cursor, step: Step) -> str:
 
 def check_same_path(script: list[Step], spec: DealSpec) -> None:
     """Warn if the bare firing does not go through the same stages as the service."""
-    service = DealService(MemoryEventStore(), CLOCK)
-    deal_id = service.open_deal(spec).id
-    by_service = [step.take(service, deal_id).stage.value for step in script]
+    crew = crew_of(staffed(MemoryEventStore()))
+    deal_id = crew[REP].open_deal(spec).id
+    by_service = [step.take(crew[step.member], deal_id).stage.value for step in script]
     cursor = Cursor(Stage.DRAFT)
     bare = [fire_bare(cursor, step) for step in script]
     if by_service != bare:
@@ -234,25 +323,95 @@ class LifecycleRun:
     by_action: dict[Action, float]
 
 
-def service_lifecycles(script: list[Step], spec: DealSpec) -> LifecycleRun:
-    """Run the script on fresh deals; each action timed alone so ``open_deal`` stays out."""
-    service = DealService(MemoryEventStore(), CLOCK)
+def run_lifecycles(
+    crew: Crew, script: list[Step], spec: DealSpec, lifecycles: int = LIFECYCLES_PER_REPEAT
+) -> LifecycleRun:
+    """Run the script on fresh deals, each action by its member's service and timed alone so
+    ``open_deal`` stays out."""
     opening = 0.0
     by_action: dict[Action, list[float]] = defaultdict(list)
-    for _ in range(LIFECYCLES_PER_REPEAT):
+    for _ in range(lifecycles):
         start = perf_counter()
-        deal_id = service.open_deal(spec).id
+        deal_id = crew[REP].open_deal(spec).id
         opening += perf_counter() - start
         for step in script:
+            service = crew[step.member]
             start = perf_counter()
             step.take(service, deal_id)
             by_action[step.action].append(perf_counter() - start)
     actions = [t for times in by_action.values() for t in times]
     return LifecycleRun(
         per_action=sum(actions) / len(actions),
-        open_deal=opening / LIFECYCLES_PER_REPEAT,
+        open_deal=opening / lifecycles,
         by_action={a: statistics.mean(times) for a, times in by_action.items()},
     )
+
+
+def service_lifecycles(script: list[Step], spec: DealSpec) -> LifecycleRun:
+    """Run the script on fresh deals in a fresh, staffed memory store (set up untimed)."""
+    return run_lifecycles(crew_of(staffed(MemoryEventStore())), script, spec)
+
+
+def recorded(store: EventStore, deal_id: str) -> list[dict[str, object]]:
+    """The deal's events as stored, without the deal id."""
+    return [event.model_dump(mode="json", exclude={"deal_id"}) for event in store.load(deal_id)]
+
+
+def crew_on(store: EventStore, authorized: bool) -> dict[str, DealService]:
+    """The team's services on ``store`` (staffed now), with authorization or without."""
+    rep = staffed(store)
+    if authorized:
+        return crew_of(rep)
+    return crew_of(WithoutAuthorization(store, rep.roster.members))
+
+
+def check_same_events(store: EventStore, script: list[Step], spec: DealSpec) -> None:
+    """Warn unless the service with and without authorization record the same events for the
+    script (on one store, so the deal ids differ and are left out)."""
+    logs = []
+    for authorized in (True, False):
+        crew = crew_on(store, authorized)
+        deal_id = crew[REP].open_deal(spec).id
+        for step in script:
+            step.take(crew[step.member], deal_id)
+        logs.append(recorded(store, deal_id))
+    if logs[0] != logs[1]:
+        print("   WARNING: the baseline records other events than the service")
+
+
+def authorization_run(
+    new_store: Callable[[], EventStore],
+    authorized: bool,
+    script: list[Step],
+    spec: DealSpec,
+    lifecycles: int,
+) -> LifecycleRun:
+    """``lifecycles`` runs of the script on a new, staffed store."""
+    store = new_store()
+    try:
+        crew = crew_on(store, authorized)
+        gc.collect()
+        return run_lifecycles(crew, script, spec, lifecycles)
+    finally:
+        store.close()
+
+
+def authorization_costs(
+    new_store: Callable[[], EventStore],
+    script: list[Step],
+    spec: DealSpec,
+    repeats: int,
+    lifecycles: int,
+) -> dict[bool, list[LifecycleRun]]:
+    """The runs with authorization (True) and without (False), interleaved: each repeat runs
+    both, each on a new store, the one first that ran second the repeat before."""
+    runs: dict[bool, list[LifecycleRun]] = {True: [], False: []}
+    for n in range(repeats):
+        for authorized in (True, False) if n % 2 == 0 else (False, True):
+            runs[authorized].append(
+                authorization_run(new_store, authorized, script, spec, lifecycles)
+            )
+    return runs
 
 
 def build_deal(service: DealService, spec: DealSpec, events: int) -> str:
@@ -276,6 +435,7 @@ def build_long_lived_deal(service: DealService, spec: DealSpec, events: int) -> 
     one event in four carries a terms snapshot, the rest are small."""
     cast = Cast.of(spec)
     desk = Actor(name="Service desk", role=Role.SERVICE)
+    at_desk = service.acting_as("desk")
     deal = service.open_deal(spec)
     service.present(deal.id, cast.seller)
     service.offer(deal.id, cast.seller, terms_change("5%", 30))
@@ -286,7 +446,7 @@ def build_long_lived_deal(service: DealService, spec: DealSpec, events: int) -> 
         service.agree(deal.id, cast.seller)
         service.sign(deal.id, cast.seller, title="Sales Director")
         service.sign(deal.id, cast.buyer, title="Procurement Manager")
-        deal = service.start_service(deal.id, desk)
+        deal = at_desk.start_service(deal.id, desk)
         if deal.version + 6 > events:
             return deal.id
         round_number += 1
@@ -321,8 +481,9 @@ def cold_load(store: EventStore, deal_id: str) -> float:
 
 def copy_deals(source: EventStore, target: EventStore, deal_ids: list[str]) -> None:
     """Copy whole logs, one transaction per deal: with ``synchronous=FULL`` building a
-    1,000-event deal on SQLite action by action would time 1,000 fsyncs, not dealflow."""
-    for deal_id in deal_ids:
+    1,000-event deal on SQLite action by action would time 1,000 fsyncs, not dealflow. The
+    roster comes along, so the same members act on the copy."""
+    for deal_id in [ROSTER, *deal_ids]:
         target.append(deal_id, 0, source.load(deal_id))
 
 
@@ -362,6 +523,41 @@ def report_lifecycle(repeats: int, spec: DealSpec) -> None:
         for kind in kinds
     )
     print(f"   by action (us): {by_kind}")
+
+
+def report_authorization(
+    repeats: int, spec: DealSpec, new_stores: dict[str, Callable[[], EventStore]]
+) -> None:
+    script = lifecycle_script(spec)
+    print(
+        f"1b. authorization: the same {len(script)} actions with it vs without it "
+        "(no roster read, no rights check), interleaved, open_deal apart"
+    )
+    for name, new_store in new_stores.items():
+        store = new_store()
+        try:
+            check_same_events(store, script, spec)
+        finally:
+            store.close()
+        lifecycles = LIFECYCLES_PER_REPEAT if name == "memory" else SQLITE_LIFECYCLES_PER_REPEAT
+        runs = authorization_costs(new_store, script, spec, repeats, lifecycles)
+        with_it, without = (statistics.median(r.per_action for r in runs[a]) for a in (True, False))
+        ratio = with_it / without
+        print(
+            f"   {name}: authorization: {us(with_it)}/action with, {us(without)} without, "
+            f"ratio {ratio:.2f} (target <= {AUTHORIZATION_RATIO_TARGET:.2f}) "
+            f"{verdict(ratio <= AUTHORIZATION_RATIO_TARGET)}"
+        )
+        kinds = dict.fromkeys(step.action for step in script)
+        by_kind = ", ".join(
+            f"{kind.value} "
+            + "/".join(
+                f"{statistics.median(r.by_action[kind] for r in runs[a]) * 1e6:.0f}"
+                for a in (True, False)
+            )
+            for kind in kinds
+        )
+        print(f"     by action (us, with/without): {by_kind}")
 
 
 def stored_rows(raw: sqlite3.Connection, deal_id: str) -> list[str]:
@@ -404,7 +600,7 @@ def report_long_deal(
         f"vs {SHORT_DEAL_EVENTS}-event deals"
     )
     for name, store in stores.items():
-        service = DealService(store, CLOCK)
+        service = DealService(store, CLOCK, member=REP)
         for deal_id in [long_id, *short]:
             service.get(deal_id)  # warm: later actions read only the events they add
         fresh = iter(short)  # a short deal takes one counter only, so it stays short
@@ -438,14 +634,25 @@ def main() -> None:
     spec = sample_deal_spec()
     report_lifecycle(repeats, spec)
 
-    memory = MemoryEventStore()
-    builder = DealService(memory, CLOCK)
-    long_id = build_deal(builder, spec, LONG_DEAL_EVENTS)
-    long_lived = build_long_lived_deal(builder, spec, LONG_DEAL_EVENTS)
-    short = [
-        build_deal(builder, spec, SHORT_DEAL_EVENTS) for _ in range(repeats * COUNTERS_PER_REPEAT)
-    ]
     with tempfile.TemporaryDirectory(prefix="dealflow-bench-") as tmp:
+        files = itertools.count(1)
+        report_authorization(
+            repeats,
+            spec,
+            {
+                "memory": MemoryEventStore,
+                "sqlite": lambda: open_store(f"sqlite:///{Path(tmp)}/auth-{next(files)}.db"),
+            },
+        )
+
+        memory = MemoryEventStore()
+        builder = staffed(memory)
+        long_id = build_deal(builder, spec, LONG_DEAL_EVENTS)
+        long_lived = build_long_lived_deal(builder, spec, LONG_DEAL_EVENTS)
+        short = [
+            build_deal(builder, spec, SHORT_DEAL_EVENTS)
+            for _ in range(repeats * COUNTERS_PER_REPEAT)
+        ]
         db = Path(tmp) / "deals.db"
         sqlite_store = open_store(f"sqlite:///{db}")  # absolute path: sqlite:////tmp/...
         try:
