@@ -18,7 +18,7 @@ import contextlib
 import copy
 import getpass
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Protocol, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from dealflow.domain.members import (
     HANDLE,
@@ -39,8 +39,6 @@ from dealflow.errors import ConcurrencyConflictError, NotPermittedError
 if TYPE_CHECKING:
     from dealflow.domain.deal import Deal
     from dealflow.domain.events import Event
-    from dealflow.domain.policy import SellerPolicy
-    from dealflow.ports import Clock, EventStore
 
 
 def os_login() -> str:
@@ -60,18 +58,6 @@ def _full_name(login: str) -> str:
     except (ImportError, KeyError, OSError):
         gecos = ""
     return gecos or login
-
-
-class _Service(Protocol):
-    _member: str | None
-    _roster: Roster
-
-    @property
-    def store(self) -> EventStore: ...
-    @property
-    def clock(self) -> Clock: ...
-    @property
-    def policy(self) -> SellerPolicy: ...
 
 
 class MembershipUseCases:

@@ -244,36 +244,8 @@ class ClaimResolved(Event):
     note: ClaimNote
 
 
-AnyEvent = Annotated[
-    DealOpened
-    | DealPresented
-    | OfferMade
-    | OfferCountered
-    | TermsAccepted
-    | OfferRejected
-    | OfferExpired
-    | DealWithdrawn
-    | SpecialTermsProposed
-    | SpecialTermsRevised
-    | TermsAgreed
-    | ApprovalGranted
-    | ApprovalDeclined
-    | ContractSigned
-    | ServiceStarted
-    | ContractAmended
-    | DealCompleted
-    | InteractionLogged
-    | CommitmentStatusChanged
-    | CommitmentFulfilled
-    | CommitmentWaived
-    | ClaimOpened
-    | ClaimResponded
-    | ClaimResolved,
-    Field(discriminator="type"),
-]
-
-#: Anything a store's log holds: a deal's event, or a roster event (stream ``@roster``).
-StoredEvent = Annotated[
+#: Every event of a deal's log, by its type.
+DealEvent = (
     DealOpened
     | DealPresented
     | OfferMade
@@ -298,10 +270,12 @@ StoredEvent = Annotated[
     | ClaimOpened
     | ClaimResponded
     | ClaimResolved
-    | MemberAdded
-    | MemberUpdated
-    | MemberDeactivated,
-    Field(discriminator="type"),
+)
+AnyEvent = Annotated[DealEvent, Field(discriminator="type")]
+
+#: Anything a store's log holds: a deal's event, or a roster event (stream ``@roster``).
+StoredEvent = Annotated[
+    DealEvent | MemberAdded | MemberUpdated | MemberDeactivated, Field(discriminator="type")
 ]
 
 #: Reads one event from its JSON form (or a dict).
