@@ -39,6 +39,8 @@ from dealflow.errors import ConcurrencyConflictError, NotPermittedError
 if TYPE_CHECKING:
     from dealflow.domain.deal import Deal
     from dealflow.domain.events import Event
+    from dealflow.domain.policy import SellerPolicy
+    from dealflow.ports import Clock, EventStore
 
 
 def os_login() -> str:
@@ -63,13 +65,16 @@ def _full_name(login: str) -> str:
 class MembershipUseCases:
     """Members, roles and identity: the roster's side of the one write path."""
 
+    store: EventStore
+    clock: Clock
+    policy: SellerPolicy
     _member: str | None
     _roster: Roster
 
     # Identity ------------------------------------------------------------------------------
 
     @property
-    def member_id(self: Any) -> str:
+    def member_id(self) -> str:
         """The id of the member this service acts as (on PostgreSQL: its login's member)."""
         login = self.store.login
         if login is None:
@@ -100,7 +105,7 @@ class MembershipUseCases:
         sibling._member = member_id
         return sibling
 
-    def whoami(self: Any) -> Member:
+    def whoami(self) -> Member:
         """The member this service acts as; raises NotPermittedError if there is none."""
         member: Member = acting_member(self.roster, self.member_id)
         return member
@@ -108,11 +113,11 @@ class MembershipUseCases:
     # The roster ----------------------------------------------------------------------------
 
     @property
-    def roster(self: Any) -> Roster:
+    def roster(self) -> Roster:
         """The roster as it stands now (read again after any change by another writer); the
         first use of a store without one makes its first member."""
         current: Roster = self._roster
-        events = self.store.load(ROSTER, after=current.version)
+        events = self._roster_events(after=current.version)
         if events:
             current = fold_roster(events, current)
             self._roster = current
@@ -120,7 +125,13 @@ class MembershipUseCases:
             current = self._first_member()
         return current
 
-    def _known_roster(self: Any) -> Roster:
+    def _roster_events(self, after: int = 0) -> list[AnyRosterEvent]:
+        """The roster's events after a version: the store reads the roster's stream like a
+        deal's, and it holds roster events only."""
+        stored: list[object] = list(self.store.load(ROSTER, after=after))
+        return [e for e in stored if isinstance(e, MemberAdded | MemberUpdated | MemberDeactivated)]
+
+    def _known_roster(self) -> Roster:
         """The roster as last read, read again only when it lacks the acting member: enough
         to say who acts; the write path itself checks rights on a fresh read."""
         known: Roster = self._roster
@@ -128,7 +139,7 @@ class MembershipUseCases:
             known = self.roster
         return known
 
-    def first_member(self: Any, *, name: str | None = None, title: str | None = None) -> Member:
+    def first_member(self, *, name: str | None = None, title: str | None = None) -> Member:
         """The member this service acts as; on a store without a roster, its first member is
         made now from the current identity, with this name and title (else the system's
         account name and "Administrator")."""
@@ -137,7 +148,7 @@ class MembershipUseCases:
         member: Member = self.whoami()
         return member
 
-    def _first_member(self: Any, *, name: str | None = None, title: str | None = None) -> Roster:
+    def _first_member(self, *, name: str | None = None, title: str | None = None) -> Roster:
         login = self.store.login
         identity = (login or self._member or os_login()).lower()
         if not HANDLE.fullmatch(identity):
@@ -162,22 +173,22 @@ class MembershipUseCases:
         # Another process may have made the first member first: theirs stands.
         with contextlib.suppress(ConcurrencyConflictError):
             self.store.append(ROSTER, 0, [event])
-        self._roster = fold_roster(self.store.load(ROSTER))
+        self._roster = fold_roster(self._roster_events())
         roster: Roster = self._roster
         return roster
 
-    def members(self: Any) -> list[Member]:
+    def members(self) -> list[Member]:
         """Every member, active or not, by id."""
         roster: Roster = self.roster
         return sorted(roster.members.values(), key=lambda m: m.id)
 
-    def members_log(self: Any) -> list[AnyRosterEvent]:
+    def members_log(self) -> list[AnyRosterEvent]:
         """Every change to the roster, oldest first: who added, changed or deactivated whom."""
         self.roster  # noqa: B018 - a store without a roster gets its first member
-        events: list[AnyRosterEvent] = self.store.load(ROSTER)
+        events = self._roster_events()
         return events
 
-    def add_member(self: Any, member: Member) -> Member:
+    def add_member(self, member: Member) -> Member:
         """Add a member (an admin's act); refused if the id or the login is taken."""
         roster: Roster = self.roster
         if roster.get(member.id) is not None:
@@ -186,7 +197,7 @@ class MembershipUseCases:
             raise NotPermittedError(f"the login {member.login_name} already acts as a member")
         return _change(self, MemberAdded, member)
 
-    def update_member(self: Any, member_id: str, **changes: Any) -> Member:
+    def update_member(self, member_id: str, **changes: Any) -> Member:
         """Change a member's name, title, email, roles, limits, login or ``active`` (an
         admin's act); the store keeps at least one active admin."""
         roster: Roster = self.roster
@@ -198,7 +209,7 @@ class MembershipUseCases:
             return current
         return _change(self, MemberUpdated, updated)
 
-    def deactivate_member(self: Any, member_id: str) -> Member:
+    def deactivate_member(self, member_id: str) -> Member:
         """Stop a member from acting (an admin's act); their past acts stay theirs."""
         roster: Roster = self.roster
         current = roster.get(member_id)
@@ -210,7 +221,7 @@ class MembershipUseCases:
 
     # The write path ------------------------------------------------------------------------
 
-    def _actor(self: Any, actor: Actor) -> Actor:
+    def _actor(self, actor: Actor) -> Actor:
         """Who really acts: the engine as itself; for the seller's side, the member this
         service acts as, under the role asked for; for the buyer, their representative as
         recorded by that member (with the channel it came through)."""
@@ -222,7 +233,7 @@ class MembershipUseCases:
                          channel=actor.channel)  # fmt: skip
         return Actor(name=member.name, role=actor.role, member=member.id)
 
-    def _authorize(self: Any, deal: Deal | None, events: Sequence[Event]) -> None:
+    def _authorize(self, deal: Deal | None, events: Sequence[Event]) -> None:
         """Refuse, before anything is appended, events this service's member may not record."""
         authorize(
             self.roster,
@@ -233,7 +244,7 @@ class MembershipUseCases:
         )
 
 
-def _change(service: Any, kind: type[AnyRosterEvent], member: Member) -> Member:
+def _change(service: MembershipUseCases, kind: type[AnyRosterEvent], member: Member) -> Member:
     """Record a roster change by the acting member, who must be an active admin; the store
     keeps at least one active admin."""
     roster: Roster = service.roster
