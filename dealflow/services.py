@@ -86,9 +86,9 @@ CONFLICT_ATTEMPTS = 10
 
 def describe_change(event: AnyEvent) -> str:
     """One line on what an event recorded, for a conflict's message: ``v8 OfferCountered
-    by Siti Rahmawati (buyer) at 2026-11-02 09:03 UTC``."""
-    who = f"{event.actor.name} ({event.actor.role.value})"
-    return f"v{event.version} {event.type} by {who} at {_when(event.occurred_at)}"
+    by Siti Rahmawati (buyer) at 2026-11-02 09:03:00 UTC`` (a member's act names its member:
+    ``(seller, budi)``, ``(buyer, recorded by budi via email)``)."""
+    return f"v{event.version} {event.type} by {event.actor.who} at {_when(event.occurred_at)}"
 
 
 def _when(at: datetime) -> str:

@@ -114,7 +114,7 @@ class Actor(BaseModel):
     def who(self) -> str:
         """``Budi Santoso (seller, budi)``; a recorded buyer's act says by whom and how."""
         if self.recorded_by:
-            via = f" by {self.channel.value}" if self.channel else ""
+            via = f" via {self.channel.value}" if self.channel else ""
             return f"{self.name} ({self.role.value}, recorded by {self.recorded_by}{via})"
         if self.member:
             return f"{self.name} ({self.role.value}, {self.member})"

@@ -105,9 +105,9 @@ def test_a_lost_race_names_what_the_other_writer_recorded(spec: dealflow.DealSpe
         mine.execute(deal_id, dealflow.domain.decisions.Accept(BUYER), expected_version=seen)
     message = str(conflict.value)
     assert conflict.value.changes == (
-        "v4 OfferCountered by Siti Rahmawati (buyer) at 2026-11-02 09:01:00 UTC",
+        "v4 OfferCountered by Siti Rahmawati (buyer, recorded by budi) at 2026-11-02 09:01:00 UTC",
     )
-    assert "v4 OfferCountered by Siti Rahmawati (buyer)" in message
+    assert "v4 OfferCountered by Siti Rahmawati (buyer, recorded by budi)" in message
     assert message.endswith("reload it and try again")
     assert len(store.load(deal_id)) == 4
 
@@ -158,6 +158,9 @@ def test_accepting_does_not_retry_on_a_conflict(spec: dealflow.DealSpec) -> None
     deal_id = _offered(store, spec)
     store.races = 1
     service = _service(store, timedelta(0))
-    with pytest.raises(dealflow.ConcurrencyConflictError, match="InteractionLogged by Siti"):
+    with pytest.raises(
+        dealflow.ConcurrencyConflictError,
+        match="InteractionLogged by Siti Rahmawati \\(buyer, recorded by budi\\)",
+    ):
         service.accept(deal_id, BUYER)
     assert service.get(deal_id).stage is dealflow.Stage.OFFERED
