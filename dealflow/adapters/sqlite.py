@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
+import stat
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -118,6 +119,26 @@ def _explain(exc: sqlite3.Error, path: str) -> str:
     return f"the store {path} failed: {text}"
 
 
+def _check_store_file(path: Path) -> None:
+    """A store is a regular file, or none yet: SQLite writes into the path and beside it (its
+    journal), so a device, a FIFO, a folder or a symbolic link (dangling or not) is refused
+    before SQLite opens anything."""
+    try:
+        status = path.lstat()
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise StoreError(f"the store {path} cannot be read: {exc.strerror or exc}") from None
+    if stat.S_ISLNK(status.st_mode):
+        raise StoreError(
+            f"the store {path} is a symbolic link; name the store's file itself (links are "
+            "not written through)"
+        )
+    if not stat.S_ISREG(status.st_mode):
+        kind = "a folder" if stat.S_ISDIR(status.st_mode) else "a device, a pipe or a socket"
+        raise StoreError(f"the store {path} is {kind}, not a store file")
+
+
 class SQLiteEventStore:
     """Events in one SQLite file (or ``:memory:``)."""
 
@@ -134,6 +155,7 @@ class SQLiteEventStore:
                     f"the folder {folder} of the store {self.path} does not exist; "
                     "create it, or choose another --store path"
                 )
+            _check_store_file(Path(self.path).expanduser())
         self._lock = threading.Lock()
         try:
             self._db = sqlite3.connect(
