@@ -194,7 +194,8 @@ class ClockBehindError(ActionRefusedError):
         self.last = last
         self.skew_seconds = skew_seconds
         super().__init__(
-            f"the time of this action, {at}, is before deal {deal_id}'s last event at {last} "
+            f"the time of this action, {at}, is before "
+            f"{'the roster' if deal_id == '@roster' else 'deal ' + deal_id}'s last event at {last} "
             f"(more than {skew_seconds:g} s of clock skew); check the clock or --now"
         )
 

@@ -18,6 +18,7 @@ import contextlib
 import copy
 import getpass
 from collections.abc import Sequence
+from datetime import UTC
 from typing import TYPE_CHECKING, Any, Self
 
 from dealflow.domain.members import (
@@ -34,9 +35,11 @@ from dealflow.domain.members import (
 )
 from dealflow.domain.parties import Actor, Role
 from dealflow.domain.rights import acting_member, authorize, require_role
-from dealflow.errors import ConcurrencyConflictError, NotPermittedError
+from dealflow.errors import ClockBehindError, ConcurrencyConflictError, NotPermittedError
 
 if TYPE_CHECKING:
+    from datetime import timedelta
+
     from dealflow.domain.deal import Deal
     from dealflow.domain.events import Event
     from dealflow.domain.policy import SellerPolicy
@@ -67,6 +70,7 @@ class MembershipUseCases:
 
     store: EventStore
     clock: Clock
+    clock_skew: timedelta
     policy: SellerPolicy
     _member: str | None
     _roster: Roster
@@ -255,9 +259,17 @@ def _change(service: MembershipUseCases, kind: type[AnyRosterEvent], member: Mem
         raise NotPermittedError(
             f"{member.id} is the last active admin; make another member admin first"
         )
+    now = service.clock.now()
+    if roster.updated_at is not None and now < roster.updated_at - service.clock_skew:
+        raise ClockBehindError(
+            ROSTER,
+            f"{now.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC",
+            f"{roster.updated_at.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC",
+            service.clock_skew.total_seconds(),
+        )
     event = kind(
         version=roster.version + 1,
-        occurred_at=service.clock.now(),
+        occurred_at=now,
         actor=Actor(name=admin.name, role=Role.ADMIN, member=admin.id),
         member=member,
         clock_overridden=service.clock.overridden,

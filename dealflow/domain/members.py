@@ -139,6 +139,8 @@ class Roster(BaseModel):
 
     members: Mapping[str, Member] = Field(default_factory=dict)
     version: int = 0
+    #: When the roster last changed (its latest event), if ever.
+    updated_at: AwareDatetime | None = None
 
     def get(self, member_id: str) -> Member | None:
         """The member with this id, or None."""
@@ -164,7 +166,9 @@ def fold_roster(events: Iterable[AnyRosterEvent], roster: Roster | None = None) 
     """The roster after these events (each carries the member's whole state)."""
     members = dict(roster.members) if roster else {}
     version = roster.version if roster else 0
+    updated_at = roster.updated_at if roster else None
     for event in events:
         members[event.member.id] = event.member
         version = event.version
-    return Roster(members=members, version=version)
+        updated_at = event.occurred_at
+    return Roster(members=members, version=version, updated_at=updated_at)

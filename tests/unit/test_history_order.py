@@ -164,3 +164,15 @@ def test_accepting_does_not_retry_on_a_conflict(spec: dealflow.DealSpec) -> None
     ):
         service.accept(deal_id, BUYER)
     assert service.get(deal_id).stage is dealflow.Stage.OFFERED
+
+
+def test_a_roster_change_dated_before_the_rosters_last_change_is_refused() -> None:
+    store = dealflow.MemoryEventStore()
+    later = _service(store, timedelta(days=30))
+    later.whoami()  # the first member, a month from now
+    past = _service(store, timedelta(0))
+    member = dealflow.Member(id="zed", name="Zed", title="Rep", roles=("seller",))
+    with pytest.raises(dealflow.ClockBehindError, match="before the roster's last event"):
+        past.add_member(member)
+    assert [m.id for m in later.members()] == ["budi"]
+    assert _service(store, timedelta(days=30, minutes=-4)).add_member(member) == member
