@@ -62,7 +62,9 @@ def _render_all(ctx: typer.Context, language: str | None, folder: Path) -> None:
     results: list[dict[str, object]] = []
     failures: list[str] = []
     in_memory = (opts.store or "").startswith("memory:")
-    with Progress(console=err.console, transient=True, disable=opts.json) as progress:
+    # The bar is for a person at a terminal: piped, it would leave an empty line on stderr.
+    quiet = opts.json or not err.is_terminal
+    with Progress(console=err.console, transient=True, disable=quiet) as progress:
         task = progress.add_task("Rendering contracts", total=len(deal_ids))
         if in_memory or len(deal_ids) <= 1:
             outcomes = []
@@ -170,6 +172,16 @@ def contract(
         into_folder = Path(output).is_dir() or output.endswith(("/", os.sep))
         if not into_folder:
             check_target(output)  # before rendering, which keeps a signed contract in the store
+    if output != "-" and (into_folder or not output):
+        # The file's name comes from the contract: know it, and check where it goes, before
+        # rendering keeps a signed contract in the store.
+        from dealflow.domain.contract import contract_document
+        from dealflow.domain.deal import Language
+
+        chosen = Language(language) if language else None
+        name = contract_document(service(ctx).get(deal_id), version, chosen).file_name
+        folder = make_folder(Path(output)) if output and into_folder else Path.cwd()
+        check_target(folder / name)
     result = service(ctx).contract(deal_id, version=version, language=language)
     document = result.document
     if output == "-":

@@ -159,3 +159,35 @@ def test_a_deal_file_is_read_through_a_link_to_it(tmp_path: Path) -> None:
 
     assert result.returncode == 0, result.stderr
     assert len(result.stdout.strip()) == 12
+
+
+def test_a_refused_file_in_a_folder_keeps_no_contract_in_the_store(tmp_path: Path) -> None:
+    """`contract DEAL -o DIR` checks DIR/<contract file> before rendering: rendering a signed
+    version keeps it in the store, and a refused write must change nothing."""
+    import sqlite3
+    from contextlib import closing
+
+    import dealflow
+    from dealflow.demo import sample_deal_spec
+    from tests.conftest import START, staffed
+    from tests.paths import drive_to
+
+    store = tmp_path / "deals.db"
+    service = staffed(
+        dealflow.DealService(dealflow.SQLiteEventStore(store), dealflow.FixedClock(START))
+    )
+    deal_id = drive_to(service, sample_deal_spec(), dealflow.Stage.SIGNED)
+    name = dealflow.contract_document(service.get(deal_id)).file_name
+    service.close()
+    folder = tmp_path / "out"
+    folder.mkdir()
+    os.mkfifo(folder / name)
+    refused = run("contract", deal_id, "-o", str(folder), cwd=tmp_path, store=store)
+    assert refused.returncode == 1
+    assert refused.stderr.strip().splitlines() == [
+        f"error: cannot write {folder / name}: it is a named pipe (FIFO); dealflow writes only "
+        "regular files"
+    ]
+    assert stat.S_ISFIFO(os.lstat(folder / name).st_mode)
+    with closing(sqlite3.connect(store)) as db:
+        assert db.execute("SELECT count(*) FROM artifacts").fetchone() == (0,)
