@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from dealflow.cli.base import app, service
+from dealflow.domain.money import SHOWN
 
 
 @app.command(rich_help_panel="Integrate")
@@ -54,7 +55,7 @@ def feed(
     while True:
         batch = svc.feed(after=position, limit=min(500, limit - printed) if limit else 500)
         for entry in batch:
-            typer.echo(entry.model_dump_json())
+            typer.echo(entry.model_dump_json(context=SHOWN))  # amounts in plain digits
             position = entry.position
         printed += len(batch)
         if limit is not None and printed >= limit:

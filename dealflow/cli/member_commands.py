@@ -10,6 +10,7 @@ import typer
 from dealflow.cli.base import app, columns, emit_json, options, say, service, when
 from dealflow.cli.commandline import CommandLine
 from dealflow.domain.members import MemberRole
+from dealflow.domain.money import SHOWN
 
 if TYPE_CHECKING:
     from dealflow.domain.members import Member
@@ -64,7 +65,7 @@ def _member(fields: dict[str, Any]) -> Member:
 
 
 def _row(member: Member) -> dict[str, Any]:
-    return member.model_dump(mode="json") | {"limits": member.limits}
+    return member.model_dump(mode="json", context=SHOWN) | {"limits": member.limits}
 
 
 def _print(ctx: typer.Context, member: Member, done: str) -> None:
@@ -210,7 +211,7 @@ def log(ctx: typer.Context) -> None:
     """
     events = service(ctx).members_log()
     if options(ctx).json:
-        emit_json([e.model_dump(mode="json") for e in events])
+        emit_json(events)
         return
     for e in events:
         roles = ", ".join(r.value for r in e.member.roles)

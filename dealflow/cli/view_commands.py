@@ -30,6 +30,7 @@ from dealflow.cli.params import DealId
 from dealflow.domain.events import EVENTS_ADAPTER, AnyEvent
 from dealflow.domain.lifecycle import TERMINAL, TRANSITIONS, Action, Stage
 from dealflow.domain.messages import counted
+from dealflow.domain.money import SHOWN
 from dealflow.domain.parties import Role
 from dealflow.views import DealView, deal_view
 
@@ -217,7 +218,7 @@ def history(ctx: typer.Context, deal_id: DealId) -> None:
     """
     events = service(ctx).history(deal_id)
     if options(ctx).json:
-        typer.echo(EVENTS_ADAPTER.dump_json(events, indent=2).decode())
+        typer.echo(EVENTS_ADAPTER.dump_json(events, indent=2, context=SHOWN).decode())
         return
     for event in events:
         mark = "  (simulated time)" if event.clock_overridden else ""
