@@ -231,7 +231,9 @@ class MembershipUseCases:
         recorded by that member (with the channel it came through)."""
         if actor.role is Role.SYSTEM:
             return actor
-        member = acting_member(self._known_roster(), self.member_id)
+        # The roster as it is now: an admin elsewhere may have renamed, deactivated or brought
+        # back the member since this service last looked.
+        member = acting_member(self.roster, self.member_id)
         if actor.role is Role.BUYER:
             return Actor(name=actor.name, role=Role.BUYER, recorded_by=member.id,
                          channel=actor.channel)  # fmt: skip

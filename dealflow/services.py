@@ -471,12 +471,14 @@ class DealService(MembershipUseCases, AfterSalesUseCases, AdvisingUseCases):
 
             deal = self.get(deal_id)
             name, digest = scan_name(scan, deal.contract_version)
-            d.decide(  # refused before the scan is kept, like the signature itself would be
+            # Decided and authorized first: a signature that would be refused keeps no scan.
+            signed = d.decide(
                 deal,
                 d.Sign(self._actor(actor), title, SignatureMethod(method), terms_hash, digest),
                 self.clock.now(),
                 self.rules(deal, with_class=False, with_clauses=False),
             )
+            self._authorize(deal, signed)
             self.store.put_artifact(deal_id, name, scan)
         command = d.Sign(actor, title, SignatureMethod(method), terms_hash, digest)
         return self.execute(deal_id, command)

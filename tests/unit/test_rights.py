@@ -407,12 +407,6 @@ def test_an_inactive_member_can_do_nothing_until_an_admin_brings_them_back(
     assert service.history(deal_id)[-1].actor.recorded_by == "rina"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="MembershipUseCases._actor checks the acting member on _known_roster(), which is "
-    "not read again while it holds the member: a service that saw the member inactive keeps "
-    "refusing them after an admin (another service or process) brings them back",
-)
 def test_a_member_brought_back_by_another_service_may_act_at_once(tmp_path: Path) -> None:
     path = tmp_path / "deals.db"
     admin = team(dealflow.SQLiteEventStore(path))
@@ -431,12 +425,6 @@ def test_a_member_brought_back_by_another_service_may_act_at_once(tmp_path: Path
         admin.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="MembershipUseCases._actor takes the member's name from _known_roster(), not read "
-    "again while it holds the member: after a rename by another service the events carry the "
-    "old name",
-)
 def test_an_act_carries_the_members_name_as_the_roster_has_it_now(tmp_path: Path) -> None:
     path = tmp_path / "deals.db"
     admin = team(dealflow.SQLiteEventStore(path))
@@ -967,11 +955,6 @@ def test_a_scan_from_someone_not_on_the_roster_is_not_kept(team_store: EventStor
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="DealService.sign keeps the scan (store.put_artifact) before the write path "
-    "authorizes the signature: a member without the seller role leaves the scan behind",
-)
 def test_a_scan_from_a_member_who_may_not_record_the_buyers_signature_is_not_kept(
     team_store: EventStore,
 ) -> None:
