@@ -159,8 +159,8 @@ def _ids(world: World) -> dict[str, str]:
 
 
 def fingerprint(root: Path) -> dict[str, object]:
-    """Every file under ``root``: a SQLite store by its events and meta rows, others by hash;
-    a symbolic link by where it points, a FIFO or device node by its kind (and device)."""
+    """Every file under ``root``: a SQLite store by its events, meta rows and kept files, others
+    by hash; a symbolic link by where it points, a FIFO or device node by its kind (and device)."""
     prints: dict[str, object] = {}
     for path in sorted(root.rglob("*")):
         name = path.relative_to(root).as_posix()
@@ -183,7 +183,11 @@ def _file_print(path: Path) -> object:
                     "SELECT deal_id, version, type, data FROM events ORDER BY deal_id, version"
                 ).fetchall()
                 meta = db.execute("SELECT key, value FROM meta ORDER BY key").fetchall()
-            return ("sqlite", events, meta)
+                # Kept files too: a refused signature must keep no scan of its page.
+                kept = db.execute(
+                    "SELECT deal_id, name, sha256 FROM artifacts ORDER BY deal_id, name"
+                ).fetchall()
+            return ("sqlite", events, meta, kept)
         except sqlite3.DatabaseError:
             pass
     return ("bytes", hashlib.sha256(data).hexdigest())
@@ -253,6 +257,88 @@ def _all(*steps: Callable[[World], None]) -> Callable[[World], None]:
             step(world)
 
     return make
+
+
+# Issue 17, members and rights: a team's store, made from a copy of the test's store -----------
+
+#: team.db's people besides budi (the store's first member, every role): a manager who may
+#: approve up to 10%, one with no limit, legal, one person who is manager and legal, and a
+#: seller who left. Cases that need them run with --store team.db.
+TEAM_STORE = ("--store", "team.db")
+
+
+def _team(*steps: Callable[[object, World], object]) -> Callable[[World], None]:
+    """A copy of the test's store as team.db in the working folder, the team added and then
+    ``steps(service, world)`` taken by budi; the test's own store stays as the template made it,
+    and the fingerprint holds team.db unchanged by the command itself."""
+
+    def make(world: World) -> None:
+        from datetime import UTC, datetime
+
+        import dealflow
+
+        with (
+            closing(sqlite3.connect(world.store)) as source,
+            closing(sqlite3.connect(world.cwd / "team.db")) as copy,
+        ):
+            source.backup(copy)
+        clock = dealflow.FixedClock(datetime(2026, 11, 2, 9, tzinfo=UTC))  # NOW
+        budi = dealflow.connect(str(world.cwd / "team.db"), clock=clock, member="budi")
+        for member_id, name, roles, limit in [
+            ("maya", "Maya Manager", ("manager",), "10%"),
+            ("arif", "Arif Wibowo", ("manager",), None),
+            ("lukas", "Lukas Legal", ("legal",), None),
+            ("ratna", "Ratna Sari", ("manager", "legal"), None),
+            ("rina", "Rina Wati", ("seller",), None),
+        ]:
+            member = dealflow.Member(
+                id=member_id, name=name, title="Staff", roles=roles, max_discount=limit
+            )
+            budi.add_member(member)
+        budi.deactivate_member("rina")
+        for step in steps:
+            step(budi, world)
+        budi.close()
+
+    return make
+
+
+def _pending(service: object, world: World, *, special: bool = False) -> None:
+    """The offered deal agreed at 20% (the buyer's counter, accepted): above the 15% a repeat
+    buyer gets (the template signed a deal with this buyer), so a manager must approve it;
+    with a custom clause, legal too."""
+    import dealflow
+
+    assert isinstance(service, dealflow.DealService)
+    buyer = dealflow.Actor(name="Siti", role=dealflow.Role.BUYER)
+    seller = dealflow.Actor(name="Budi", role=dealflow.Role.SELLER)
+    twenty = dealflow.TermsChange(discount=dealflow.Discount.parse("20%"))
+    service.counter(world.offered, buyer, twenty)
+    service.accept(world.offered, seller)
+    if special:
+        clause = dealflow.SpecialTerms(custom_clauses=("Penalty 0.1% per day late",))
+        service.propose_special(world.offered, buyer, clause)
+    assert service.agree(world.offered, seller).stage is dealflow.Stage.PENDING_APPROVAL
+
+
+def _approved_by_ratna_as_manager(service: object, world: World) -> None:
+    import dealflow
+
+    assert isinstance(service, dealflow.DealService)
+    _pending(service, world, special=True)
+    manager = dealflow.Actor(name="Ratna", role=dealflow.Role.MANAGER)
+    service.acting_as("ratna").approve(world.offered, manager)
+
+
+def _awaiting_the_buyer(service: object, world: World) -> None:
+    """The offered deal accepted and agreed at 5% (no approval), signed by budi."""
+    import dealflow
+
+    assert isinstance(service, dealflow.DealService)
+    service.accept(world.offered, dealflow.Actor(name="Siti", role=dealflow.Role.BUYER))
+    seller = dealflow.Actor(name="Budi", role=dealflow.Role.SELLER)
+    service.agree(world.offered, seller)
+    service.sign(world.offered, seller)
 
 
 # The corpus ----------------------------------------------------------------------------------
@@ -1279,6 +1365,243 @@ CASES = [
         *("graph", "-o", "missingfolder/lifecycle.md"),
         code=(1, 2),
         says="missingfolder",
+    ),
+    # Issue 17, members and rights -----------------------------------------------------------
+    case(
+        "user-not-a-member",
+        *("--user", "nobody", "accept", "{deal}", "--as", "buyer"),
+        code=1,
+        says="nobody is not a member of this store; an admin adds them",
+    ),
+    case(
+        "user-not-a-member-whoami",
+        *("--user", "nobody", "whoami"),
+        code=1,
+        says="nobody is not a member of this store",
+    ),
+    case(
+        "user-not-a-member-opens-no-deal",
+        *("--user", "nobody", "new", str(SAMPLE_FILE)),
+        code=1,
+        says="nobody is not a member of this store",
+    ),
+    case(
+        "user-inactive",
+        *TEAM_STORE,
+        *("--user", "rina", "accept", "{deal}", "--as", "buyer"),
+        code=1,
+        says="rina (Rina Wati) is no longer an active member",
+        setup=_team(),
+    ),
+    case(
+        "role-not-held-to-record-the-buyer",
+        *TEAM_STORE,
+        *("--user", "maya", "accept", "{deal}", "--as", "buyer"),
+        code=1,
+        says="maya (Maya Manager) does not hold the seller role needed to record the buyer's acts",
+        setup=_team(),
+    ),
+    case(
+        "role-not-held-to-approve",
+        *TEAM_STORE,
+        *("--user", "lukas", "approve", "{deal}", "--as", "manager"),
+        code=1,
+        says="lukas (Lukas Legal) does not hold the manager role needed to act as manager; "
+        "manager here: arif (Arif Wibowo), budi (budi), maya (Maya Manager), ratna (Ratna Sari)",
+        setup=_team(_pending),
+    ),
+    case(
+        "role-not-held-to-withdraw",
+        *TEAM_STORE,
+        *("--user", "arif", "withdraw", "{deal}", "--as", "seller"),
+        code=1,
+        says="arif (Arif Wibowo) does not hold the seller role",
+        setup=_team(),
+    ),
+    case(
+        "approve-above-limits-names-who-may",
+        *TEAM_STORE,
+        *("--user", "maya", "approve", "{deal}", "--as", "manager"),
+        code=1,
+        says="maya may approve a discount up to 10%; this deal has a discount of 20% and a total "
+        "of 276,000,000: who may approve it: arif (Arif Wibowo), ratna (Ratna Sari)",
+        setup=_team(_pending),
+    ),
+    case(
+        "approve-own-deal",
+        *TEAM_STORE,
+        *("--user", "budi", "approve", "{deal}", "--as", "manager"),
+        code=1,
+        says="budi owns this deal and cannot approve it (separation of duties",
+        setup=_team(_pending),
+    ),
+    case(
+        "approve-as-manager-then-legal",
+        *TEAM_STORE,
+        *("--user", "ratna", "approve", "{deal}", "--as", "legal"),
+        code=1,
+        says="ratna already approved these terms as manager and cannot approve it",
+        setup=_team(_approved_by_ratna_as_manager),
+    ),
+    case(
+        "approve-twice-in-the-same-role",
+        *TEAM_STORE,
+        *("--user", "ratna", "approve", "{deal}", "--as", "manager"),
+        code=1,
+        says="manager has already approved these terms",
+        setup=_team(_approved_by_ratna_as_manager),
+    ),
+    case(
+        "roster-add-by-non-admin",
+        *TEAM_STORE,
+        *("--user", "maya", "members", "add", "eve", "--name", "Eve", "--title", "Sales"),
+        *("--role", "admin"),
+        code=1,
+        says="maya (Maya Manager) does not hold the admin role needed to change the roster",
+        setup=_team(),
+    ),
+    case(
+        "roster-deactivate-by-non-admin",
+        *TEAM_STORE,
+        *("--user", "lukas", "members", "deactivate", "budi"),
+        code=1,
+        says="lukas (Lukas Legal) does not hold the admin role needed to change the roster",
+        setup=_team(),
+    ),
+    case(
+        "roster-update-own-roles-by-non-admin",
+        *TEAM_STORE,
+        *("--user", "maya", "members", "update", "maya", "--no-limits"),
+        code=1,
+        says="maya (Maya Manager) does not hold the admin role needed to change the roster",
+        setup=_team(),
+    ),
+    case(
+        "roster-change-by-inactive-admin",
+        *TEAM_STORE,
+        *("--user", "rina", "members", "update", "rina", "--active"),
+        code=1,
+        says="rina (Rina Wati) is no longer an active member",
+        setup=_team(),
+    ),
+    case(
+        "deactivate-the-last-admin",
+        *("members", "deactivate", "budi"),
+        code=1,
+        says="budi is the last active admin; make another member admin first",
+    ),
+    case(
+        "update-the-last-admin-out-of-admin",
+        *("members", "update", "budi", "--role", "seller"),
+        code=1,
+        says="budi is the last active admin",
+    ),
+    case(
+        "members-add-existing",
+        *("members", "add", "budi", "--name", "Budi", "--title", "Rep", "--role", "seller"),
+        code=1,
+        says="budi is already a member; change them with update",
+    ),
+    case(
+        "members-update-unknown",
+        *("members", "update", "ghost", "--name", "Ghost"),
+        code=1,
+        says="ghost is not a member of this store",
+    ),
+    case(
+        "members-add-without-role",
+        *("members", "add", "eve", "--name", "Eve", "--title", "Sales"),
+        code=2,
+        says="give at least one --role",
+    ),
+    case(
+        "members-add-unknown-role",
+        *("members", "add", "eve", "--name", "Eve", "--title", "Sales", "--role", "god"),
+        code=2,
+        says="'god' is not one of",
+    ),
+    case(
+        "members-add-limit-over-100",
+        *("members", "add", "eve", "--name", "Eve", "--title", "Sales", "--role", "manager"),
+        *("--max-discount", "150%"),
+        code=2,
+        says="between 0% and 100%",
+    ),
+    case(
+        "scan-not-pdf-png-or-jpeg",
+        *(*TEAM_STORE, "sign", "{deal}", "--as", "buyer", "--method", "wet-ink"),
+        *("--scan", "page.gif"),
+        code=1,
+        says="the scan of the signed page must be a PDF, PNG or JPEG file",
+        files={"page.gif": b"GIF89a" + bytes(64)},
+        setup=_team(_awaiting_the_buyer),
+    ),
+    case(
+        "scan-named-pdf-but-html",
+        *(*TEAM_STORE, "sign", "{deal}", "--as", "buyer", "--method", "wet-ink"),
+        *("--scan", "page.pdf"),
+        code=1,
+        says="must be a PDF, PNG or JPEG file",
+        files={"page.pdf": "<html><body>%PDF-1.7</body></html>"},
+        setup=_team(_awaiting_the_buyer),
+    ),
+    case(
+        "scan-empty",
+        *(*TEAM_STORE, "sign", "{deal}", "--as", "buyer", "--method", "wet-ink"),
+        *("--scan", "page.pdf"),
+        code=1,
+        says="the scan of the signed page is empty",
+        files={"page.pdf": b""},
+        setup=_team(_awaiting_the_buyer),
+    ),
+    case(
+        "scan-over-20-mb",
+        *(*TEAM_STORE, "sign", "{deal}", "--as", "buyer", "--method", "wet-ink"),
+        *("--scan", "page.pdf"),
+        code=1,
+        says="page.pdf: the file is larger than 20,000,000 bytes",
+        setup=_all(_team(_awaiting_the_buyer), _sparse_file("page.pdf", 20_000_001)),
+    ),
+    case(
+        "scan-by-member-without-seller-role",
+        *(*TEAM_STORE, "--user", "maya", "sign", "{deal}", "--as", "buyer"),
+        *("--method", "wet-ink", "--scan", "page.pdf"),
+        code=1,
+        says="maya (Maya Manager) does not hold the seller role",
+        files={"page.pdf": b"%PDF-1.7\n% the signed page\n%%EOF\n"},
+        setup=_team(_awaiting_the_buyer),
+    ),
+    case(
+        "scan-with-seller-role",
+        *("sign", "{deal}", "--as", "seller", "--scan", "page.pdf"),
+        code=2,
+        says="a scan is for a buyer's signature you record",
+        files={"page.pdf": b"%PDF-1.7\n"},
+    ),
+    case(
+        "scan-without-wet-ink",
+        *("sign", "{deal}", "--as", "buyer", "--scan", "page.pdf"),
+        code=2,
+        says="a scan goes with --method wet-ink",
+        files={"page.pdf": b"%PDF-1.7\n"},
+    ),
+    case(
+        "name-with-seller-role",
+        *("counter", "{deal}", "--as", "seller", "--name", "Bob"),
+        code=2,
+        says="only for recording the buyer's act (--as buyer)",
+    ),
+    case(
+        "via-with-seller-role",
+        *("counter", "{deal}", "--as", "seller", "--via", "email"),
+        code=2,
+        says="only for recording the buyer's act (--as buyer)",
+    ),
+    case(
+        "title-with-seller-signature",
+        *("sign", "{deal}", "--as", "seller", "--title", "CEO"),
+        code=2,
+        says="you sign with your own title from the roster",
     ),
     # --json: the error still goes to stderr, and stdout stays empty ---------------------------
     case("json-unknown-deal", "--json", "show", "nope", code=1, says="no deal with id 'nope'"),
