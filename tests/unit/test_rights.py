@@ -734,6 +734,25 @@ def test_only_an_admin_changes_the_roster(team_store: EventStore) -> None:
     assert set(service.roster.get("maya").roles) == {MemberRole.MANAGER}  # type: ignore[union-attr]
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="update_member and deactivate_member return early when nothing would change, "
+    "before the admin check: a non-admin or a stranger is told the roster was updated "
+    "(dealflow --user nobody members update budi exits 0 with 'Updated: budi ...')",
+)
+def test_a_roster_change_that_changes_nothing_is_still_refused_to_a_non_admin(
+    team_store: EventStore,
+) -> None:
+    service = team(team_store)
+    service.add_member(member("rina", "seller"))
+    service.deactivate_member("rina")
+    says = "does not hold the admin role needed to change the roster"
+    maya = service.acting_as("maya")
+    refused(service, None, lambda: maya.update_member("maya", roles=("manager",)), says)
+    refused(service, None, lambda: maya.deactivate_member("rina"), says)
+    refused(service, None, lambda: service.acting_as("nobody").update_member("budi"), "nobody")
+
+
 def test_the_last_active_admin_cannot_be_removed(team_store: EventStore) -> None:
     service = team(team_store)
     says = "budi is the last active admin; make another member admin first"

@@ -257,13 +257,20 @@ class RosterAndRights(RuleBasedStateMachine):
         keeps_admin = any(m.active and m.holds("admin") for m in after.values())
         return me is not None and me.active and me.holds("admin") and keeps_admin
 
-    def change_roster(self, change: Callable[[], object], allowed: bool) -> None:
+    def change_roster(
+        self, change: Callable[[], object], allowed: bool, *, changes_nothing: bool = False
+    ) -> None:
+        """Make the change; it must succeed exactly when ``allowed``. A change that would
+        change nothing records nothing, whether it is refused (to a non-admin) or not."""
         before = self.written()
         try:
             change()
         except dealflow.NotPermittedError:
-            assert not allowed, "a roster change the roster allows was refused"
+            assert not allowed or changes_nothing, "a roster change the roster allows was refused"
             assert self.written() == before
+            return
+        if changes_nothing:
+            assert self.written() == before, "a change that changes nothing was recorded"
             return
         assert allowed, "a roster change the roster does not allow was recorded"
 
@@ -295,9 +302,12 @@ class RosterAndRights(RuleBasedStateMachine):
             allowed, updated = False, None
         else:
             updated = Member.model_validate({**current.model_dump(), **changes})
-            unchanged = updated == current
-            allowed = unchanged or self.may_change_roster(actor, {**self.model, target: updated})
-        self.change_roster(lambda: self.as_member(actor).update_member(target, **changes), allowed)
+            allowed = self.may_change_roster(actor, {**self.model, target: updated})
+        self.change_roster(
+            lambda: self.as_member(actor).update_member(target, **changes),
+            allowed,
+            changes_nothing=current is not None and updated == current,
+        )
         if allowed and updated is not None:
             self.model[target] = updated
 
@@ -309,10 +319,12 @@ class RosterAndRights(RuleBasedStateMachine):
             allowed, updated = False, None
         else:
             updated = current.model_copy(update={"active": False})
-            allowed = not current.active or self.may_change_roster(
-                actor, {**self.model, target: updated}
-            )
-        self.change_roster(lambda: self.as_member(actor).deactivate_member(target), allowed)
+            allowed = self.may_change_roster(actor, {**self.model, target: updated})
+        self.change_roster(
+            lambda: self.as_member(actor).deactivate_member(target),
+            allowed,
+            changes_nothing=current is not None and not current.active,
+        )
         if allowed and updated is not None:
             self.model[target] = updated
 
