@@ -19,6 +19,9 @@ from dealflow.dealfile.reader import load_file
 from dealflow.errors import ClauseFileError, Problem
 
 _PACKAGE = Path(__file__).resolve().parent
+#: The largest clause file read: a clause's two titles and texts are at most 20,000
+#: characters, and a regular file only (a FIFO named ``x.yaml`` is refused, never waited on).
+MAX_CLAUSE_FILE_BYTES = 1024 * 1024
 
 
 class ClauseText(BaseModel):
@@ -54,7 +57,7 @@ def clause_library(root: Path | None = None) -> dict[str, Clause]:
     folder = (root or builtin_templates()) / "clauses"
     library: dict[str, Clause] = {}
     for file in sorted(folder.glob("*.yaml")):
-        clause = load_file(file, Clause, ClauseFileError)
+        clause = load_file(file, Clause, ClauseFileError, limit=MAX_CLAUSE_FILE_BYTES)
         if clause.id != file.stem:
             problem = Problem("id", f"must be the file's name, {file.stem!r}")
             raise ClauseFileError(str(file), [problem])

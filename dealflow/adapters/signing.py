@@ -15,14 +15,16 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from dealflow.errors import SealError
-from dealflow.local_files import create_file, make_folder
+from dealflow.errors import LocalFileError, SealError
+from dealflow.local_files import create_file, make_folder, read_file
 
 #: The signature field every dealflow seal uses.
 SEAL_FIELD = "DealflowSeal"
 #: Room kept for the seal's CMS blob (an RSA-4096 signature with a chain of three certificates
 #: fits): reserving it spares pyHanko a trial signature to measure it, half the sealing time.
 SEAL_BYTES = 16_384
+#: The largest seal certificate read: a PKCS#12 file with a key and a chain is a few KiB.
+MAX_CERTIFICATE_BYTES = 1024 * 1024
 
 
 @contextmanager
@@ -54,14 +56,21 @@ class Pkcs12Sealer:
             )
         if not self.path.exists():
             raise SealError(f"seal certificate {str(self.path)!r} does not exist")
-        if not self.path.is_file():
-            raise SealError(f"seal certificate {str(self.path)!r} is not a certificate file")
         try:
-            with _quiet("pyhanko"):  # it logs a traceback for a file it cannot open
-                signer = signers.SimpleSigner.load_pkcs12(  # type: ignore[no-untyped-call]
-                    pfx_file=str(self.path), passphrase=password or None
+            # A regular file only (a FIFO is refused, never waited on), and at most the cap.
+            data = read_file(self.path, MAX_CERTIFICATE_BYTES, what="certificate file")
+        except LocalFileError as exc:
+            raise SealError(f"seal certificate {str(self.path)!r}: {exc.problem}") from None
+        except OSError as exc:
+            raise SealError(
+                f"cannot read seal certificate {str(self.path)!r}: {exc.strerror or exc}"
+            ) from None
+        try:
+            with _quiet("pyhanko"):
+                signer = signers.SimpleSigner.load_pkcs12_data(
+                    data, other_certs=(), passphrase=password or None
                 )
-        except (OSError, ValueError):
+        except Exception:  # cryptography and pyHanko raise many kinds for a file not PKCS#12
             signer = None
         if signer is None or signer.signing_cert is None:
             raise SealError(

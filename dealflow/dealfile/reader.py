@@ -17,6 +17,7 @@ from dealflow.dealfile.documents import DocumentError, read_document
 from dealflow.dealfile.problems import one_line, problems
 from dealflow.domain.spec import DealSpec
 from dealflow.errors import (
+    ClauseFileError,
     DealFileError,
     FileProblemsError,
     LocalFileError,
@@ -69,14 +70,21 @@ def parse_file(
         raise error(source, problems(exc, model)) from None
 
 
-def load_file(path: str | Path, model: type[M], error: type[FileProblemsError]) -> M:
-    """Read a YAML or JSON file from disk (``.json`` as JSON) and validate it into ``model``."""
+def load_file(
+    path: str | Path,
+    model: type[M],
+    error: type[FileProblemsError],
+    *,
+    limit: int = MAX_FILE_BYTES,
+) -> M:
+    """Read a YAML or JSON file from disk (``.json`` as JSON) and validate it into ``model``;
+    a file larger than ``limit`` bytes (at most :data:`MAX_FILE_BYTES`) is refused."""
     file = Path(path)
     kind = _KIND.get(error, "file")
     try:
         # A regular file only (a FIFO or a device is refused without blocking), and no more
         # than the limit, whatever size it claims.
-        data = read_file(file, MAX_FILE_BYTES, what=kind)
+        data = read_file(file, min(limit, MAX_FILE_BYTES), what=kind)
     except LocalFileError as exc:
         raise error(str(path), [Problem("", exc.problem)]) from None
     except FileNotFoundError:
@@ -90,6 +98,7 @@ def load_file(path: str | Path, model: type[M], error: type[FileProblemsError]) 
 _KIND: dict[type[FileProblemsError], str] = {
     DealFileError: "deal file",
     PolicyFileError: "policy file",
+    ClauseFileError: "clause file",
 }
 
 

@@ -1625,6 +1625,68 @@ CASES = [
         code=2,
         says="'abc'",
     ),
+    # Issue 16, found from outside -----------------------------------------------------------
+    case(
+        "cert-too-large",
+        *("--cert", "huge.p12", "demo", "-o", "out"),
+        code=1,
+        says="seal certificate 'huge.p12': the file is larger than 1,048,576 bytes",
+        setup=_sparse_file("huge.p12", 2 * 1024**3),
+    ),
+    case(
+        "contract-cert-too-large",
+        *("contract", "{signed}", "-o", "c.pdf", "--cert", "huge.p12"),
+        code=1,
+        says="seal certificate 'huge.p12': the file is larger than 1,048,576 bytes",
+        setup=_sparse_file("huge.p12", 2 * 1024**3),
+    ),
+    case(
+        "cert-fifo",
+        *("--cert", "seal.p12", "demo", "-o", "out"),
+        code=1,
+        says="seal certificate 'seal.p12': is a named pipe (FIFO), not a certificate file",
+        setup=_fifo("seal.p12"),
+    ),
+    case(
+        "contract-templates-css-too-large",
+        *("--templates", "tpl", "contract", "{signed}", "-o", "c.pdf"),
+        code=1,
+        says="contract.css: the file is larger than 262,144 bytes",
+        files={"tpl/clauses/.keep": ""},
+        setup=_sparse_file("tpl/contract.css", 2 * 1024**3),
+    ),
+    case(
+        "contract-templates-css-fifo",
+        *("--templates", "tpl", "contract", "{signed}", "-o", "c.pdf"),
+        code=1,
+        says="contract.css: is a named pipe (FIFO), not a template file",
+        files={"tpl/clauses/.keep": ""},
+        setup=_fifo("tpl/contract.css"),
+    ),
+    case(
+        "contract-templates-image-too-large",
+        *("--templates", "tpl", "contract", "{signed}", "-o", "c.pdf"),
+        code=1,
+        says="big.png': the file is larger than 16,777,216 bytes",
+        files={"tpl/contract.css": 'body { background-image: url("big.png"); }\n'},
+        setup=_sparse_file("tpl/big.png", 17 * 1024 * 1024),
+    ),
+    case(
+        "templates-check-clause-file-too-large",
+        *("templates", "check", "tpl"),
+        code=1,
+        says="big.yaml: 1 problem: the file is larger than 1,048,576 bytes",
+        files={"tpl/clauses/.keep": ""},
+        setup=_sparse_file("tpl/clauses/big.yaml", 2 * 1024**3),
+    ),
+    case(
+        "templates-check-clause-file-fifo",
+        *("templates", "check", "tpl"),
+        code=1,
+        says="p.yaml: 1 problem: is a named pipe (FIFO), not a clause file",
+        files={"tpl/clauses/.keep": ""},
+        setup=_fifo("tpl/clauses/p.yaml"),
+    ),
 ]
 
 

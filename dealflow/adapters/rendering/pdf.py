@@ -73,6 +73,8 @@ class PdfRenderer:
                 )
             )
         except FatalURLFetchingError as exc:
+            if files.problem is not None:
+                raise RenderError(files.problem) from None
             url = files.refused[-1] if files.refused else str(exc)
             raise FetchRefusedError(url) from None
         except (OSError, ValueError) as exc:

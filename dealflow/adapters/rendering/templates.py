@@ -10,6 +10,8 @@ misspelt variable is an error, not an empty string.
 
 from __future__ import annotations
 
+import os
+import posixpath
 import re
 import traceback
 from collections.abc import Callable, Iterator, Sequence
@@ -27,6 +29,7 @@ from jinja2 import (
     UndefinedError,
 )
 from jinja2.exceptions import SecurityError
+from jinja2.loaders import split_template_path
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup, escape
 
@@ -35,7 +38,8 @@ from dealflow.clauses import Clause, builtin_templates, merged_clause_library
 from dealflow.domain.contract import ContractDocument
 from dealflow.domain.money import Money
 from dealflow.domain.terms import MAX_TEXT_CHARS
-from dealflow.errors import RenderError, TemplateProblemError
+from dealflow.errors import LocalFileError, RenderError, TemplateProblemError
+from dealflow.local_files import read_file
 
 #: The template every contract starts from.
 CONTRACT_TEMPLATE = "contract.html.j2"
@@ -43,6 +47,10 @@ CONTRACT_TEMPLATE = "contract.html.j2"
 #: terms' texts, bounded when written, and room for the parties, approvals and evidence.
 MAX_FIELD_CHARS = MAX_TEXT_CHARS
 MAX_TOTAL_CHARS = 250_000
+#: The largest template file (a Jinja template or contract.css) read: the built-in ones are
+#: under 20 KiB. Every render lays out the whole stylesheet, about 10 s a MiB, and
+#: ``templates check`` renders nine times: 256 KiB keeps a check within half a minute.
+MAX_TEMPLATE_BYTES = 256 * 1024
 
 
 def _texts(value: object, path: str) -> Iterator[tuple[str, str]]:
@@ -90,16 +98,39 @@ def printed(value: object) -> Markup:
 
 class ContainedLoader(FileSystemLoader):
     """A FileSystemLoader that refuses a template whose real path (symlinks followed) lies
-    outside its folder: a link in a team folder cannot make a template of ``/etc/passwd``."""
+    outside its folder: a link in a team folder cannot make a template of ``/etc/passwd``.
+
+    A template is read as every user's file is (:func:`~dealflow.local_files.read_file`): a
+    regular file of at most :data:`MAX_TEMPLATE_BYTES`; anything else found under its name (a
+    FIFO, a device) is refused, never waited on, and so is a larger file, both in one line.
+    """
 
     def get_source(
         self, environment: Environment, template: str
     ) -> tuple[str, str, Callable[[], bool]]:
-        source, filename, uptodate = super().get_source(environment, template)
+        pieces = split_template_path(template)
+        for root in self.searchpath:
+            filename = posixpath.join(root, *pieces)
+            if Path(filename).exists():
+                break
+        else:
+            raise TemplateNotFound(template)
         real = Path(filename).resolve()
         if not any(real.is_relative_to(Path(root).resolve()) for root in self.searchpath):
             raise TemplateNotFound(template)
-        return source, filename, uptodate
+        try:
+            data = read_file(filename, MAX_TEMPLATE_BYTES, what="template file")
+        except LocalFileError as exc:
+            raise TemplateProblemError(filename, exc.problem) from None
+        except OSError as exc:
+            raise TemplateProblemError(filename, f"cannot read: {exc.strerror or exc}") from None
+        try:
+            source = data.decode(self.encoding)
+        except UnicodeDecodeError as exc:
+            raise TemplateProblemError(
+                filename, f"not {self.encoding} text: {exc.reason}"
+            ) from None
+        return source, os.path.normpath(filename), lambda: False
 
 
 def check_printable(document: ContractDocument) -> None:
