@@ -73,7 +73,10 @@ def read_file(path: str | os.PathLike[str], limit: int, *, what: str = "regular 
         chunks: list[bytes] = []
         size = 0
         while size <= limit:  # a file may grow while it is read
-            chunk = os.read(descriptor, min(_CHUNK, limit + 1 - size))
+            try:
+                chunk = os.read(descriptor, min(_CHUNK, limit + 1 - size))
+            except OSError as exc:  # os.read names no file: say which one
+                raise OSError(exc.errno, exc.strerror, name) from None
             if not chunk:
                 break
             chunks.append(chunk)
@@ -170,8 +173,11 @@ def _too_large(name: str, limit: int) -> LocalFileError:
 
 
 def _folder_exists(target: Path) -> None:
-    if not target.parent.is_dir():
-        raise OSError(errno.ENOENT, f"cannot write {target}: folder {target.parent} does not exist")
+    if target.parent.is_dir():
+        return
+    if target.parent.exists():
+        raise OSError(errno.ENOTDIR, f"cannot write {target}: {target.parent} is not a folder")
+    raise OSError(errno.ENOENT, f"cannot write {target}: folder {target.parent} does not exist")
 
 
 def _replaceable(target: Path) -> os.stat_result | None:

@@ -127,7 +127,8 @@ def health(
         missed = fell_due - on_time
         deduct(
             round(30 * missed / fell_due),
-            f"kept {on_time} of {fell_due} promises on time ({100 * on_time // fell_due}%)",
+            f"kept {on_time} of {counted(fell_due, 'promise')} on time "
+            f"({100 * on_time // fell_due}%)",
         )
     overdue = [c.id for c in commitments if c.status is CommitmentStatus.OVERDUE]
     breached = [c.id for c in commitments if c.status is CommitmentStatus.BREACHED]

@@ -112,7 +112,7 @@ def test_the_health_score_drops_for_the_right_reasons(
     overdue = service.health()[0].health
     assert overdue.overdue == 1 and overdue.fell_due == 1 and overdue.kept_on_time == 0
     assert [r.reason for r in overdue.reasons] == [
-        "kept 0 of 1 promises on time (0%)",
+        "kept 0 of 1 promise on time (0%)",
         "1 overdue now: installation-1",
     ]
     assert overdue.score == 100 - 30 - 5

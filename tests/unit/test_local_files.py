@@ -122,6 +122,30 @@ def test_the_limit_is_exact_and_a_larger_file_is_not_read(tmp_path: Path) -> Non
         read_file(big, 1000)
 
 
+def test_a_read_the_system_refuses_names_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Like /proc/self/pagemap, whose read fails with EINVAL: the error says which file."""
+    page = tmp_path / "pagemap"
+    page.write_bytes(b"x")
+
+    def refuse(descriptor: int, size: int) -> bytes:
+        raise OSError(22, "Invalid argument")
+
+    monkeypatch.setattr(local_files.os, "read", refuse)
+    with pytest.raises(OSError, match="Invalid argument") as caught:
+        read_file(page, 100)
+    assert caught.value.filename == str(page)
+
+
+def test_writing_under_something_that_is_not_a_folder_says_so(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "fifo.pdf")
+    with pytest.raises(OSError, match=r"fifo\.pdf is not a folder"):
+        check_target(tmp_path / "fifo.pdf" / "x.pdf")
+    with pytest.raises(OSError, match=r"folder .*missing does not exist"):
+        check_target(tmp_path / "missing" / "x.pdf")
+
+
 def test_a_file_swapped_for_a_fifo_after_the_look_is_refused_without_blocking(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
