@@ -205,6 +205,7 @@ class MembershipUseCases:
         """Change a member's name, title, email, roles, limits, login or ``active`` (an
         admin's act); the store keeps at least one active admin."""
         roster: Roster = self.roster
+        _admin(self, roster)  # also when nothing would change: a non-admin is told so
         current = roster.get(member_id)
         if current is None:
             raise NotPermittedError(f"{member_id} is not a member of this store")
@@ -216,6 +217,7 @@ class MembershipUseCases:
     def deactivate_member(self, member_id: str) -> Member:
         """Stop a member from acting (an admin's act); their past acts stay theirs."""
         roster: Roster = self.roster
+        _admin(self, roster)
         current = roster.get(member_id)
         if current is None:
             raise NotPermittedError(f"{member_id} is not a member of this store")
@@ -254,8 +256,7 @@ def _change(service: MembershipUseCases, kind: type[AnyRosterEvent], member: Mem
     """Record a roster change by the acting member, who must be an active admin; the store
     keeps at least one active admin."""
     roster: Roster = service.roster
-    admin = acting_member(roster, service.member_id)
-    require_role(roster, admin, MemberRole.ADMIN, "change the roster")
+    admin = _admin(service, roster)
     after = {**roster.members, member.id: member}
     if not any(m.active and m.holds(MemberRole.ADMIN) for m in after.values()):
         raise NotPermittedError(
@@ -279,3 +280,10 @@ def _change(service: MembershipUseCases, kind: type[AnyRosterEvent], member: Mem
     service.store.append(ROSTER, roster.version, [event])
     service._roster = fold_roster([event], roster)
     return member
+
+
+def _admin(service: MembershipUseCases, roster: Roster) -> Member:
+    """The acting member, if an active admin; raises NotPermittedError otherwise."""
+    admin = acting_member(roster, service.member_id)
+    require_role(roster, admin, MemberRole.ADMIN, "change the roster")
+    return admin

@@ -734,12 +734,6 @@ def test_only_an_admin_changes_the_roster(team_store: EventStore) -> None:
     assert set(service.roster.get("maya").roles) == {MemberRole.MANAGER}  # type: ignore[union-attr]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="update_member and deactivate_member return early when nothing would change, "
-    "before the admin check: a non-admin or a stranger is told the roster was updated "
-    "(dealflow --user nobody members update budi exits 0 with 'Updated: budi ...')",
-)
 def test_a_roster_change_that_changes_nothing_is_still_refused_to_a_non_admin(
     team_store: EventStore,
 ) -> None:
