@@ -35,7 +35,9 @@ def is_blank(text: str) -> bool:
     return all(c in _BLANK_CHARACTERS or unicodedata.category(c) in _BLANK_CATEGORIES for c in text)
 
 
-def _not_blank(text: str, info: ValidationInfo) -> str:
+def not_blank(text: str, info: ValidationInfo) -> str:
+    """A validator: refuse a new text that shows nothing to read (:func:`is_blank`); a text a
+    store reads back is taken as it was recorded."""
     if written(info) and is_blank(text):
         if text.strip():
             raise ValueError("cannot be blank: it has only invisible characters")
@@ -45,9 +47,9 @@ def _not_blank(text: str, info: ValidationInfo) -> str:
 
 #: A person's or an organisation's name, a title: something to read, not only spaces or
 #: invisible characters (checked when written; a store reads back what it recorded).
-Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_not_blank)]
+Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(not_blank)]
 #: An address: something to read too, and longer.
-Address = Annotated[str, Field(min_length=1, max_length=1000), AfterValidator(_not_blank)]
+Address = Annotated[str, Field(min_length=1, max_length=1000), AfterValidator(not_blank)]
 
 
 class Side(StrEnum):

@@ -38,7 +38,7 @@ from dealflow.domain.money import (
     round_to_minor_unit,
     without_exponent,
 )
-from dealflow.domain.parties import written
+from dealflow.domain.parties import not_blank, written
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 ShortText = Annotated[str, Field(min_length=1, max_length=200)]
@@ -62,7 +62,9 @@ MAX_TEXT_CHARS = 20_000
 MAX_TERMS_CHARS = 200_000
 
 
-LongText = Annotated[str, Field(min_length=1, max_length=1_048_576)]
+#: A free text of the terms (a description, a purpose, a clause): something to read, not only
+#: spaces or invisible characters (checked when written; a store reads back what it recorded).
+LongText = Annotated[str, Field(min_length=1, max_length=1_048_576), AfterValidator(not_blank)]
 
 
 class LineItem(BaseModel):

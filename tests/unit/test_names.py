@@ -146,3 +146,19 @@ def test_the_blank_categories_are_those_that_print_nothing() -> None:
     for char in "\u200b\u200c\u200d\ufeff\u2060":
         assert unicodedata.category(char) == "Cf"
         assert is_blank(char)
+
+
+@pytest.mark.parametrize("text", ["\u200b\u2060", "\ufeff", "\u202e", "\u00ad", "\u3164", "   "])
+def test_free_texts_of_the_terms_cannot_be_invisible(text: str) -> None:
+    from dealflow.domain.parties import STORED
+    from dealflow.domain.terms import LineItem
+
+    with pytest.raises(ValidationError, match="cannot be blank"):
+        LineItem(sku="A", description=text, quantity=1, unit_price="1")
+    for field in ("purpose", "delivery_place"):
+        with pytest.raises(ValidationError, match="cannot be blank"):
+            dealflow.SpecialTerms(**{field: text})
+    with pytest.raises(ValidationError, match="cannot be blank"):
+        dealflow.SpecialTerms(custom_clauses=(text,))
+    stored = {"sku": "A", "description": text, "quantity": 1, "unit_price": "1"}
+    assert LineItem.model_validate(stored, context=STORED).description == text
