@@ -283,16 +283,12 @@ def test_a_missing_folder_is_an_error_not_a_new_tree(tmp_path: Path) -> None:
 
 
 def test_a_system_error_names_the_path_and_leaves_no_temporary(tmp_path: Path) -> None:
-    if os.geteuid() == 0:
-        pytest.skip("root writes into a read-only folder anyway")
-    folder = tmp_path / "locked"
-    folder.mkdir()
-    folder.chmod(0o500)
-    try:
-        with pytest.raises(OSError, match=r"cannot write .*contract.pdf: Permission denied"):
-            write_file(folder / "contract.pdf", b"x")
-    finally:
-        folder.chmod(0o700)
+    # A name longer than the file system allows: refused by the system to root as well (a
+    # read-only folder is not, and the tests run as root in CI).
+    name = "c" * 300 + ".pdf"
+    with pytest.raises(OSError, match=r"File name too long.*cccc\.pdf"):
+        write_file(tmp_path / name, b"x")
+    assert list(tmp_path.iterdir()) == []
 
 
 # New files and folders ------------------------------------------------------------------------
