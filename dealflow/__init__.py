@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from dealflow.bootstrap import connect, open_store
     from dealflow.dealfile import deal_file_schema, load_deal_file, parse_deal_spec
     from dealflow.domain.advisor.deal_advice import DealAdvice
+    from dealflow.domain.agreement import Agreement
     from dealflow.domain.buyer_value import BuyerValue, RenewalReminder
     from dealflow.domain.claims import Claim, ClaimKind
     from dealflow.domain.commitments import Commitment, CommitmentStatus
@@ -44,7 +45,7 @@ if TYPE_CHECKING:
     from dealflow.domain.listing import DealQuery, DealRow
     from dealflow.domain.members import Member, MemberRole, Roster
     from dealflow.domain.money import Money
-    from dealflow.domain.parties import Actor, Party, Representative, Role, Side, Via
+    from dealflow.domain.parties import Actor, Identified, Party, Representative, Role, Side, Via
     from dealflow.domain.policy import ApprovalPolicy, BuyerClass, SellerPolicy
     from dealflow.domain.rights import Right
     from dealflow.domain.spec import DealSpec
@@ -126,7 +127,16 @@ _MODULES: dict[str, tuple[str, ...]] = {
     "dealflow.domain.listing": ("DealQuery", "DealRow"),
     "dealflow.domain.members": ("Member", "MemberRole", "Roster"),
     "dealflow.domain.money": ("Money",),
-    "dealflow.domain.parties": ("Actor", "Party", "Representative", "Role", "Side", "Via"),
+    "dealflow.domain.parties": (
+        "Actor",
+        "Identified",
+        "Party",
+        "Representative",
+        "Role",
+        "Side",
+        "Via",
+    ),
+    "dealflow.domain.agreement": ("Agreement",),
     "dealflow.domain.policy": ("ApprovalPolicy", "BuyerClass", "SellerPolicy"),
     "dealflow.domain.rights": ("Right",),
     "dealflow.domain.spec": ("DealSpec",),
@@ -210,6 +220,7 @@ __all__ = [
     "ActionRefusedError",
     "Actor",
     "AfterSales",
+    "Agreement",
     "AnyEvent",
     "ApprovalPolicy",
     "ArtifactConflictError",
@@ -248,6 +259,7 @@ __all__ = [
     "GameKind",
     "GameSignal",
     "Health",
+    "Identified",
     "IllegalTransitionError",
     "Interaction",
     "InteractionKind",

@@ -33,7 +33,7 @@ from dealflow.domain.members import (
     Roster,
     fold_roster,
 )
-from dealflow.domain.parties import Actor, Role
+from dealflow.domain.parties import Actor, Identified, Role
 from dealflow.domain.rights import acting_member, authorize, require_role
 from dealflow.errors import ClockBehindError, ConcurrencyConflictError, NotPermittedError
 
@@ -236,10 +236,14 @@ class MembershipUseCases:
         # The roster as it is now: an admin elsewhere may have renamed, deactivated or brought
         # back the member since this service last looked.
         member = acting_member(self.roster, self.member_id)
+        if self.store.login is not None:
+            identified = Identified.DATABASE_LOGIN
+        else:
+            identified = Identified.NAMED if self._member else Identified.OS_LOGIN
         if actor.role is Role.BUYER:
             return Actor(name=actor.name, role=Role.BUYER, recorded_by=member.id,
-                         channel=actor.channel)  # fmt: skip
-        return Actor(name=member.name, role=actor.role, member=member.id)
+                         channel=actor.channel, identified=identified)  # fmt: skip
+        return Actor(name=member.name, role=actor.role, member=member.id, identified=identified)
 
     def _authorize(self, deal: Deal | None, events: Sequence[Event]) -> None:
         """Refuse, before anything is appended, events this service's member may not record."""

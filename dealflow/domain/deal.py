@@ -77,6 +77,8 @@ class Approval(BaseModel):
     reason: Note | None = None
     #: The roster id of the member who approved (None before the roster existed).
     member: str | None = None
+    #: The agreement hash approved (None before agreement hashes).
+    agreement_hash: str | None = None
 
 
 class Signature(BaseModel):
@@ -95,6 +97,9 @@ class Signature(BaseModel):
     channel: Via | None = None
     #: The SHA-256 of the scan of a wet-ink signature, kept as the deal's artifact.
     scan_sha256: str | None = None
+    #: The agreement hash signed (None before agreement hashes), and the consent text.
+    agreement_hash: str | None = None
+    consent: str | None = None
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -125,6 +130,12 @@ class SignedContract(BaseModel):
     signatures: tuple[Signature, ...]
     signed_at: AwareDatetime
     amendment_reason: str | None = None
+    #: The agreement hash both sides signed (None when signed before agreement hashes).
+    agreement_hash: str | None = None
+    #: The deal's events that make this version: from the one that opened it (the deal's
+    #: opening, or the amendment) to the last signature.
+    first_event: int = 1
+    signed_event: int = 0
 
 
 class Deal(BaseModel):
@@ -154,6 +165,8 @@ class Deal(BaseModel):
     service_started_at: AwareDatetime | None = None
     contract_version: int = 1
     amendment_reason: str | None = None
+    #: The event that opened the contract version on the table: 1, or its amendment's.
+    contract_opened: int = 1
     opened_at: AwareDatetime
     updated_at: AwareDatetime
     version: int

@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 
 from pydantic import ValidationError
 
+from dealflow.domain.agreement import agreement_of, consent_text
 from dealflow.domain.deal import Deal, Language, Offer, OfferKind, SignatureMethod
 from dealflow.domain.events import (
     ApprovalDeclined,
@@ -462,6 +463,7 @@ def _agree(deal: Deal, cmd: Agree, now: datetime, policy: ApprovalPolicy) -> Eve
     return TermsAgreed(
         **_base(deal, cmd, now, stage),
         terms_hash=current,
+        agreement_hash=agreement_of(deal).agreement_hash,
         approvals_required=tuple(reasons),
         approval_reasons=reasons,
         approvals_reused=reused,
@@ -486,7 +488,10 @@ def _approve(deal: Deal, cmd: Approve, now: datetime, _: ApprovalPolicy) -> Even
     complete = deal.approvals_pending == (cmd.actor.role,)
     stage = _next_stage(deal, cmd.action, approvals_complete=complete)
     return ApprovalGranted(
-        **_base(deal, cmd, now, stage), terms_hash=deal.terms_hash, reason=cmd.reason
+        **_base(deal, cmd, now, stage),
+        terms_hash=deal.terms_hash,
+        agreement_hash=agreement_of(deal).agreement_hash,
+        reason=cmd.reason,
     )
 
 
@@ -494,7 +499,10 @@ def _decline(deal: Deal, cmd: Decline, now: datetime, _: ApprovalPolicy) -> Even
     _approver_check(deal, cmd)
     stage = _next_stage(deal, cmd.action)
     return ApprovalDeclined(
-        **_base(deal, cmd, now, stage), terms_hash=deal.terms_hash, reason=cmd.reason
+        **_base(deal, cmd, now, stage),
+        terms_hash=deal.terms_hash,
+        agreement_hash=agreement_of(deal).agreement_hash,
+        reason=cmd.reason,
     )
 
 
@@ -520,6 +528,7 @@ def _sign(deal: Deal, cmd: Sign, now: datetime, policy: ApprovalPolicy) -> Event
     if cmd.scan_sha256 is not None and cmd.method is not SignatureMethod.WET_INK:
         raise InvalidTermsError("a scan of the signed page goes with the wet-ink method")
     stage = _next_stage(deal, cmd.action, signatures_complete=pending == (side,))
+    agreement = agreement_of(deal)
     return ContractSigned(
         **_base(deal, cmd, now, stage),
         side=side,
@@ -527,6 +536,8 @@ def _sign(deal: Deal, cmd: Sign, now: datetime, policy: ApprovalPolicy) -> Event
         method=cmd.method,
         terms_hash=current,
         scan_sha256=cmd.scan_sha256,
+        agreement_hash=agreement.agreement_hash,
+        consent=consent_text(agreement, side.value, cmd.actor.name, cmd.title),
     )
 
 

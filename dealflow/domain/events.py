@@ -123,6 +123,9 @@ class TermsAgreed(Event):
 
     type: Literal["TermsAgreed"] = "TermsAgreed"
     terms_hash: str
+    #: The agreement hash (:mod:`dealflow.domain.agreement`) of the contract version it
+    #: concerns; None in events recorded before agreement hashes.
+    agreement_hash: str | None = None
     approvals_required: tuple[Role, ...] = ()
     approval_reasons: dict[Role, str] = Field(default_factory=dict)
     approvals_reused: tuple[Role, ...] = ()
@@ -133,6 +136,9 @@ class ApprovalGranted(Event):
 
     type: Literal["ApprovalGranted"] = "ApprovalGranted"
     terms_hash: str
+    #: The agreement hash (:mod:`dealflow.domain.agreement`) of the contract version it
+    #: concerns; None in events recorded before agreement hashes.
+    agreement_hash: str | None = None
     reason: Note | None = None
 
 
@@ -141,6 +147,9 @@ class ApprovalDeclined(Event):
 
     type: Literal["ApprovalDeclined"] = "ApprovalDeclined"
     terms_hash: str
+    #: The agreement hash (:mod:`dealflow.domain.agreement`) of the contract version it
+    #: concerns; None in events recorded before agreement hashes.
+    agreement_hash: str | None = None
     reason: Note | None = None
 
 
@@ -155,6 +164,12 @@ class ContractSigned(Event):
     #: The SHA-256 of the scan of a wet-ink signature a member recorded for the buyer (the
     #: scan is kept as the deal's artifact ``signature-scan-vN.<ext>``).
     scan_sha256: str | None = None
+    #: The agreement hash (:mod:`dealflow.domain.agreement`) of the contract version it
+    #: concerns; None in events recorded before agreement hashes.
+    agreement_hash: str | None = None
+    #: The consent text the signatory was shown (or, for an act recorded for the buyer,
+    #: that the member recorded): what they agreed to, naming the contract and its hash.
+    consent: str | None = None
 
 
 class ServiceStarted(Event):

@@ -95,6 +95,18 @@ class Via(StrEnum):
 MemberId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,31}$")]
 
 
+class Identified(StrEnum):
+    """How the member who acted (or recorded a buyer's act) was known to be who they are."""
+
+    #: The system user's login name, on a machine whose store is a local file.
+    OS_LOGIN = "os-login"
+    #: Named by the host: ``--user`` / ``DEALFLOW_USER`` / ``connect(member=)`` / an
+    #: application that authenticated the person itself (``acting_as``).
+    NAMED = "named"
+    #: The PostgreSQL login, which the database itself checks.
+    DATABASE_LOGIN = "database-login"
+
+
 class Actor(BaseModel):
     """A person (or the engine) taking an action, with the role they act in.
 
@@ -111,6 +123,8 @@ class Actor(BaseModel):
     member: MemberId | None = None
     recorded_by: MemberId | None = None
     channel: Via | None = None
+    #: How that member was identified (None in events recorded before this was kept).
+    identified: Identified | None = None
 
     @property
     def who(self) -> str:

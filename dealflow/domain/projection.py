@@ -142,6 +142,7 @@ def _apply(state: dict[str, Any], event: AnyEvent | Event) -> None:
                 )
             )
         case ContractSigned(side=side, title=title, method=method, terms_hash=terms_hash):
+            agreement_hash = event.agreement_hash
             state["signatures"].append(
                 Signature.model_construct(
                     side=side,
@@ -153,6 +154,8 @@ def _apply(state: dict[str, Any], event: AnyEvent | Event) -> None:
                     recorded_by=event.actor.recorded_by,
                     channel=event.actor.channel,
                     scan_sha256=event.scan_sha256,
+                    agreement_hash=agreement_hash,
+                    consent=event.consent,
                 )
             )
             if event.stage is Stage.SIGNED:
@@ -164,11 +167,15 @@ def _apply(state: dict[str, Any], event: AnyEvent | Event) -> None:
                         signatures=tuple(state["signatures"]),
                         signed_at=event.occurred_at,
                         amendment_reason=state["amendment_reason"],
+                        agreement_hash=agreement_hash,
+                        first_event=state["contract_opened"],
+                        signed_event=event.version,
                     )
                 )
         case ContractAmended(contract_version=number, reason=reason, offer=offer):
             state["contract_version"] = number
             state["amendment_reason"] = reason
+            state["contract_opened"] = event.version
             _on_table(state, offer, event.actor.member)
             state["approvals_required"] = ()
             state["approval_reasons"] = {}
@@ -181,6 +188,7 @@ def _apply(state: dict[str, Any], event: AnyEvent | Event) -> None:
         signed = state["contracts"][-1]
         state["contract_version"] = signed.contract_version
         state["amendment_reason"] = signed.amendment_reason
+        state["contract_opened"] = signed.first_event
         state["signatures"] = list(signed.signatures)
         state["approvals_required"] = ()
         state["approval_reasons"] = {}
@@ -276,6 +284,7 @@ def _apply_approvals(state: dict[str, Any], event: AnyEvent | Event) -> None:
                 at=event.occurred_at,
                 reason=reason,
                 member=event.actor.member,
+                agreement_hash=event.agreement_hash,
             )
             state["approvals"].append(approval)
             state["approval_history"].append(approval)

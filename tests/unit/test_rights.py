@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 
 import dealflow
-from dealflow import Actor, Member, MemberRole, Role, SellerPolicy, Stage, TermsChange
+from dealflow import Actor, Identified, Member, MemberRole, Role, SellerPolicy, Stage, TermsChange
 from dealflow.clauses import clause_standards
 from dealflow.demo import sample_deal_spec
 from dealflow.domain.events import ContractSigned
@@ -834,7 +834,11 @@ def test_a_buyers_act_names_the_member_who_recorded_it_and_the_channel(store: Ev
     service.counter(deal_id, by_email, TermsChange(payment_days=45))
     event = service.history(deal_id)[-1]
     assert event.actor == Actor(
-        name="Siti Rahmawati", role=Role.BUYER, recorded_by=me, channel=dealflow.Via.EMAIL
+        name="Siti Rahmawati",
+        role=Role.BUYER,
+        recorded_by=me,
+        channel=dealflow.Via.EMAIL,
+        identified=Identified.NAMED if store.login is None else Identified.DATABASE_LOGIN,
     )
     assert event.actor.who.startswith(f"Siti Rahmawati (buyer, recorded by {me} ")
     assert event.actor.who.endswith(" email)")
@@ -848,15 +852,19 @@ def test_a_buyers_act_names_the_member_who_recorded_it_and_the_channel(store: Ev
 def test_an_actor_cannot_forge_who_recorded_or_took_an_act(team_store: EventStore) -> None:
     service = team(team_store)
     deal_id = drive_to(service, SPEC, Stage.DRAFT)
-    forged_seller = Actor(name="Someone Else", role=Role.SELLER, member="maya")
+    how = Identified.NAMED if team_store.login is None else Identified.DATABASE_LOGIN
+    forged = Identified.DATABASE_LOGIN if how is Identified.NAMED else Identified.OS_LOGIN
+    forged_seller = Actor(name="Someone Else", role=Role.SELLER, member="maya", identified=forged)
     service.present(deal_id, forged_seller)
     presented = service.history(deal_id)[-1].actor
-    assert presented == Actor(name="Budi Santoso", role=Role.SELLER, member="budi")
+    assert presented == Actor(name="Budi Santoso", role=Role.SELLER, member="budi", identified=how)
     service.offer(deal_id, SELLER, _CHANGE)
-    forged_buyer = Actor(name="Siti", role=Role.BUYER, recorded_by="maya", member="maya")
+    forged_buyer = Actor(
+        name="Siti", role=Role.BUYER, recorded_by="maya", member="maya", identified=forged
+    )
     service.accept(deal_id, forged_buyer)
     accepted = service.history(deal_id)[-1].actor
-    assert accepted == Actor(name="Siti", role=Role.BUYER, recorded_by="budi")
+    assert accepted == Actor(name="Siti", role=Role.BUYER, recorded_by="budi", identified=how)
 
 
 # Scans of wet-ink signatures -------------------------------------------------------------------
