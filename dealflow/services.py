@@ -29,8 +29,9 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from dealflow.advising import AdvisingUseCases
+from dealflow.contracting import ContractUseCases
 from dealflow.domain import decisions as d
-from dealflow.domain.deal import Deal, Language, SignatureMethod
+from dealflow.domain.deal import Deal, SignatureMethod
 from dealflow.domain.events import AnyEvent, Event
 from dealflow.domain.interactions import Channel, InteractionKind
 from dealflow.domain.lifecycle import Action, Stage, allowed_actions
@@ -42,7 +43,6 @@ from dealflow.domain.projection import replay
 from dealflow.domain.terms import SpecialTerms, TermsChange
 from dealflow.errors import (
     ActionRefusedError,
-    ArtifactConflictError,
     ClockBehindError,
     ConcurrencyConflictError,
     DealflowError,
@@ -55,7 +55,6 @@ from dealflow.ports import Clock, EventStore, Renderer, Sealer
 from dealflow.relationship import AfterSalesUseCases, complaint_claim
 
 if TYPE_CHECKING:
-    from dealflow.domain.contract import ContractPdf
     from dealflow.domain.feed import FeedEntry
     from dealflow.domain.spec import DealSpec
 
@@ -103,7 +102,7 @@ def new_deal_id() -> str:
     return uuid.uuid4().hex[:12]
 
 
-class DealService(MembershipUseCases, AfterSalesUseCases, AdvisingUseCases):
+class DealService(MembershipUseCases, AfterSalesUseCases, AdvisingUseCases, ContractUseCases):
     """Runs deals through their lifecycle on an event store, acting as one member of the
     store's roster (the roster use cases are in :mod:`dealflow.membership`, the after-sales
     and relationship ones in :mod:`dealflow.relationship`, the advisor's in
@@ -554,58 +553,6 @@ class DealService(MembershipUseCases, AfterSalesUseCases, AdvisingUseCases):
                 self.execute(deal_id, d.Expire())
                 expired.append(deal_id)
         return expired
-
-    # Contracts --------------------------------------------------------------------------
-
-    def contract(
-        self,
-        deal_id: str,
-        *,
-        version: int | None = None,
-        language: Language | str | None = None,
-    ) -> ContractPdf:
-        """The deal's contract as a PDF: a signed contract version, or a draft of the terms.
-
-        Without ``version``, the signed contract in force, or a draft while terms are open or
-        an amendment is negotiated. The language is the deal's unless given. A signed version
-        is rendered once with its evidence page, sealed when the service has a sealer, and kept
-        in the store with its SHA-256; asking again returns the kept bytes (``stored=True``),
-        whatever the templates or the certificate have become since.
-        """
-        from dealflow.domain.contract import ContractPdf, contract_document
-
-        deal = self.get(deal_id)
-        try:
-            chosen = Language(language) if language is not None else None
-        except ValueError:
-            raise RenderError(
-                f"unknown contract language {language!r}; use en, id or id+en"
-            ) from None
-        document = contract_document(deal, version, chosen)
-        if document.signed:
-            kept = self.store.get_artifact(deal_id, document.file_name)
-            if kept is not None:
-                return ContractPdf(document=document, pdf=kept, stored=True)
-            sealer = self.sealer
-            document = contract_document(
-                deal,
-                document.contract_version,
-                chosen,
-                events=self.store.load(deal_id),
-                seal=sealer.subject if sealer else None,
-            )
-        pdf = self.renderer.render(document)
-        if document.signed and sealer is not None:
-            pdf = sealer.seal(pdf)
-        if document.signed:
-            try:
-                self.store.put_artifact(deal_id, document.file_name, pdf)
-            except ArtifactConflictError:
-                # Another writer kept this version first, from other templates: theirs holds.
-                kept = self.store.get_artifact(deal_id, document.file_name)
-                assert kept is not None
-                return ContractPdf(document=document, pdf=kept, stored=True)
-        return ContractPdf(document=document, pdf=pdf, stored=False)
 
     def close(self) -> None:
         """Close the store."""

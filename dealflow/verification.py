@@ -35,9 +35,17 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from dealflow.contracting import sealed_copy_name
+from dealflow.domain.agreement import Agreement, agreement_of
 from dealflow.domain.contract import SHORT_HASH
-from dealflow.domain.events import ContractAmended, ContractSigned
-from dealflow.domain.evidence import evidence_json, evidence_trail
+from dealflow.domain.deal import Deal
+from dealflow.domain.events import AnyEvent, ContractAmended, ContractSigned
+from dealflow.domain.evidence import (
+    EVIDENCE_FORMAT,
+    evidence_json,
+    evidence_trail,
+    legacy_evidence_json,
+)
 from dealflow.domain.terms import Terms
 from dealflow.errors import DealflowError
 
@@ -188,39 +196,25 @@ def _read(data: bytes, found: _Findings) -> Any | None:
     return reader
 
 
-def _terms(reader: Any, found: _Findings) -> tuple[str, bytes] | None:
-    """The terms hash and ``terms.json`` bytes, checked against what the document prints."""
-    try:
-        attachments = reader.attachments
-        copies = list(attachments["terms.json"]) if "terms.json" in attachments else []
-        terms_json = copies[-1] if copies else None
-    except _damage() as exc:  # a damaged name tree
-        found.add("contract", False, f"its embedded files cannot be read: {_said(exc)}")
-        return None
-    number, deal_id = _meta(reader, "contractnumber"), _meta(reader, "dealid")
-    claimed = _meta(reader, "termssha256")
-    if not (number and deal_id and claimed and terms_json is not None):
-        found.add("contract", False, "not a dealflow contract: no contract number or no terms.json")
-        return None
-    found.number = number
-    if _meta(reader, "contractstatus") != "signed":
-        found.add("contract", False, f"{number} is a DRAFT, not a signed contract")
-    else:
-        found.add("contract", True, f"contract {number} of deal {deal_id}")
-    digest = hashlib.sha256(terms_json).hexdigest()
-    problems = []
-    if len(copies) > 1:
-        problems.append(f"the PDF embeds {len(copies)} files named terms.json")
-    try:
-        terms = Terms.model_validate_json(terms_json)
-        if terms.canonical_json().encode("utf-8") != terms_json:
-            problems.append("terms.json is not in canonical form")
-    except ValueError:
-        problems.append("terms.json is not valid terms")
-    if digest != claimed:
-        problems.append(
-            f"terms.json hashes to {digest[:SHORT_HASH]}, the metadata says {claimed[:SHORT_HASH]}"
-        )
+@dataclass(frozen=True)
+class _Signed:
+    """What the file says was signed: the hash its signatures must bind (the agreement hash;
+    for a contract made before agreement hashes, the terms hash) and its contract version."""
+
+    digest: str
+    legacy: bool
+    version: int
+
+
+def _attachment(reader: Any, name: str) -> tuple[bytes | None, int]:
+    """The last embedded file called ``name`` and how many there are."""
+    attachments = reader.attachments
+    copies = list(attachments[name]) if name in attachments else []
+    return (copies[-1] if copies else None), len(copies)
+
+
+def _printed(reader: Any, digest: str, problems: list[str], what: str) -> None:
+    """The hash in full in the recitals, and in short on every page."""
     pages = []
     for page_number, page in enumerate(reader.pages, 1):
         try:
@@ -231,15 +225,119 @@ def _terms(reader: Any, found: _Findings) -> tuple[str, bytes] | None:
     if digest not in "".join(pages):
         printed = re.findall(r"[0-9a-f]{64}", "".join(pages))
         shown = printed[0][:SHORT_HASH] if printed else "none"
-        problems.append(f"the recitals print hash {shown}, not {digest[:SHORT_HASH]}")
+        problems.append(f"the recitals print {what} hash {shown}, not {digest[:SHORT_HASH]}")
     unmarked = [str(n) for n, text in enumerate(pages, 1) if digest[:SHORT_HASH] not in text]
     if unmarked:
         problems.append(f"page(s) {', '.join(unmarked)} do not print {digest[:SHORT_HASH]}")
-    if problems:
-        found.add("terms", False, "; ".join(problems))
+
+
+def _canonical_terms(terms_json: bytes, claimed: str | None, problems: list[str]) -> Terms | None:
+    terms = None
+    try:
+        terms = Terms.model_validate_json(terms_json)
+        if terms.canonical_json().encode("utf-8") != terms_json:
+            problems.append("terms.json is not in canonical form")
+    except ValueError:
+        problems.append("terms.json is not valid terms")
+    digest = hashlib.sha256(terms_json).hexdigest()
+    if claimed is not None and digest != claimed:
+        problems.append(
+            f"terms.json hashes to {digest[:SHORT_HASH]}, the metadata says {claimed[:SHORT_HASH]}"
+        )
+    return terms
+
+
+def _terms(reader: Any, found: _Findings) -> _Signed | None:
+    """What was signed, checked against what the document prints: ``agreement.json`` and its
+    hash (the ``agreement`` check), or, in a contract made before agreement hashes, ``terms.json``
+    (the ``terms`` check)."""
+    try:
+        agreement_json, agreements = _attachment(reader, "agreement.json")
+        terms_json, terms_copies = _attachment(reader, "terms.json")
+    except _damage() as exc:  # a damaged name tree
+        found.add("contract", False, f"its embedded files cannot be read: {_said(exc)}")
+        return None
+    number, deal_id = _meta(reader, "contractnumber"), _meta(reader, "dealid")
+    claimed_terms = _meta(reader, "termssha256")
+    claimed = _meta(reader, "agreementsha256")
+    legacy = agreement_json is None and claimed is None
+    if not (number and deal_id and (claimed_terms or claimed)) or (
+        terms_json is None and agreement_json is None
+    ):
+        found.add(
+            "contract", False, "not a dealflow contract: no contract number or no agreement.json"
+        )
+        return None
+    found.number = number
+    try:
+        version = int(_meta(reader, "contractversion") or "0")
+    except ValueError:
+        version = 0
+    era = " (made before agreement hashes: its signatures bind the terms only)" if legacy else ""
+    if _meta(reader, "contractstatus") != "signed":
+        found.add("contract", False, f"{number} is a DRAFT, not a signed contract")
     else:
-        found.add("terms", True, f"terms.json hashes to {digest}, as printed on every page")
-    return digest, terms_json
+        found.add("contract", True, f"contract {number} of deal {deal_id}{era}")
+    problems: list[str] = []
+    if terms_copies > 1:
+        problems.append(f"the PDF embeds {terms_copies} files named terms.json")
+    if legacy:
+        assert terms_json is not None and claimed_terms is not None
+        _canonical_terms(terms_json, claimed_terms, problems)
+        digest = hashlib.sha256(terms_json).hexdigest()
+        _printed(reader, digest, problems, "terms")
+        if problems:
+            found.add("terms", False, "; ".join(problems))
+        else:
+            found.add("terms", True, f"terms.json hashes to {digest}, as printed on every page")
+        return _Signed(digest, True, version)
+    if agreement_json is None or claimed is None:
+        found.add("agreement", False, "the agreement hash or agreement.json is missing")
+        return None
+    if agreements > 1:
+        problems.append(f"the PDF embeds {agreements} files named agreement.json")
+    digest = hashlib.sha256(agreement_json).hexdigest()
+    if digest != claimed:
+        problems.append(
+            f"agreement.json hashes to {digest[:SHORT_HASH]}, the metadata says "
+            f"{claimed[:SHORT_HASH]}"
+        )
+    metadata = (deal_id, number, version, claimed_terms)
+    problems += _agreement_problems(agreement_json, terms_json, metadata)
+    _printed(reader, digest, problems, "agreement")
+    if problems:
+        found.add("agreement", False, "; ".join(problems))
+    else:
+        found.add("agreement", True, f"agreement.json hashes to {digest}, as printed on every page")
+    return _Signed(digest, False, version)
+
+
+def _agreement_problems(
+    agreement_json: bytes, terms_json: bytes | None, metadata: tuple[str, str, int, str | None]
+) -> list[str]:
+    """What is wrong with ``agreement.json``: its form, and whether it says what the metadata
+    (deal id, number, version, terms hash) and ``terms.json`` say."""
+    deal_id, number, version, claimed_terms = metadata
+    problems: list[str] = []
+    try:
+        agreement = Agreement.model_validate_json(agreement_json)
+    except ValueError:
+        return ["agreement.json is not a valid agreement"]
+    if agreement.canonical_json().encode("utf-8") != agreement_json:
+        problems.append("agreement.json is not in canonical form")
+    said = (agreement.deal_id, agreement.number, agreement.contract_version)
+    if said != (deal_id, number, version):
+        problems.append(
+            f"agreement.json is for {agreement.number} of deal {agreement.deal_id}, the "
+            f"metadata says {number} of deal {deal_id}"
+        )
+    if terms_json is not None:
+        if terms_json != agreement.terms.canonical_json().encode("utf-8"):
+            problems.append("terms.json differs from the terms in agreement.json")
+        _canonical_terms(terms_json, claimed_terms, problems)
+    if claimed_terms and agreement.terms_hash != claimed_terms:
+        problems.append("the metadata's terms hash differs from agreement.json's")
+    return problems
 
 
 def _seal(data: bytes, found: _Findings) -> None:
@@ -287,59 +385,129 @@ def _seal(data: bytes, found: _Findings) -> None:
         found.add("seal", True, f"sealed by {signer}, intact; {validity}; {trust}")
 
 
-def _signatures(reader: Any, digest: str, found: _Findings) -> bytes | None:
+def _evidence(reader: Any) -> tuple[bytes | None, Any]:
     try:
-        attachments = reader.attachments
-        evidence = attachments["evidence.json"][0] if "evidence.json" in attachments else None
-        entries = json.loads(evidence) if evidence is not None else None
-    except _damage():  # a damaged attachment or JSON: reported below
-        entries, evidence = None, None
+        evidence, _ = _attachment(reader, "evidence.json")
+        return evidence, (json.loads(evidence) if evidence is not None else None)
+    except _damage():  # a damaged attachment or JSON: reported by the caller
+        return None, None
+
+
+def _own_events(entries: list[Any]) -> list[dict[str, Any]]:
+    """A contract made before agreement hashes lists every event of the deal up to its last
+    signature: the events of its own version are those after the last amendment."""
+    rows = [e for e in entries if isinstance(e, dict)]
+    amended = [i for i, e in enumerate(rows) if e.get("event") == "ContractAmended"]
+    return rows[amended[-1] :] if amended else rows
+
+
+def _signatures(reader: Any, signed: _Signed, found: _Findings) -> bytes | None:
+    evidence, parsed = _evidence(reader)
+    if signed.legacy:
+        entries = _own_events(parsed) if isinstance(parsed, list) else None
+        key = "terms_hash"
+    else:
+        valid = isinstance(parsed, dict) and parsed.get("format") == EVIDENCE_FORMAT
+        entries = parsed.get("events") if valid else None
+        if valid and parsed.get("agreement_hash") != signed.digest:
+            found.add("signatures", False, "the evidence is for another agreement")
+            return evidence
+        key = "agreement_hash"
     if not isinstance(entries, list):
         found.add("signatures", False, "no evidence of signing is embedded")
         return None
-    signed = [e for e in entries if isinstance(e, dict) and e.get("event") == "ContractSigned"]
-    sides = {e.get("side") for e in signed if e.get("terms_hash") == digest}
-    others = [e for e in signed if e.get("terms_hash") != digest]
-    if others:
-        found.add("signatures", False, "a signature in the evidence names other terms")
+    rows = [e for e in entries if isinstance(e, dict) and e.get("event") == "ContractSigned"]
+    sides = {e.get("side") for e in rows if e.get(key) == signed.digest}
+    if any(e.get(key) != signed.digest for e in rows):
+        what = "terms" if signed.legacy else "agreement"
+        found.add("signatures", False, f"a signature in the evidence names another {what}")
     elif sides != {"seller", "buyer"}:
         missing = ", ".join(sorted({"seller", "buyer"} - {str(s) for s in sides}))
-        found.add("signatures", False, f"no signature by the {missing} on these terms")
+        found.add("signatures", False, f"no signature by the {missing} on this agreement")
     else:
-        names = ", ".join(f"{e.get('actor')} ({e.get('side')})" for e in signed)
-        found.add("signatures", True, f"signed on these terms by {names}")
+        names = ", ".join(f"{e.get('actor')} ({e.get('side')})" for e in rows)
+        what = "these terms" if signed.legacy else "this agreement"
+        found.add("signatures", True, f"signed on {what} by {names}")
     return evidence
 
 
+def _recorded_evidence(
+    deal: Deal, events: list[AnyEvent], signed: _Signed, service: DealService
+) -> tuple[bytes, int] | str:
+    """The evidence the store's events give for this version, and its last signature's event
+    version; or why the store cannot give it."""
+    contract = {c.contract_version: c for c in deal.contracts}.get(signed.version)
+    if contract is None:
+        return f"the store has no signed version {signed.version} of deal {deal.id}"
+    if signed.legacy:
+        if contract.terms_hash != signed.digest:
+            return (
+                f"the store's signed version {signed.version} has terms "
+                f"{contract.terms_hash[:SHORT_HASH]}, this PDF has {signed.digest[:SHORT_HASH]}"
+            )
+        # The rule of the release that made it: every event up to the last signature on
+        # those terms.
+        signing = max(
+            (
+                e.version
+                for e in events
+                if isinstance(e, ContractSigned) and e.terms_hash == signed.digest
+            ),
+            default=0,
+        )
+        trail = evidence_trail(events, 1, signing)
+        return legacy_evidence_json(trail).encode("utf-8"), signing
+    agreement = contract.agreement_hash or agreement_of(deal, signed.version).agreement_hash
+    if agreement != signed.digest:
+        return (
+            f"the store's signed version {signed.version} is agreement "
+            f"{agreement[:SHORT_HASH]}, this PDF has {signed.digest[:SHORT_HASH]}"
+        )
+    links = service._chain_links(deal.id)
+    trail = evidence_trail(events, contract.first_event, contract.signed_event, links)
+    head = links[contract.signed_event][1] if contract.signed_event in links else None
+    recorded = evidence_json(trail, agreement_hash=agreement, chain_head=head)
+    return recorded.encode("utf-8"), contract.signed_event
+
+
+def _kept(
+    service: DealService, deal_id: str, number: str, language: str, data: bytes
+) -> str | None:
+    """Why the store's kept PDF does not vouch for ``data``, or None when it does: the same
+    bytes, or bytes that only add later revisions (document timestamps) after the kept ones."""
+    name = f"{number}-{language}.pdf"
+    kept = service.store.get_artifact(deal_id, sealed_copy_name(name))
+    kept = kept or service.store.get_artifact(deal_id, name)
+    if kept is None:
+        return f"the store keeps no PDF of {number} in {language}"
+    if kept == data or (data.startswith(kept) and kept.rstrip().endswith(b"%%EOF")):
+        return None
+    kept_hash = hashlib.sha256(kept).hexdigest()[:SHORT_HASH]
+    return f"the store keeps a different PDF of {number} ({kept_hash})"
+
+
 def _store(
-    reader: Any, data: bytes, digest: str, evidence: bytes | None, service: DealService,
+    reader: Any, data: bytes, signed: _Signed, evidence: bytes | None, service: DealService,
     found: _Findings,
 ) -> None:  # fmt: skip
     deal_id = _meta(reader, "dealid") or ""
     try:
-        version = int(_meta(reader, "contractversion") or "0")
         deal = service.get(deal_id)
         events = service.history(deal_id)
+        audit = getattr(service, "audit", None)
+        chain = audit(deal_id) if audit is not None else None
     except (DealflowError, ValueError) as exc:
         found.add("store", False, f"the store cannot confirm it: {exc}")
         return
-    signed = {c.contract_version: c for c in deal.contracts}.get(version)
-    if signed is None:
-        found.add("store", False, f"the store has no signed version {version} of deal {deal_id}")
+    if chain is not None and not chain.ok:
+        found.add("store", False, f"the deal's event log was altered: {chain.problem}")
         return
-    if signed.terms_hash != digest:
-        found.add(
-            "store", False,
-            f"the store's signed version {version} has terms {signed.terms_hash[:SHORT_HASH]}, "
-            f"this PDF has {digest[:SHORT_HASH]}",
-        )  # fmt: skip
+    recorded = _recorded_evidence(deal, events, signed, service)
+    if isinstance(recorded, str):
+        found.add("store", False, recorded)
         return
-    signing = max(
-        (e.version for e in events if isinstance(e, ContractSigned) and e.terms_hash == digest),
-        default=0,
-    )
-    recorded = evidence_json(evidence_trail(events, signing)).encode("utf-8")
-    if evidence is not None and recorded != evidence:
+    expected, signing = recorded
+    if evidence is not None and expected != evidence:
         found.add("store", False, "the store's events differ from the evidence in the PDF")
         return
     for event in events:
@@ -355,18 +523,15 @@ def _store(
             )  # fmt: skip
             return
     language = (_meta(reader, "contractlanguage") or "").replace("+", "-")
-    kept = service.store.get_artifact(deal_id, f"{found.number}-{language}.pdf")
-    if kept is None:
-        found.add("store", False, f"the store keeps no PDF of {found.number} in {language}")
-    elif kept != data:
-        kept_hash = hashlib.sha256(kept).hexdigest()[:SHORT_HASH]
-        found.add(
-            "store", False, f"the store keeps a different PDF of {found.number} ({kept_hash})"
-        )
-    else:
-        found.add(
-            "store", True, f"deal {deal_id}: signed version {version}, events and kept PDF agree"
-        )
+    problem = _kept(service, deal_id, found.number or "", language, data)
+    if problem is not None:
+        found.add("store", False, problem)
+        return
+    era = ", by the rules of release 0.1 (terms only)" if signed.legacy else ""
+    found.add(
+        "store", True,
+        f"deal {deal_id}: signed version {signed.version}, events and kept PDF agree{era}",
+    )  # fmt: skip
 
 
 def verify_contract(data: bytes, service: DealService | None = None) -> Verdict:
@@ -378,13 +543,12 @@ def verify_contract(data: bytes, service: DealService | None = None) -> Verdict:
         reader = found.guarded(("pdf",), lambda: _read(data, found))
         if reader is None:
             return found.verdict()
-        terms = found.guarded(("contract", "terms"), lambda: _terms(reader, found))
-        if terms is None:
+        signed = found.guarded(("contract", "agreement"), lambda: _terms(reader, found))
+        if signed is None:
             return found.verdict()
-        digest, _ = terms
         found.guarded(("seal",), lambda: _seal(data, found))
-        evidence = found.guarded(("signatures",), lambda: _signatures(reader, digest, found))
+        evidence = found.guarded(("signatures",), lambda: _signatures(reader, signed, found))
         if service is not None:
             deals = service
-            found.guarded(("store",), lambda: _store(reader, data, digest, evidence, deals, found))
+            found.guarded(("store",), lambda: _store(reader, data, signed, evidence, deals, found))
     return found.verdict()

@@ -15,23 +15,21 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from dealflow.domain.agreement import Agreement, agreement_of, contract_number
 from dealflow.domain.commitments import Occurrence, schedule, service_start
 from dealflow.domain.deal import Approval, Deal, Language, Signature
-from dealflow.domain.events import AnyEvent, ContractSigned
-from dealflow.domain.evidence import EvidenceEntry, evidence_trail
+from dealflow.domain.events import AnyEvent
+from dealflow.domain.evidence import ChainLinks, EvidenceEntry, evidence_trail
 from dealflow.domain.lifecycle import Stage
 from dealflow.domain.parties import Party
 from dealflow.domain.terms import Terms
 from dealflow.errors import VersionNotFoundError
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
-#: Characters of the terms hash printed in the footer of every page.
+#: Characters of the agreement hash printed in the footer of every page.
 SHORT_HASH = 12
 
-
-def contract_number(deal_id: str, contract_version: int) -> str:
-    """The contract's number as printed: ``DF-<DEAL ID>-V<version>``."""
-    return f"DF-{deal_id.upper()}-V{contract_version}"
+__all__ = ["SHORT_HASH", "ContractDocument", "ContractPdf", "contract_document", "contract_number"]
 
 
 class ContractDocument(BaseModel):
@@ -48,6 +46,8 @@ class ContractDocument(BaseModel):
     buyer: Party
     terms: Terms
     terms_hash: str
+    #: The agreement this version is: what its approvals, signatures and seal bind.
+    agreement: Agreement
     signed: bool
     signatures: tuple[Signature, ...] = ()
     approvals: tuple[Approval, ...] = ()
@@ -59,20 +59,33 @@ class ContractDocument(BaseModel):
     commitments: Annotated[tuple[Occurrence, ...], Field(max_length=2000)] = ()
     #: For a signed version: the date after-sales dates count from (delivery, else signing).
     service_from: date | None = None
-    #: For a signed version: every event up to the last signature (the evidence page).
+    #: For a signed version: the events that make it, from the one that opened it (the deal's
+    #: opening, or the amendment) to the last signature (the evidence page).
     evidence: tuple[EvidenceEntry, ...] = ()
+    #: For a signed version: the hash of the deal's event log at its last signature.
+    chain_head: str | None = None
     #: The subject of the certificate that seals the PDF; None when it is not sealed.
     seal: str | None = None
 
     @property
+    def agreement_hash(self) -> str:
+        """The SHA-256 of the canonical agreement JSON, in hex."""
+        return self.agreement.agreement_hash
+
+    @property
     def short_hash(self) -> str:
-        """The first characters of the terms hash, as printed on every page."""
-        return self.terms_hash[:SHORT_HASH]
+        """The first characters of the agreement hash, as printed on every page."""
+        return self.agreement_hash[:SHORT_HASH]
 
     @property
     def canonical_terms(self) -> str:
         """The canonical terms JSON: what the PDF embeds as ``terms.json``."""
         return self.terms.canonical_json()
+
+    @property
+    def canonical_agreement(self) -> str:
+        """The canonical agreement JSON: what the PDF embeds as ``agreement.json``."""
+        return self.agreement.canonical_json()
 
     @property
     def file_name(self) -> str:
@@ -90,19 +103,14 @@ class ContractPdf(BaseModel):
     pdf: bytes
     #: True when the bytes were kept in the store from an earlier render.
     stored: bool = False
+    #: What the person asking should know about these bytes, one line each (a kept unsealed
+    #: contract sealed now, a render that fell back to another font subsetter...).
+    notes: tuple[str, ...] = ()
 
     @property
     def sha256(self) -> str:
         """The SHA-256 of the PDF bytes, hex."""
         return hashlib.sha256(self.pdf).hexdigest()
-
-
-def _signing_version(events: Sequence[AnyEvent], terms_hash: str) -> int:
-    """The version of the event that completed the signatures on ``terms_hash``."""
-    return max(
-        (e.version for e in events if isinstance(e, ContractSigned) and e.terms_hash == terms_hash),
-        default=0,
-    )
 
 
 def contract_document(
@@ -111,6 +119,7 @@ def contract_document(
     language: Language | None = None,
     *,
     events: Sequence[AnyEvent] = (),
+    chain: ChainLinks | None = None,
     seal: str | None = None,
 ) -> ContractDocument:
     """The document for ``contract_version`` of the deal in ``language`` (the deal's own by
@@ -119,8 +128,9 @@ def contract_document(
     Without a version: the signed contract in force, or, while terms are still open or an
     amendment is being negotiated, a draft of the current terms. A signed version is printed
     as signed, with its dated commitments (:mod:`dealflow.domain.commitments`) and, given the
-    deal's ``events``, the
-    evidence trail up to its last signature; ``seal`` names the certificate that will seal it.
+    deal's ``events``, the evidence trail of that version: its own events, from the one that
+    opened it to its last signature, with their links in the deal's hash chain when ``chain``
+    gives them; ``seal`` names the certificate that will seal it.
     A draft has no dates yet.
     """
     language = language or deal.language
@@ -142,6 +152,8 @@ def contract_document(
         "buyer": deal.buyer,
         "amends": contract_number(deal.id, contract_version - 1) if contract_version > 1 else None,
     }
+    if contract_version in number_of or contract_version == deal.contract_version:
+        common["agreement"] = agreement_of(deal, contract_version)
     if signed is not None:
         signed_on = signed.signed_at.date()
         return ContractDocument(
@@ -155,7 +167,10 @@ def contract_document(
             amendment_reason=signed.amendment_reason,
             commitments=schedule(signed.terms, signed_on),
             service_from=service_start(signed.terms, signed_on),
-            evidence=evidence_trail(events, _signing_version(events, signed.terms_hash)),
+            evidence=evidence_trail(events, signed.first_event, signed.signed_event, chain),
+            chain_head=chain[signed.signed_event][1]
+            if chain and signed.signed_event in chain
+            else None,
             seal=seal,
         )
     if contract_version != deal.contract_version:

@@ -24,6 +24,7 @@ from dealflow.adapters.rendering.pdf import PdfRenderer
 from dealflow.adapters.rendering.templates import TemplateSet
 from dealflow.clauses import clause_standards
 from dealflow.demo import play_demo, sample_deal_spec
+from dealflow.domain.agreement import agreement_of
 from dealflow.template_check import check_templates
 from tests.conftest import BUYER, SELLER, START, staffed
 
@@ -135,7 +136,7 @@ def test_every_page_has_the_footer_with_number_hash_and_page_x_of_y(
         for n, text in enumerate(texts, start=1):
             assert marker.format(n, len(texts)) in text
             assert number in text
-            assert deal.terms_hash[:12] in text
+            assert agreement_of(deal, 1).agreement_hash[:12] in text
 
 
 def test_the_clauses_chosen_appear_in_the_special_agreement_annex() -> None:
@@ -177,11 +178,34 @@ def test_terms_json_is_the_canonical_terms_of_the_signed_version(
     assert contract is not None
     for pdf in pdfs.values():
         reader = PdfReader(io.BytesIO(pdf))
-        assert sorted(reader.attachments) == ["evidence.json", "terms.json"]
+        assert sorted(reader.attachments) == ["agreement.json", "evidence.json", "terms.json"]
         (data,) = reader.attachments["terms.json"]
         assert data.decode("utf-8") == contract.terms.canonical_json()
         assert hashlib.sha256(data).hexdigest() == contract.terms_hash
         assert dealflow.Terms.model_validate(json.loads(data)) == contract.terms
+
+
+def test_agreement_json_is_the_signed_agreement_with_both_parties(
+    pdfs: dict[str, bytes], signed: tuple[dealflow.DealService, dealflow.Deal]
+) -> None:
+    _, deal = signed
+    contract = deal.signed_contract
+    assert contract is not None and contract.agreement_hash is not None
+    for pdf in pdfs.values():
+        reader = PdfReader(io.BytesIO(pdf))
+        (data,) = reader.attachments["agreement.json"]
+        assert hashlib.sha256(data).hexdigest() == contract.agreement_hash
+        agreement = dealflow.Agreement.model_validate_json(data)
+        assert agreement.canonical_json().encode("utf-8") == data
+        assert (agreement.deal_id, agreement.contract_version) == (deal.id, 1)
+        assert agreement.number == f"DF-{deal.id.upper()}-V1"
+        assert agreement.amends is None
+        assert (agreement.seller.name, agreement.buyer.name) == (deal.seller.name, deal.buyer.name)
+        assert agreement.buyer.tax_id == deal.buyer.tax_id
+        assert agreement.buyer.representative == deal.buyer.representative.name
+        assert agreement.terms == contract.terms
+        assert reader.metadata is not None
+        assert reader.metadata["/agreementsha256"] == contract.agreement_hash
 
 
 def test_the_pdf_is_pdf_a_3b_with_the_contract_metadata(

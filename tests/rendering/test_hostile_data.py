@@ -336,7 +336,7 @@ def assert_rendered_safely(rendered: Rendered, loopback: LoopbackServer) -> None
     """Nothing fetched, nothing embedded but the terms, every text printed as written."""
     assert loopback.hits == []
     attachments = rendered.reader.attachments
-    assert list(attachments) == ["terms.json"]
+    assert list(attachments) == ["agreement.json", "terms.json"]
     assert attachments["terms.json"] == [rendered.contract.document.canonical_terms.encode()]
     assert rendered.missing() == []
     assert PASSWD_LINE not in rendered.text
@@ -520,7 +520,7 @@ def test_files_inside_the_template_folders_and_data_urls_are_still_served(
     reader = PdfReader(io.BytesIO(pdf))
     assert {(3, 2), (4, 1), (2, 5)} <= image_sizes(reader)
     assert "Contract-Serif" in font_families(reader)
-    assert list(reader.attachments) == ["terms.json"]
+    assert list(reader.attachments) == ["agreement.json", "terms.json"]
 
 
 # 3. Long texts ------------------------------------------------------------------------------
@@ -597,7 +597,7 @@ def test_twenty_thousand_character_texts_print_in_full(contracts: dealflow.DealS
     assert text.count("A") >= MAX_FIELD_CHARS
     assert compact(words[10_000:10_200]) in pages
     assert re.findall(r"\bw\d{4}\b", text) == tokens
-    assert list(reader.attachments) == ["terms.json"]
+    assert list(reader.attachments) == ["agreement.json", "terms.json"]
 
 
 def test_a_symlinked_template_outside_the_folders_is_not_a_template(

@@ -82,7 +82,7 @@ def test_a_sealed_contract_verifies_and_names_its_signer(shared: Signed) -> None
     verdict = verify_contract(shared.pdf, shared.service)
     assert verdict.ok, verdict.checks
     assert [c.name for c in verdict.checks] == [
-        "pdf", "contract", "terms", "seal", "signatures", "store",
+        "pdf", "contract", "agreement", "seal", "signatures", "store",
     ]  # fmt: skip
     assert verdict.signer is not None
     assert "dealflow development seal" in verdict.signer
@@ -95,16 +95,24 @@ def test_a_sealed_contract_verifies_and_names_its_signer(shared: Signed) -> None
 
 def test_the_evidence_page_lists_every_event_up_to_the_last_signature(shared: Signed) -> None:
     reader = PdfReader(io.BytesIO(shared.pdf))
-    evidence = json.loads(reader.attachments["evidence.json"][0])
+    document = json.loads(reader.attachments["evidence.json"][0])
+    agreement = shared.deal.contracts[0].agreement_hash
+    assert agreement is not None
+    assert document["format"] == "dealflow-evidence/2"
+    assert document["agreement_hash"] == agreement
+    evidence = document["events"]
     events = shared.service.history(shared.deal.id)
     signed_at = max(e.version for e in events if isinstance(e, ContractSigned))
     assert [e["version"] for e in evidence] == list(range(1, signed_at + 1))
     assert evidence[-1]["event"] == "ContractSigned"
-    assert {e["side"] for e in evidence if e["event"] == "ContractSigned"} == {"seller", "buyer"}
+    signatures = [e for e in evidence if e["event"] == "ContractSigned"]
+    assert {e["side"] for e in signatures} == {"seller", "buyer"}
+    assert {e["agreement_hash"] for e in signatures} == {agreement}
+    assert all(agreement in e["consent"] and e["method"] for e in signatures)
     assert all(e["simulated"] for e in evidence)  # recorded under a fixed clock
-    last_page = reader.pages[-1].extract_text()
+    last_page = "".join(page.extract_text() for page in reader.pages[-2:])
     assert "Evidence of signing" in last_page
-    assert shared.deal.terms_hash[:12] in last_page
+    assert agreement[:12] in last_page
 
 
 def test_one_changed_byte_breaks_the_seal(shared: Signed) -> None:
@@ -139,7 +147,7 @@ def test_edited_and_reattached_terms_json_is_caught(shared: Signed) -> None:
     writer.write(out)
     verdict = verify_contract(out.getvalue(), shared.service)
     assert not verdict.ok
-    assert "terms" in verdict.failed
+    assert "agreement" in verdict.failed  # terms.json no longer says what agreement.json says
     assert "seal" in verdict.failed
 
 
@@ -148,13 +156,13 @@ def test_an_edited_printed_hash_is_caught(shared: Signed) -> None:
         shared.deal, events=shared.service.store.load(shared.deal.id), seal="forged"
     )
     templates = TemplateSet()
-    html = templates.html(document).replace(document.terms_hash, "f" * 64)
+    html = templates.html(document).replace(document.agreement_hash, "f" * 64)
     html = html.replace(document.short_hash, "f" * 12)
     forged = PdfRenderer(templates).pdf(html, document)
     verdict = verify_contract(forged)
-    assert "terms" in verdict.failed
-    terms = next(c for c in verdict.checks if c.name == "terms")
-    assert "ffffffffffff" in terms.detail
+    assert "agreement" in verdict.failed
+    agreement = next(c for c in verdict.checks if c.name == "agreement")
+    assert "ffffffffffff" in agreement.detail
 
 
 def test_a_contract_rerendered_from_altered_terms_is_caught_even_sealed(
@@ -164,10 +172,12 @@ def test_a_contract_rerendered_from_altered_terms_is_caught_even_sealed(
         shared.deal, events=shared.service.store.load(shared.deal.id), seal=sealer.subject
     )
     cheaper = document.terms.changed(TermsChange(payment_days=120))
-    altered = document.model_copy(update={"terms": cheaper, "terms_hash": cheaper.terms_hash})
+    changed = {"terms": cheaper, "terms_hash": cheaper.terms_hash}
+    agreement = document.agreement.model_copy(update=changed)
+    altered = document.model_copy(update={**changed, "agreement": agreement})
     forged = sealer.seal(PdfRenderer(TemplateSet()).render(altered))
     alone = verify_contract(forged)
-    assert "signatures" in alone.failed  # nobody signed these terms
+    assert alone.failed == ["signatures"]  # nobody signed this agreement
     with_store = verify_contract(forged, shared.service)
     assert "store" in with_store.failed
 

@@ -1,7 +1,8 @@
 """Contract PDFs: the rendered HTML laid out by WeasyPrint as PDF/A-3b.
 
-The PDF embeds the canonical terms JSON as ``terms.json`` (relationship ``Source``), so the
-terms can be read back and hashed against the hash printed on every page; a signed contract
+The PDF embeds the canonical agreement JSON as ``agreement.json`` and the canonical terms JSON as
+``terms.json`` (relationship ``Source``), so they can be read back and hashed against the hashes
+the document prints; a signed contract
 also embeds its evidence trail as ``evidence.json`` (relationship ``Supplement``). Everything that
 could vary between runs is fixed from the document: the creation and modification dates (its
 ``issued_at``), the attachment dates, the file identifier (WeasyPrint derives it from the
@@ -51,18 +52,30 @@ class PdfRenderer:
 
         attachments = [
             attach(
+                "agreement.json",
+                document.canonical_agreement,
+                f"Agreement {document.number}: deal, version, parties and terms "
+                f"(SHA-256 {document.agreement_hash})",
+                "Source",
+            ),
+            attach(
                 "terms.json",
                 document.canonical_terms,
                 f"Terms of contract {document.number} (SHA-256 {document.terms_hash})",
                 "Source",
-            )
+            ),
         ]
         if document.evidence:
             attachments.append(
                 attach(
                     "evidence.json",
-                    evidence_json(document.evidence),
-                    f"Events of deal {document.deal_id} up to the last signature",
+                    evidence_json(
+                        document.evidence,
+                        agreement_hash=document.agreement_hash,
+                        chain_head=document.chain_head,
+                    ),
+                    f"Events of contract {document.number}, from its opening to the last "
+                    "signature",
                     "Supplement",
                 )
             )
