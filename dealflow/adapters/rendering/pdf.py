@@ -74,8 +74,7 @@ class PdfRenderer:
                         agreement_hash=document.agreement_hash,
                         chain_head=document.chain_head,
                     ),
-                    f"Events of contract {document.number}, from its opening to the last "
-                    "signature",
+                    f"Events of contract {document.number}, from its opening to the last signature",
                     "Supplement",
                 )
             )
