@@ -385,12 +385,12 @@ def _seal(data: bytes, found: _Findings) -> None:
         found.add("seal", True, f"sealed by {signer}, intact; {validity}; {trust}")
 
 
-def _evidence(reader: Any) -> tuple[bytes | None, Any]:
+def _evidence(reader: Any) -> tuple[bytes | None, Any, int]:
     try:
-        evidence, _ = _attachment(reader, "evidence.json")
-        return evidence, (json.loads(evidence) if evidence is not None else None)
+        evidence, copies = _attachment(reader, "evidence.json")
+        return evidence, (json.loads(evidence) if evidence is not None else None), copies
     except _damage():  # a damaged attachment or JSON: reported by the caller
-        return None, None
+        return None, None, 0
 
 
 def _own_events(entries: list[Any]) -> list[dict[str, Any]]:
@@ -402,7 +402,10 @@ def _own_events(entries: list[Any]) -> list[dict[str, Any]]:
 
 
 def _signatures(reader: Any, signed: _Signed, found: _Findings) -> bytes | None:
-    evidence, parsed = _evidence(reader)
+    evidence, parsed, copies = _evidence(reader)
+    if copies > 1:
+        found.add("signatures", False, f"the PDF embeds {copies} files named evidence.json")
+        return None
     if signed.legacy:
         entries = _own_events(parsed) if isinstance(parsed, list) else None
         key = "terms_hash"
@@ -445,16 +448,9 @@ def _recorded_evidence(
                 f"the store's signed version {signed.version} has terms "
                 f"{contract.terms_hash[:SHORT_HASH]}, this PDF has {signed.digest[:SHORT_HASH]}"
             )
-        # The rule of the release that made it: every event up to the last signature on
-        # those terms.
-        signing = max(
-            (
-                e.version
-                for e in events
-                if isinstance(e, ContractSigned) and e.terms_hash == signed.digest
-            ),
-            default=0,
-        )
+        # What the release that made it embedded: every event of the deal up to this
+        # version's last signature.
+        signing = contract.signed_event
         trail = evidence_trail(events, 1, signing)
         return legacy_evidence_json(trail).encode("utf-8"), signing
     agreement = contract.agreement_hash or agreement_of(deal, signed.version).agreement_hash

@@ -205,6 +205,8 @@ def contract(
                 "file": str(path),
                 "sha256": result.sha256,
                 "terms_hash": document.terms_hash,
+                "agreement_hash": document.agreement_hash,
+                "notes": list(result.notes),
             }
         )
         return
@@ -216,7 +218,10 @@ def contract(
         sealed = f"sealed by {document.seal}" if document.seal else "UNSEALED: no --cert"
         status = f"signed contract {document.number}, {sealed}, kept in the store"
     say(f"Wrote {path} ({status})")
+    for note in result.notes:
+        say(f"Note: {note}")
     out.print(f"sha256 {result.sha256}", markup=False, highlight=False)
+    out.print(f"agreement {document.agreement_hash}", markup=False, highlight=False)
 
 
 @templates_app.command("check")
