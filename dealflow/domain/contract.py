@@ -17,7 +17,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from dealflow.domain.agreement import Agreement, agreement_of, contract_number
 from dealflow.domain.commitments import Occurrence, schedule, service_start
-from dealflow.domain.deal import Approval, Deal, Language, Signature
+from dealflow.domain.deal import Approval, Deal, Language, Signature, approves
 from dealflow.domain.events import AnyEvent
 from dealflow.domain.evidence import ChainLinks, EvidenceEntry, evidence_trail
 from dealflow.domain.lifecycle import Stage
@@ -162,7 +162,11 @@ def contract_document(
             terms_hash=signed.terms_hash,
             signed=True,
             signatures=signed.signatures,
-            approvals=tuple(a for a in deal.approval_history if a.terms_hash == signed.terms_hash),
+            approvals=tuple(
+                a
+                for a in deal.approval_history
+                if approves(a, signed.agreement_hash, signed.terms_hash)
+            ),
             issued_at=signed.signed_at,
             amendment_reason=signed.amendment_reason,
             commitments=schedule(signed.terms, signed_on),

@@ -81,6 +81,14 @@ class Approval(BaseModel):
     agreement_hash: str | None = None
 
 
+def approves(approval: Approval, agreement_hash: str | None, terms_hash: str) -> bool:
+    """Whether ``approval`` holds for this agreement: given for the same agreement hash, or,
+    given before agreement hashes, for the same terms."""
+    if approval.agreement_hash is not None and agreement_hash is not None:
+        return approval.agreement_hash == agreement_hash
+    return approval.terms_hash == terms_hash
+
+
 class Signature(BaseModel):
     """One side's signature on one terms hash."""
 

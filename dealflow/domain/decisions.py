@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 from pydantic import ValidationError
 
 from dealflow.domain.agreement import agreement_of, consent_text
-from dealflow.domain.deal import Deal, Language, Offer, OfferKind, SignatureMethod
+from dealflow.domain.deal import Deal, Language, Offer, OfferKind, SignatureMethod, approves
 from dealflow.domain.events import (
     ApprovalDeclined,
     ApprovalGranted,
@@ -453,17 +453,19 @@ def _agree(deal: Deal, cmd: Agree, now: datetime, policy: ApprovalPolicy) -> Eve
         )
     reasons = policy.approvals_for(deal.terms)
     current = deal.terms_hash
-    # An approval binds the terms hash it approved: unchanged terms keep it, any change voids it.
+    agreement = agreement_of(deal).agreement_hash
+    # An approval binds the agreement it approved (before agreement hashes, the terms):
+    # unchanged terms of the same contract version keep it, any change voids it.
     reused = tuple(
         role
         for role in reasons
-        if any(a.role is role and a.terms_hash == current for a in deal.approval_history)
+        if any(a.role is role and approves(a, agreement, current) for a in deal.approval_history)
     )
     stage = _next_stage(deal, cmd.action, needs_approval=len(reused) < len(reasons))
     return TermsAgreed(
         **_base(deal, cmd, now, stage),
         terms_hash=current,
-        agreement_hash=agreement_of(deal).agreement_hash,
+        agreement_hash=agreement,
         approvals_required=tuple(reasons),
         approval_reasons=reasons,
         approvals_reused=reused,

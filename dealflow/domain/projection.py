@@ -13,7 +13,7 @@ from typing import Any
 
 from dealflow.domain.claims import Claim
 from dealflow.domain.commitments import CommitmentStatus, StatusChange
-from dealflow.domain.deal import Approval, Deal, Offer, Signature, SignedContract
+from dealflow.domain.deal import Approval, Deal, Offer, Signature, SignedContract, approves
 from dealflow.domain.events import (
     AnyEvent,
     ApprovalDeclined,
@@ -273,7 +273,7 @@ def _apply_approvals(state: dict[str, Any], event: AnyEvent | Event) -> None:
             state["approvals"] = [
                 a
                 for a in state["approval_history"]
-                if a.role in reused and a.terms_hash == terms_hash
+                if a.role in reused and approves(a, event.agreement_hash, terms_hash)
             ]
             state["signatures"] = []
         case ApprovalGranted(terms_hash=terms_hash, reason=reason):
