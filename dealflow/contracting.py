@@ -8,12 +8,14 @@ adapters.
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from dealflow.domain.contract import ContractDocument, ContractPdf, contract_document
 from dealflow.domain.deal import Deal, Language
 from dealflow.errors import ArtifactConflictError, RenderError, SealError
 from dealflow.ports import EventStore, Renderer, Sealer
+
+if TYPE_CHECKING:  # the contract models load when a contract is asked for, not with the service
+    from dealflow.domain.contract import ContractDocument, ContractPdf
 
 #: What a PDF's seal writes: a signature dictionary's byte ranges. A PDF WeasyPrint renders
 #: has none.
@@ -23,6 +25,19 @@ _SEAL_MARK = b"/ByteRange"
 def is_sealed(pdf: bytes) -> bool:
     """True when the PDF carries a signature (dealflow's seal or any other)."""
     return _SEAL_MARK in pdf
+
+
+def unsealed_original(pdf: bytes) -> bytes:
+    """The PDF a seal was added to: its first revision, up to the end of line after its first
+    ``%%EOF`` (a seal and later timestamps are incremental updates after it); an unsealed PDF
+    whole."""
+    end = pdf.find(b"%%EOF") if is_sealed(pdf) else -1
+    if end < 0:
+        return pdf
+    end += len(b"%%EOF")
+    while pdf[end : end + 1] in (b"\r", b"\n"):
+        end += 1
+    return pdf[:end]
 
 
 def sealed_copy_name(name: str) -> str:
@@ -63,6 +78,8 @@ class ContractUseCases:
         whatever the templates or the certificate have become since — except that a version
         kept unsealed is sealed then, if the service now has a sealer (see ``notes``).
         """
+        from dealflow.domain.contract import ContractPdf, contract_document
+
         deal = self.get(deal_id)
         try:
             chosen = Language(language) if language is not None else None
@@ -111,6 +128,8 @@ class ContractUseCases:
         certificate was configured) is sealed now when the service has a sealer: the seal is
         an incremental update, so the kept original stays a prefix of the sealed file, and
         both are kept (the sealed one as ``<name>.sealed.pdf``)."""
+        from dealflow.domain.contract import ContractPdf
+
         name = document.file_name
         sealed_name = sealed_copy_name(name)
         kept = self.store.get_artifact(deal_id, sealed_name) or self.store.get_artifact(

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from dealflow.contracting import sealed_copy_name
+from dealflow.contracting import sealed_copy_name, unsealed_original
 from dealflow.domain.agreement import Agreement, agreement_of
 from dealflow.domain.contract import SHORT_HASH
 from dealflow.domain.deal import Deal
@@ -247,7 +247,7 @@ def _canonical_terms(terms_json: bytes, claimed: str | None, problems: list[str]
     return terms
 
 
-def _terms(reader: Any, found: _Findings) -> _Signed | None:
+def _terms(reader: Any, data: bytes, found: _Findings) -> _Signed | None:
     """What was signed, checked against what the document prints: ``agreement.json`` and its
     hash (the ``agreement`` check), or, in a contract made before agreement hashes, ``terms.json``
     (the ``terms`` check)."""
@@ -269,6 +269,10 @@ def _terms(reader: Any, found: _Findings) -> _Signed | None:
         )
         return None
     found.number = number
+    original = unsealed_original(data)
+    unsealed = (
+        f"; unsealed PDF sha256 {hashlib.sha256(original).hexdigest()}" if original != data else ""
+    )
     try:
         version = int(_meta(reader, "contractversion") or "0")
     except ValueError:
@@ -277,7 +281,7 @@ def _terms(reader: Any, found: _Findings) -> _Signed | None:
     if _meta(reader, "contractstatus") != "signed":
         found.add("contract", False, f"{number} is a DRAFT, not a signed contract")
     else:
-        found.add("contract", True, f"contract {number} of deal {deal_id}{era}")
+        found.add("contract", True, f"contract {number} of deal {deal_id}{era}{unsealed}")
     problems: list[str] = []
     if terms_copies > 1:
         problems.append(f"the PDF embeds {terms_copies} files named terms.json")
@@ -539,7 +543,7 @@ def verify_contract(data: bytes, service: DealService | None = None) -> Verdict:
         reader = found.guarded(("pdf",), lambda: _read(data, found))
         if reader is None:
             return found.verdict()
-        signed = found.guarded(("contract", "agreement"), lambda: _terms(reader, found))
+        signed = found.guarded(("contract", "agreement"), lambda: _terms(reader, data, found))
         if signed is None:
             return found.verdict()
         found.guarded(("seal",), lambda: _seal(data, found))

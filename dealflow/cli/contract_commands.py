@@ -3,19 +3,24 @@ and ``dealflow templates check``."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sys
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from dealflow.cli.base import app, emit_json, err, options, out, say, service
 from dealflow.cli.commandline import CommandLine
+from dealflow.contracting import unsealed_original
 from dealflow.errors import DealflowError, RenderError
 from dealflow.local_files import check_target, make_folder, write_file
+
+if TYPE_CHECKING:
+    from dealflow.domain.contract import ContractPdf
 
 templates_app = CommandLine(
     help="Check contract templates.\n\n\b\nExamples:\n  dealflow templates check\n"
@@ -193,6 +198,12 @@ def contract(
         make_folder(path)
         path = path / document.file_name
     write_file(path, result.pdf)
+    _wrote(ctx, result, path)
+
+
+def _wrote(ctx: typer.Context, result: ContractPdf, path: Path) -> None:
+    """What ``contract`` wrote: one line and the hashes for a person, or JSON."""
+    document = result.document
     if options(ctx).json:
         emit_json(
             {
@@ -206,6 +217,7 @@ def contract(
                 "sha256": result.sha256,
                 "terms_hash": document.terms_hash,
                 "agreement_hash": document.agreement_hash,
+                "unsealed_sha256": hashlib.sha256(unsealed_original(result.pdf)).hexdigest(),
                 "notes": list(result.notes),
             }
         )
@@ -221,6 +233,10 @@ def contract(
     for note in result.notes:
         say(f"Note: {note}")
     out.print(f"sha256 {result.sha256}", markup=False, highlight=False)
+    original = unsealed_original(result.pdf)
+    if original != result.pdf:
+        unsealed = hashlib.sha256(original).hexdigest()
+        out.print(f"unsealed sha256 {unsealed}", markup=False, highlight=False)
     out.print(f"agreement {document.agreement_hash}", markup=False, highlight=False)
 
 

@@ -505,3 +505,6 @@ def sign(
         title = title or current.buyer.representative.title
     deal = svc.sign(deal_id, who, title=title, method=method, scan=data)
     report(ctx, deal, "Signed")
+    signature = deal.signatures[-1] if deal.signatures else None
+    if not options(ctx).json and signature is not None and signature.consent:
+        say(f"Consent recorded: {signature.consent}")

@@ -9,6 +9,7 @@ contract kept unsealed is sealed once a certificate is configured, keeping the o
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import shutil
@@ -269,6 +270,8 @@ def test_a_contract_kept_unsealed_is_sealed_once_a_certificate_is_configured(
     assert service.store.get_artifact(deal_id, sealed_copy_name(name)) == sealed.pdf
     verdict = verify_contract(sealed.pdf, service)
     assert verdict.ok, verdict.checks
+    contract = next(c.detail for c in verdict.checks if c.name == "contract")
+    assert f"unsealed PDF sha256 {hashlib.sha256(first.pdf).hexdigest()}" in contract
     assert service.contract(deal_id).pdf == sealed.pdf  # the sealed copy from now on
     service.close()
 
