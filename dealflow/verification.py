@@ -204,6 +204,16 @@ class _Signed:
     digest: str
     legacy: bool
     version: int
+    #: The terms hash: what signatures made before agreement hashes bind.
+    terms_hash: str
+
+    def bound_by(self, entry: dict[str, Any]) -> bool:
+        """Whether an evidence entry names what this file says was signed."""
+        if self.legacy:
+            return entry.get("terms_hash") == self.digest
+        if entry.get("agreement_hash") is None:  # signed before agreement hashes
+            return entry.get("terms_hash") == self.terms_hash
+        return entry.get("agreement_hash") == self.digest
 
 
 def _attachment(reader: Any, name: str) -> tuple[bytes | None, int]:
@@ -294,7 +304,7 @@ def _terms(reader: Any, data: bytes, found: _Findings) -> _Signed | None:
             found.add("terms", False, "; ".join(problems))
         else:
             found.add("terms", True, f"terms.json hashes to {digest}, as printed on every page")
-        return _Signed(digest, True, version)
+        return _Signed(digest, True, version, digest)
     if agreement_json is None or claimed is None:
         found.add("agreement", False, "the agreement hash or agreement.json is missing")
         return None
@@ -313,7 +323,7 @@ def _terms(reader: Any, data: bytes, found: _Findings) -> _Signed | None:
         found.add("agreement", False, "; ".join(problems))
     else:
         found.add("agreement", True, f"agreement.json hashes to {digest}, as printed on every page")
-    return _Signed(digest, False, version)
+    return _Signed(digest, False, version, claimed_terms or "")
 
 
 def _agreement_problems(
@@ -412,29 +422,29 @@ def _signatures(reader: Any, signed: _Signed, found: _Findings) -> bytes | None:
         return None
     if signed.legacy:
         entries = _own_events(parsed) if isinstance(parsed, list) else None
-        key = "terms_hash"
     else:
         valid = isinstance(parsed, dict) and parsed.get("format") == EVIDENCE_FORMAT
         entries = parsed.get("events") if valid else None
         if valid and parsed.get("agreement_hash") != signed.digest:
             found.add("signatures", False, "the evidence is for another agreement")
             return evidence
-        key = "agreement_hash"
     if not isinstance(entries, list):
         found.add("signatures", False, "no evidence of signing is embedded")
         return None
     rows = [e for e in entries if isinstance(e, dict) and e.get("event") == "ContractSigned"]
-    sides = {e.get("side") for e in rows if e.get(key) == signed.digest}
-    if any(e.get(key) != signed.digest for e in rows):
-        what = "terms" if signed.legacy else "agreement"
-        found.add("signatures", False, f"a signature in the evidence names another {what}")
+    sides = {e.get("side") for e in rows if signed.bound_by(e)}
+    what = "these terms" if signed.legacy else "this agreement"
+    if not all(signed.bound_by(e) for e in rows):
+        other = "terms" if signed.legacy else "agreement"
+        found.add("signatures", False, f"a signature in the evidence names another {other}")
     elif sides != {"seller", "buyer"}:
         missing = ", ".join(sorted({"seller", "buyer"} - {str(s) for s in sides}))
-        found.add("signatures", False, f"no signature by the {missing} on this agreement")
+        found.add("signatures", False, f"no signature by the {missing} on {what}")
     else:
         names = ", ".join(f"{e.get('actor')} ({e.get('side')})" for e in rows)
-        what = "these terms" if signed.legacy else "this agreement"
-        found.add("signatures", True, f"signed on {what} by {names}")
+        older = not signed.legacy and all(e.get("agreement_hash") is None for e in rows)
+        era = " (signed before agreement hashes: on its terms)" if older else ""
+        found.add("signatures", True, f"signed on {what} by {names}{era}")
     return evidence
 
 

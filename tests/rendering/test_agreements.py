@@ -214,10 +214,16 @@ def test_a_tampered_agreement_json_fails_the_agreement_check(amended: Amended) -
 
 
 @pytest.fixture
-def release_store(tmp_path: Path) -> Iterator[dealflow.DealService]:
+def release_store(tmp_path: Path, sealer: Pkcs12Sealer) -> Iterator[dealflow.DealService]:
     path = tmp_path / "deals.db"
     shutil.copyfile(RELEASE_0_1 / "deals.db", path)
-    service = dealflow.connect(f"sqlite:///{path}", member="root")
+    service = dealflow.DealService(
+        dealflow.SQLiteEventStore(path),
+        dealflow.SystemClock(),
+        renderer=PdfRenderer(TemplateSet()),
+        sealer=sealer,
+        member="root",
+    )
     yield service
     service.close()
 
@@ -244,6 +250,17 @@ def test_a_release_0_1_store_still_renders_its_kept_contracts_unchanged(
         kept = (RELEASE_0_1 / f"DF-2A8ADBEBAC15-V{version}-id-en.pdf").read_bytes()
         result = release_store.contract("2a8adbebac15", version=version)
         assert result.stored and result.pdf == kept
+
+
+def test_a_version_signed_by_release_0_1_rendered_now_verifies_on_its_terms(
+    release_store: dealflow.DealService,
+) -> None:
+    result = release_store.contract("2a8adbebac15", version=1, language="en")
+    assert not result.stored  # only id+en was kept by release 0.1
+    for verdict in (verify_contract(result.pdf), verify_contract(result.pdf, release_store)):
+        assert verdict.ok, verdict.checks
+        signatures = next(c.detail for c in verdict.checks if c.name == "signatures")
+        assert "signed before agreement hashes: on its terms" in signatures
 
 
 # Sealing what was kept unsealed ----------------------------------------------------------------
