@@ -448,6 +448,16 @@ def _signatures(reader: Any, signed: _Signed, found: _Findings) -> bytes | None:
     return evidence
 
 
+def _chain_head(evidence: bytes | None) -> str | None:
+    """The chain head the contract's evidence names, if any."""
+    try:
+        parsed = json.loads(evidence) if evidence is not None else None
+    except ValueError:
+        return None
+    head = parsed.get("chain_head") if isinstance(parsed, dict) else None
+    return head if isinstance(head, str) else None
+
+
 def _recorded_evidence(
     deal: Deal, events: list[AnyEvent], signed: _Signed, service: DealService
 ) -> tuple[bytes, int] | str:
@@ -509,14 +519,23 @@ def _store(
     except (DealflowError, ValueError) as exc:
         found.add("store", False, f"the store cannot confirm it: {exc}")
         return
-    if chain is not None and not chain.ok:
-        found.add("store", False, f"the deal's event log was altered: {chain.problem}")
+    if chain is not None and chain.first_break is not None:
+        found.add("store", False, f"the deal's event log was altered at {chain.first_break}")
         return
     recorded = _recorded_evidence(deal, events, signed, service)
     if isinstance(recorded, str):
         found.add("store", False, recorded)
         return
     expected, signing = recorded
+    head = _chain_head(evidence)
+    links = service._chain_links(deal_id)
+    if head is not None and signing in links and links[signing][1] != head:
+        found.add(
+            "store", False,
+            f"the deal's log up to the signature (v{signing}) was rewritten: its chain head is "
+            f"{links[signing][1][:SHORT_HASH]}, the contract sealed {head[:SHORT_HASH]}",
+        )  # fmt: skip
+        return
     if evidence is not None and expected != evidence:
         found.add("store", False, "the store's events differ from the evidence in the PDF")
         return
