@@ -1,7 +1,8 @@
 """The ports: what the services need from the outside world, as Protocols.
 
 :class:`EventStore` keeps each deal's events in order, with the version as the optimistic
-concurrency check, a read-model row per deal for queries, and files made for deals;
+concurrency check and each event's link in the deal's hash chain, a read-model row per deal
+for queries, and files made for deals;
 :class:`Renderer` turns a contract document into PDF bytes; :class:`Sealer` seals it;
 :class:`Clock` tells the time.
 Concrete adapters live in :mod:`dealflow.adapters` and are chosen in :mod:`dealflow.bootstrap`.
@@ -14,6 +15,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:  # annotations only: a store or a clock can be used without these models
+    from dealflow.domain.chain import ChainLink, RecordedEvent
     from dealflow.domain.contract import ContractDocument
     from dealflow.domain.events import AnyEvent, Event, StoredEvent
     from dealflow.domain.listing import DealQuery, DealRow
@@ -35,7 +37,9 @@ class EventStore(Protocol):
         row: DealRow | None = None,
     ) -> None:
         """Append events after ``expected_version``, all or nothing, and write the deal's
-        read-model ``row`` in the same transaction.
+        read-model ``row`` in the same transaction. Each event is stored with its link in the
+        deal's hash chain (:mod:`dealflow.domain.chain`), computed in that transaction from
+        the payload text as stored and the hash of the event before it.
 
         Raises ConcurrencyConflictError when the deal's latest version is not
         ``expected_version`` (another writer was first), and StoreError when the store fails.
@@ -66,6 +70,15 @@ class EventStore(Protocol):
 
     def load(self, deal_id: str, after: int = 0) -> list[AnyEvent]:
         """The deal's events with a version above ``after``, in order ([] if none)."""
+        ...
+
+    def chain(self, deal_id: str) -> tuple[ChainLink, ...]:
+        """The deal's links in its hash chain as stored, in version order (() if none)."""
+        ...
+
+    def recorded_events(self, deal_id: str) -> tuple[RecordedEvent, ...]:
+        """The deal's events exactly as stored (payload text and chain link), in version
+        order, for an audit to recompute the chain from (() if none)."""
         ...
 
     def deal_ids(self) -> list[str]:

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from dealflow.advising import AdvisingUseCases
+from dealflow.audit import AuditUseCases
 from dealflow.contracting import ContractUseCases
 from dealflow.domain import decisions as d
 from dealflow.domain.deal import Deal, SignatureMethod
@@ -102,11 +103,13 @@ def new_deal_id() -> str:
     return uuid.uuid4().hex[:12]
 
 
-class DealService(MembershipUseCases, AfterSalesUseCases, AdvisingUseCases, ContractUseCases):
+class DealService(
+    MembershipUseCases, AfterSalesUseCases, AdvisingUseCases, ContractUseCases, AuditUseCases
+):
     """Runs deals through their lifecycle on an event store, acting as one member of the
     store's roster (the roster use cases are in :mod:`dealflow.membership`, the after-sales
     and relationship ones in :mod:`dealflow.relationship`, the advisor's in
-    :mod:`dealflow.advising`)."""
+    :mod:`dealflow.advising`, the audit of the hash chain in :mod:`dealflow.audit`)."""
 
     def __init__(
         self,

@@ -1,7 +1,10 @@
 """The in-memory event store: a real implementation of the port, for tests and demos.
 
-Events are kept as the objects appended, so nothing is serialised; a lock makes appends from
-several threads as safe as on the durable stores. Queries filter the read-model rows in order.
+Events are kept as the objects appended, and beside them each event's JSON text with its link
+in the deal's hash chain, computed from that text as a durable store computes it from what it
+stores (so that the chain and its audit behave the same on every store); a lock makes appends
+from several threads as safe as on the durable stores. Queries filter the read-model rows in
+order.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 
+from dealflow.domain.chain import GENESIS, ChainLink, RecordedEvent, chain_of, link_hash
 from dealflow.domain.events import AnyEvent, Event, StoredEvent
 from dealflow.domain.listing import DealQuery, DealRow, matches
 from dealflow.domain.members import ROSTER, RosterEvent
@@ -23,6 +27,8 @@ class MemoryEventStore:
 
     def __init__(self) -> None:
         self._logs: dict[str, list[AnyEvent]] = {}
+        #: Each deal's events as a durable store keeps them: payload text and chain link.
+        self._recorded: dict[str, list[RecordedEvent]] = {}
         self._rows: dict[str, DealRow] = {}
         self._files: dict[tuple[str, str], bytes] = {}
         self._feed: list[StoredEvent] = []  # position n is self._feed[n - 1]
@@ -44,6 +50,22 @@ class MemoryEventStore:
             for offset, event in enumerate(events, start=1):
                 if event.deal_id != deal_id or event.version != expected_version + offset:
                     raise ValueError(f"event v{event.version} does not follow v{current}")
+            recorded = self._recorded.setdefault(deal_id, [])
+            previous = (recorded[-1].hash or "") if recorded else GENESIS
+            for event in events:
+                payload = event.model_dump_json()
+                kind = type(event).__name__
+                own = link_hash(previous, deal_id, event.version, kind, payload)
+                recorded.append(
+                    RecordedEvent(
+                        version=event.version,
+                        event=kind,
+                        payload=payload,
+                        previous=previous,
+                        hash=own,
+                    )
+                )
+                previous = own
             self._logs.setdefault(deal_id, []).extend(events)  # type: ignore[arg-type]
             self._feed.extend(events)  # type: ignore[arg-type]
             if row is not None:
@@ -52,6 +74,15 @@ class MemoryEventStore:
     def load(self, deal_id: str, after: int = 0) -> list[AnyEvent]:
         """The deal's events after a version (versions start at 1, so index = version - 1)."""
         return list(self._logs.get(deal_id, ())[after:])
+
+    def chain(self, deal_id: str) -> tuple[ChainLink, ...]:
+        """The deal's links in its hash chain, in version order."""
+        return chain_of(self.recorded_events(deal_id))
+
+    def recorded_events(self, deal_id: str) -> tuple[RecordedEvent, ...]:
+        """The deal's events as stored: payload text and chain link, in version order."""
+        with self._lock:
+            return tuple(self._recorded.get(deal_id, ()))
 
     def deal_ids(self) -> list[str]:
         """Deal ids in the order they were opened."""

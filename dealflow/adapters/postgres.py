@@ -4,8 +4,10 @@ The schema is created on first use under an advisory lock (several processes may
 once) and records its version; a newer library migrates it forward, an older one refuses it.
 An append runs in one transaction: it checks the deal's latest version, inserts the events
 (the primary key ``(deal_id, version)`` refuses a second writer on the same version) and
-upserts the deal's read-model row. psycopg's exceptions become dealflow errors here, each
-saying what to do; psycopg itself is imported only when a PostgreSQL store is opened.
+upserts the deal's read-model row. The database itself links each event into its deal's hash
+chain as it is inserted (see :data:`_CHAIN`), so that a login that bypasses dealflow cannot
+store an event without its link. psycopg's exceptions become dealflow errors here, each saying
+what to do; psycopg itself is imported only when a PostgreSQL store is opened.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from urllib.parse import unquote
 from pydantic import ValidationError
 
 from dealflow.adapters.rows import COLUMNS, READ_COLUMNS, row_from, row_values, where
+from dealflow.domain.chain import ChainLink, RecordedEvent
 from dealflow.domain.events import AnyEvent, Event, StoredEvent, read_stored
 from dealflow.domain.listing import DealQuery, DealRow, deal_row
 from dealflow.domain.members import ROSTER, RosterEvent
@@ -36,7 +39,7 @@ from dealflow.errors import (
 if TYPE_CHECKING:
     import psycopg
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 #: Any fixed number: the advisory lock that serialises schema creation and migration.
 _SCHEMA_LOCK = 0x6465616C
 _BASE = """
@@ -200,6 +203,68 @@ CREATE TRIGGER events_roster AFTER INSERT ON events
     FOR EACH ROW WHEN (NEW.deal_id = '@roster') EXECUTE FUNCTION dealflow_keep_roster();
 """
 
+#: Schema 5: the hash chain (:mod:`dealflow.domain.chain`), computed by the database. A trigger
+#: running as the schema's owner sets each inserted event's ``previous_hash`` (the hash of the
+#: deal's event one version before, which must exist) and ``hash``, with PostgreSQL's own
+#: ``sha256()`` over the text stored in ``data`` (a ``text`` column: stored as given, never
+#: normalised as ``jsonb`` would be), whatever the insert gave: dealflow's append names neither
+#: column, and a raw INSERT cannot set them. The events already stored are linked in version
+#: order by the migration, in its transaction. ``convert_to(..., 'UTF8')`` hashes the UTF-8
+#: bytes, as dealflow does.
+_CHAIN = """
+ALTER TABLE events ADD COLUMN IF NOT EXISTS previous_hash TEXT;
+ALTER TABLE events ADD COLUMN IF NOT EXISTS hash TEXT;
+CREATE OR REPLACE FUNCTION dealflow_link_hash(
+    previous TEXT, deal TEXT, version INTEGER, kind TEXT, payload TEXT
+) RETURNS TEXT LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $link$
+    SELECT encode(sha256(convert_to(
+        previous || E'\n' || deal || E'\n' || version::text || E'\n' || kind || E'\n' || payload,
+        'UTF8')), 'hex')
+$link$;
+CREATE OR REPLACE FUNCTION dealflow_chain() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $chain$
+DECLARE
+    before TEXT;
+BEGIN
+    IF NEW.version = 1 THEN
+        before := repeat('0', 64);
+    ELSE
+        SELECT coalesce(e.hash, '') INTO before
+        FROM events e WHERE e.deal_id = NEW.deal_id AND e.version = NEW.version - 1;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'dealflow: event % of deal % does not follow a stored event %',
+                NEW.version, NEW.deal_id, NEW.version - 1 USING ERRCODE = '23514';
+        END IF;
+    END IF;
+    NEW.previous_hash := before;
+    NEW.hash := dealflow_link_hash(before, NEW.deal_id, NEW.version, NEW.type, NEW.data);
+    RETURN NEW;
+END
+$chain$;
+DROP TRIGGER IF EXISTS events_chain ON events;
+CREATE TRIGGER events_chain BEFORE INSERT ON events
+    FOR EACH ROW EXECUTE FUNCTION dealflow_chain();
+DO $link_stored$
+DECLARE
+    r        RECORD;
+    deal     TEXT;
+    previous TEXT;
+BEGIN
+    FOR r IN SELECT e.deal_id, e.version, e.type, e.data FROM events e
+             ORDER BY e.deal_id, e.version LOOP
+        IF deal IS DISTINCT FROM r.deal_id THEN
+            deal := r.deal_id;
+            previous := repeat('0', 64);
+        END IF;
+        UPDATE events SET previous_hash = previous,
+            hash = dealflow_link_hash(previous, r.deal_id, r.version, r.type, r.data)
+        WHERE deal_id = r.deal_id AND version = r.version
+        RETURNING hash INTO previous;
+    END LOOP;
+END
+$link_stored$;
+"""
+
 _MIGRATIONS = {
     2: """
 CREATE TABLE deals (
@@ -261,6 +326,8 @@ INSERT INTO dealflow_feed (id, last) SELECT 1, coalesce(max(position), 0) FROM e
     # from the roster's events, and a guard on every event appended, keyed on the login
     # (session_user), so that a login that bypasses dealflow meets the same rules.
     4: _GUARD,
+    # The hash chain, computed by the database on every insert.
+    5: _CHAIN,
 }
 _INSERT_ROW = (
     f"INSERT INTO deals ({', '.join(COLUMNS)}) VALUES ({', '.join(['%s'] * len(COLUMNS))}) "
@@ -681,6 +748,37 @@ class PostgresEventStore:
                 f"the events of deal {deal_id} at {_where_to(self.url)} cannot be read: "
                 f"{exc.error_count()} invalid fields; restore the store from a backup"
             ) from exc
+
+    def chain(self, deal_id: str) -> tuple[ChainLink, ...]:
+        """The deal's links in its hash chain as the database stored them, in version order."""
+        try:
+            with self._reading() as db:
+                found = db.execute(
+                    "SELECT version, type, previous_hash, hash FROM events WHERE deal_id = %s "
+                    "ORDER BY version",
+                    (deal_id,),
+                ).fetchall()
+        except self._psycopg.Error as exc:
+            raise self._fail(exc) from exc
+        return tuple(
+            ChainLink(version=v, event=t, previous=p or "", hash=h or "") for v, t, p, h in found
+        )
+
+    def recorded_events(self, deal_id: str) -> tuple[RecordedEvent, ...]:
+        """The deal's events exactly as stored, with their chain links, in version order."""
+        try:
+            with self._reading() as db:
+                found = db.execute(
+                    "SELECT version, type, data, previous_hash, hash FROM events "
+                    "WHERE deal_id = %s ORDER BY version",
+                    (deal_id,),
+                ).fetchall()
+        except self._psycopg.Error as exc:
+            raise self._fail(exc) from exc
+        return tuple(
+            RecordedEvent(version=v, event=t, payload=d, previous=p, hash=h)
+            for v, t, d, p, h in found
+        )
 
     def deal_ids(self) -> list[str]:
         """Deal ids in the order they were opened."""

@@ -4,8 +4,11 @@ The primary key ``(deal_id, version)`` is the concurrency control: the append ru
 ``BEGIN IMMEDIATE`` transaction that checks the deal's latest version and inserts, so of two
 writers on the same version one commits and the other gets ConcurrencyConflictError. The file
 runs in WAL mode with a busy timeout, so several CLI processes can share it, and with
-``synchronous=FULL``, so a committed event survives a power cut. sqlite3's exceptions become
-StoreError here, with a message that says what to do.
+``synchronous=FULL``, so a committed event survives a power cut. Each event row carries its
+link in the deal's hash chain (``previous_hash``, ``hash``: :mod:`dealflow.domain.chain`),
+computed in the append's transaction from the payload text it inserts and the deal's last
+stored hash, which the version check reads anyway. sqlite3's exceptions become StoreError here,
+with a message that says what to do.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from dealflow.adapters.rows import COLUMNS, READ_COLUMNS, row_from, row_values, where
+from dealflow.domain.chain import GENESIS, ChainLink, RecordedEvent, chain_of, link_hash
 from dealflow.domain.events import AnyEvent, Event, StoredEvent, read_stored
 from dealflow.domain.listing import DealQuery, DealRow, deal_row
 from dealflow.domain.members import ROSTER, RosterEvent
@@ -32,7 +36,7 @@ from dealflow.errors import (
     StoreSchemaError,
 )
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 _BASE = """
 CREATE TABLE IF NOT EXISTS meta (
@@ -94,6 +98,9 @@ FROM (SELECT rowid AS r, row_number() OVER (ORDER BY rowid) AS position FROM eve
 WHERE events.rowid = numbered.r;
 CREATE UNIQUE INDEX events_position ON events (position);
 """,
+    # The hash chain: columns added and the links of the events already stored computed by
+    # :meth:`SQLiteEventStore._chain_rows` (SQLite has no SHA-256 of its own).
+    4: "",
 }
 _INSERT_ROW = (
     f"INSERT INTO deals ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))}) "
@@ -198,6 +205,8 @@ class SQLiteEventStore:
                         db.execute(statement)
                 if version == 2:
                     self._backfill_rows(db)
+                if version == 4:
+                    self._chain_rows(db)
                 db.execute(
                     "UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(version),)
                 )
@@ -216,6 +225,28 @@ class SQLiteEventStore:
             ).fetchall()
             events = read_stored(r[0] for r in data)
             db.execute(_INSERT_ROW, row_values(deal_row(replay(events))))
+
+    def _chain_rows(self, db: sqlite3.Connection) -> None:
+        """Schema 4 adds the hash chain: each deal's events already stored are linked in
+        version order, from the payload text as stored."""
+        columns = {r[1] for r in db.execute("PRAGMA table_info(events)")}
+        for column in ("previous_hash", "hash"):
+            if column not in columns:  # a store taken back by hand may still have them
+                db.execute(f"ALTER TABLE events ADD COLUMN {column} TEXT")
+        links: list[tuple[str, str, str, int]] = []
+        deal_id, previous = None, GENESIS
+        for row_deal, version, kind, data in db.execute(
+            "SELECT deal_id, version, type, data FROM events ORDER BY deal_id, version"
+        ):
+            if row_deal != deal_id:
+                deal_id, previous = row_deal, GENESIS
+            own = link_hash(previous, row_deal, version, kind, data)
+            links.append((previous, own, row_deal, version))
+            previous = own
+        db.executemany(
+            "UPDATE events SET previous_hash = ?, hash = ? WHERE deal_id = ? AND version = ?",
+            links,
+        )
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
@@ -246,24 +277,33 @@ class SQLiteEventStore:
         """Append all events and the deal's read-model row in one transaction, or nothing.
 
         Feed positions are taken under the write lock that ``BEGIN IMMEDIATE`` holds until the
-        commit, so they are gap-free and readers see them in order.
+        commit, so they are gap-free and readers see them in order; so is the deal's last hash,
+        which the events' chain links start from.
         """
         rows = [
-            (e.deal_id, e.version, type(e).__name__, e.occurred_at.isoformat(), e.model_dump_json())
+            (e.version, type(e).__name__, e.occurred_at.isoformat(), e.model_dump_json())
             for e in events
         ]
         try:
             with self._transaction() as db:
-                (current,) = db.execute(
-                    "SELECT coalesce(max(version), 0) FROM events WHERE deal_id = ?", (deal_id,)
+                found = db.execute(
+                    "SELECT version, hash FROM events WHERE deal_id = ? "
+                    "ORDER BY version DESC LIMIT 1",
+                    (deal_id,),
                 ).fetchone()
+                current, previous = found if found is not None else (0, GENESIS)
                 if current != expected_version:
                     raise ConcurrencyConflictError(deal_id, expected_version)
                 (last,) = db.execute("SELECT coalesce(max(position), 0) FROM events").fetchone()
+                linked = []
+                for n, (version, kind, at, data) in enumerate(rows, start=1):
+                    before = previous or ""  # a row written outside dealflow may have none
+                    previous = link_hash(before, deal_id, version, kind, data)
+                    linked.append((deal_id, version, kind, at, data, last + n, before, previous))
                 db.executemany(
-                    "INSERT INTO events (deal_id, version, type, occurred_at, data, position) "
-                    "VALUES (?, ?, ?, ?, ?, ?)",
-                    [(*values, last + n) for n, values in enumerate(rows, start=1)],
+                    "INSERT INTO events (deal_id, version, type, occurred_at, data, position, "
+                    "previous_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    linked,
                 )
                 if row is not None:
                     db.execute(_INSERT_ROW, row_values(row))
@@ -291,6 +331,26 @@ class SQLiteEventStore:
                 f"the events of deal {deal_id} in {self.path} cannot be read: "
                 f"{exc.error_count()} invalid fields; restore the store from a backup"
             ) from exc
+
+    def chain(self, deal_id: str) -> tuple[ChainLink, ...]:
+        """The deal's links in its hash chain as stored, in version order."""
+        return chain_of(self.recorded_events(deal_id))
+
+    def recorded_events(self, deal_id: str) -> tuple[RecordedEvent, ...]:
+        """The deal's events exactly as stored, with their chain links, in version order."""
+        try:
+            with self._lock:
+                found = self._db.execute(
+                    "SELECT version, type, data, previous_hash, hash FROM events "
+                    "WHERE deal_id = ? ORDER BY version",
+                    (deal_id,),
+                ).fetchall()
+        except sqlite3.Error as exc:
+            raise StoreError(_explain(exc, self.path)) from exc
+        return tuple(
+            RecordedEvent(version=v, event=t, payload=d, previous=p, hash=h)
+            for v, t, d, p, h in found
+        )
 
     def deal_ids(self) -> list[str]:
         """Deal ids in the order they were opened."""

@@ -59,6 +59,7 @@ COMMANDS: dict[str, str] = {
     **dict.fromkeys(["log", "claim", "respond", "resolve", "health"], "relationship_commands"),
     **dict.fromkeys(["contract", "templates"], "contract_commands"),
     **dict.fromkeys(["verify", "keys"], "seal_commands"),
+    "audit": "audit_command",
     "advise": "advise_command",
     "feed": "feed_command",
     "demo": "demo_command",

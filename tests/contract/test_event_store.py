@@ -312,7 +312,7 @@ class TestSQLiteEventStore(EventStoreContract):
         db = sqlite3.connect(tmp_path / "deals.db")
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         version = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-        assert version == ("3",)
+        assert version == ("4",)
         db.close()
 
     def test_a_store_from_a_newer_dealflow_is_refused(self, tmp_path: Path) -> None:
@@ -388,7 +388,7 @@ class TestSQLiteEventStore(EventStoreContract):
         assert self.service(migrated).get(deal_id) == live
         migrated.close()
         with sqlite3.connect(path) as db:
-            assert db.execute("SELECT value FROM meta").fetchone() == ("3",)
+            assert db.execute("SELECT value FROM meta").fetchone() == ("4",)
 
 
 class TestPostgresEventStore(EventStoreContract):
@@ -454,7 +454,7 @@ class TestPostgresEventStore(EventStoreContract):
         migrated.close()
         with psycopg.connect(self.url) as db:
             found = "SELECT value FROM dealflow_meta WHERE key = 'schema_version'"
-            assert db.execute(found).fetchone() == ("4",)
+            assert db.execute(found).fetchone() == ("5",)
 
     def test_a_wrong_password_and_a_closed_port_are_clear_store_errors(self) -> None:
         from urllib.parse import urlsplit, urlunsplit

@@ -265,7 +265,7 @@ def test_postgresql_migrates_the_old_store_and_names_the_login_of_new_events_onl
     store.close()
     with psycopg.connect(request.getfixturevalue("postgres_url")) as db:
         version = db.execute("SELECT value FROM dealflow_meta WHERE key = 'schema_version'")
-        assert version.fetchone() == ("4",)
+        assert version.fetchone() == ("5",)
         logins = db.execute(
             "SELECT deal_id, type, recorded_by FROM events ORDER BY position"
         ).fetchall()
