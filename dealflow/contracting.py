@@ -116,10 +116,11 @@ class ContractUseCases:
 
     def _chain_links(self: _Service, deal_id: str) -> dict[int, tuple[str, str]]:
         """The deal's events' links in its hash chain, by version."""
-        chain = getattr(self.store, "chain", None)
-        if chain is None:
-            return {}
-        return {link.version: (link.previous, link.hash) for link in chain(deal_id)}
+        return {
+            link.version: (link.previous, link.hash)
+            for link in self.store.chain(deal_id)
+            if link.hash  # a row written outside dealflow has no link to show
+        }
 
     def _kept_contract(
         self: _Service, deal_id: str, document: ContractDocument

@@ -514,12 +514,11 @@ def _store(
     try:
         deal = service.get(deal_id)
         events = service.history(deal_id)
-        audit = getattr(service, "audit", None)
-        chain = audit(deal_id) if audit is not None else None
+        chain = service.audit(deal_id)
     except (DealflowError, ValueError) as exc:
         found.add("store", False, f"the store cannot confirm it: {exc}")
         return
-    if chain is not None and chain.first_break is not None:
+    if chain.first_break is not None:
         found.add("store", False, f"the deal's event log was altered at {chain.first_break}")
         return
     recorded = _recorded_evidence(deal, events, signed, service)

@@ -13,6 +13,7 @@ import hashlib
 import io
 import json
 import shutil
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from dealflow.adapters.signing import Pkcs12Sealer, make_dev_certificate
 from dealflow.contracting import sealed_copy_name
 from dealflow.demo import sample_deal_spec
 from dealflow.domain.agreement import agreement_of
+from dealflow.domain.chain import GENESIS, link_hash
 from dealflow.domain.events import ContractAmended, ContractSigned
 from tests.conftest import BUYER, SELLER, START, staffed
 from tests.paths import _sign_both, drive_to
@@ -166,6 +168,58 @@ def test_each_versions_evidence_is_its_own_negotiation_and_signatures(
     assert evidence["agreement_hash"] == contract.agreement_hash
     last = events[versions[-1] - 1]
     assert isinstance(last, ContractSigned)
+
+
+@pytest.mark.parametrize("version", [1, 2, 3])
+def test_the_evidence_carries_each_events_link_and_the_chain_head_at_signing(
+    amended: Amended, version: int
+) -> None:
+    contract = amended.deal.contracts[version - 1]
+    links = {link.version: link for link in amended.service.store.chain(amended.deal_id)}
+    evidence = _evidence(amended.pdfs[version])
+    rows = evidence["events"]
+    assert isinstance(rows, list)
+    for row in rows:
+        link = links[row["version"]]
+        assert (row["previous_hash"], row["hash"]) == (link.previous, link.hash)
+    assert evidence["chain_head"] == links[contract.signed_event].hash == rows[-1]["hash"]
+    # Identification of each person, and the consent text of each signature.
+    assert all(row["identified"] == "named" for row in rows if row["role"] != "system")
+    signed = [row for row in rows if row["event"] == "ContractSigned"]
+    assert all(row["method"] == "typed" and row["consent"] for row in signed)
+
+
+def test_a_log_rewritten_with_its_chain_recomputed_fails_against_the_sealed_head(
+    tmp_path: Path, sealer: Pkcs12Sealer
+) -> None:
+    path = tmp_path / "deals.db"
+    service = _service(path, sealer)
+    deal_id = drive_to(service, sample_deal_spec(), Stage.SIGNED)
+    pdf = service.contract(deal_id).pdf
+    service.close()
+    with sqlite3.connect(path) as db:
+        rows = db.execute(
+            "SELECT version, type, data FROM events WHERE deal_id = ? ORDER BY version",
+            (deal_id,),
+        ).fetchall()
+        previous = GENESIS
+        for version, kind, data in rows:
+            if kind == "OfferMade":
+                data = data.replace("Budi Santoso", "Someone Else")
+            own = link_hash(previous, deal_id, version, kind, data)
+            db.execute(
+                "UPDATE events SET data = ?, previous_hash = ?, hash = ? "
+                "WHERE deal_id = ? AND version = ?",
+                (data, previous, own, deal_id, version),
+            )
+            previous = own
+    fresh = _service(path, sealer)
+    assert fresh.audit(deal_id).ok  # the chain alone looks intact
+    verdict = verify_contract(pdf, fresh)
+    assert verdict.failed == ["store"]
+    detail = next(c.detail for c in verdict.checks if c.name == "store")
+    assert "was rewritten" in detail and "chain head" in detail
+    fresh.close()
 
 
 def test_a_versions_pdf_with_another_versions_evidence_fails(amended: Amended) -> None:
