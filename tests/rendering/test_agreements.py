@@ -203,9 +203,8 @@ def test_a_log_rewritten_with_its_chain_recomputed_fails_against_the_sealed_head
             (deal_id,),
         ).fetchall()
         previous = GENESIS
-        for version, kind, data in rows:
-            if kind == "OfferMade":
-                data = data.replace("Budi Santoso", "Someone Else")
+        for version, kind, stored in rows:
+            data = stored.replace("Budi Santoso", "Someone Else") if kind == "OfferMade" else stored
             own = link_hash(previous, deal_id, version, kind, data)
             db.execute(
                 "UPDATE events SET data = ?, previous_hash = ?, hash = ? "
