@@ -68,6 +68,7 @@ def demo(
                         "stages": stages,
                         "grand_total": str(totals.grand_total),
                         "terms_hash": deal.terms_hash,
+                        "agreement_hash": signed.document.agreement_hash,
                         "pdf": str(pdf),
                         "sha256": signed.sha256,
                         "store": store_url,
@@ -75,7 +76,8 @@ def demo(
                 )
                 return
             say("Stages passed: " + " -> ".join(stages))
-            say(f"Grand total: {totals.grand_total} (terms hash {deal.terms_hash[:12]})")
+            agreement = signed.document.agreement_hash[:12]
+            say(f"Grand total: {totals.grand_total} (agreement {agreement})")
             say(f"Signed contract: {pdf} (sha256 {signed.sha256[:16]}...)")
             say(f"Store: {store_url or 'a temporary store (deleted now)'}")
         finally:

@@ -61,9 +61,9 @@ def test_demo_runs_the_sample_deal_through_every_stage_to_a_signed_pdf(tmp_path:
     text = "".join(page.extract_text() for page in reader.pages)
     assert "DRAFT" not in text
     assert "PT Sinar Abadi Minuman" in text
-    terms = reader.attachments["terms.json"][0]
-    hash_line = next(line for line in result.stdout.splitlines() if "terms hash" in line)
-    assert hashlib.sha256(terms).hexdigest()[:12] in hash_line
+    agreement = reader.attachments["agreement.json"][0]
+    hash_line = next(line for line in result.stdout.splitlines() if "Grand total" in line)
+    assert hashlib.sha256(agreement).hexdigest()[:12] in hash_line
 
 
 def test_demo_on_a_given_store_keeps_the_deal(tmp_path: Path) -> None:
