@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from dealflow.domain.advisor.deal_advice import DealAdvice
     from dealflow.domain.agreement import Agreement
     from dealflow.domain.buyer_value import BuyerValue, RenewalReminder
+    from dealflow.domain.chain import AuditReport
     from dealflow.domain.claims import Claim, ClaimKind
     from dealflow.domain.commitments import Commitment, CommitmentStatus
     from dealflow.domain.contract import ContractDocument, ContractPdf, contract_document
@@ -137,6 +138,7 @@ _MODULES: dict[str, tuple[str, ...]] = {
         "Via",
     ),
     "dealflow.domain.agreement": ("Agreement",),
+    "dealflow.domain.chain": ("AuditReport",),
     "dealflow.domain.policy": ("ApprovalPolicy", "BuyerClass", "SellerPolicy"),
     "dealflow.domain.rights": ("Right",),
     "dealflow.domain.spec": ("DealSpec",),
@@ -224,6 +226,7 @@ __all__ = [
     "AnyEvent",
     "ApprovalPolicy",
     "ArtifactConflictError",
+    "AuditReport",
     "BelowFloorError",
     "BuyerClass",
     "BuyerNotFoundError",
