@@ -8,7 +8,6 @@ from ``$DEALFLOW_CERT_PASSWORD`` only, never from the command line. pyHanko (and
 
 from __future__ import annotations
 
-import io
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -83,10 +82,12 @@ class Pkcs12Sealer:
 
     def seal(self, pdf: bytes) -> bytes:
         """``pdf`` with a PAdES-B-B seal over all of it."""
-        from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
         from pyhanko.sign import fields, signers
 
-        writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+        from dealflow.adapters.rendering.pdf_metadata import sealing_writer
+
+        # Info and XMP get the same modification date and producer (PDF/A wants them equal).
+        writer = sealing_writer(pdf)
         metadata = signers.PdfSignatureMetadata(
             field_name=SEAL_FIELD,
             md_algorithm="sha256",
