@@ -55,6 +55,7 @@ class _Service(Protocol):
     @property
     def sealer(self) -> Sealer | None: ...
     def get(self, deal_id: str) -> Deal: ...
+    def _render(self, document: ContractDocument) -> tuple[bytes, tuple[str, ...]]: ...
     def _chain_links(self, deal_id: str) -> dict[int, tuple[str, str]]: ...
     def _kept_contract(self, deal_id: str, document: ContractDocument) -> ContractPdf | None: ...
 
@@ -89,7 +90,8 @@ class ContractUseCases:
             ) from None
         document = contract_document(deal, version, chosen)
         if not document.signed:
-            return ContractPdf(document=document, pdf=self.renderer.render(document))
+            pdf, notes = self._render(document)
+            return ContractPdf(document=document, pdf=pdf, notes=notes)
         kept = self._kept_contract(deal_id, document)
         if kept is not None:
             return kept
@@ -102,7 +104,7 @@ class ContractUseCases:
             chain=self._chain_links(deal_id),
             seal=sealer.subject if sealer else None,
         )
-        pdf = self.renderer.render(document)
+        pdf, notes = self._render(document)
         if sealer is not None:
             pdf = sealer.seal(pdf)  # before keeping: nothing is kept half-sealed
         try:
@@ -112,7 +114,15 @@ class ContractUseCases:
             again = self._kept_contract(deal_id, document)
             assert again is not None
             return again
-        return ContractPdf(document=document, pdf=pdf, stored=False)
+        return ContractPdf(document=document, pdf=pdf, stored=False, notes=notes)
+
+    def _render(self: _Service, document: ContractDocument) -> tuple[bytes, tuple[str, ...]]:
+        """The PDF, and what the renderer noted (a font embedded whole...) when it says."""
+        noted = getattr(self.renderer, "render_noted", None)
+        if noted is None:  # a renderer that only renders
+            return self.renderer.render(document), ()
+        rendered = noted(document)
+        return bytes(rendered.pdf), tuple(rendered.notes)
 
     def _chain_links(self: _Service, deal_id: str) -> dict[int, tuple[str, str]]:
         """The deal's events' links in its hash chain, by version."""
