@@ -10,6 +10,10 @@ ratio to a baseline measured in the same run, with the same driver and durabilit
    with the store's own settings (WAL, ``synchronous=FULL``); PostgreSQL is the server named by
    ``--postgres URL`` or ``$DEALFLOW_TEST_POSTGRES`` (skipped, saying why, if there is none),
    in a schema created for the run (``options=-csearch_path=...``) and dropped after it.
+   There the database login is the identity and the database's guard refuses an event from a
+   login that is not a member of the store, or that names another member as its actor: before
+   anything is timed the login is made the store's first member (as the service does on first
+   use, with every role), and the pre-built events name that member, as the service would.
    Baseline: a raw ``INSERT`` of the same event rows (same columns, the same JSON payloads as
    the real counter events) into a table defined like the store's ``events`` table, then
    ``COMMIT``, one transaction per row: on SQLite a separate file in the same folder with
@@ -19,6 +23,7 @@ ratio to a baseline measured in the same run, with the same driver and durabilit
    presented, 15% offered, 25% negotiating, 10% signed, 5% lost; 50 buyers, 5 owners, varied
    quantities), then each deal's log and read-model row is written with ``store.append``, one
    transaction per deal; both phases are timed, and the logs are dropped before any query is.
+   On PostgreSQL the logs are written under the login's member (see 1), renamed untimed.
    Timed: ``service.list_deals()`` (all rows), ``stage=negotiating``, ``buyer="sinar"`` and
    ``same_buyer_as=<the sample buyer>, signed_only=True`` (what buyer classes ask). Target on
    SQLite: <= 50 ms. Baseline: a plain sqlite3 ``SELECT`` of the same columns
@@ -74,6 +79,8 @@ from dealflow import (
     DealSpec,
     Discount,
     FixedClock,
+    Identified,
+    Member,
     MemoryEventStore,
     Money,
     Party,
@@ -245,6 +252,36 @@ def raw_rows(template: Template, deal_id: str) -> list[tuple[str, int, str, date
         (deal_id, e.version, type(e).__name__, e.occurred_at, e.model_dump_json())
         for e in template.counters
     ]
+
+
+def as_login_member(member: Member, events: Sequence[AnyEvent]) -> list[AnyEvent]:
+    """The events with the actors the service records on PostgreSQL, where the database login
+    (its member) is the identity: the seller's side acts as the member, a buyer's act is
+    recorded by it. The database's guard checks these fields against the login."""
+
+    def actor(who: Actor) -> Actor:
+        if who.role is Role.SYSTEM:
+            return who
+        if who.role is Role.BUYER:
+            return Actor(
+                name=who.name,
+                role=Role.BUYER,
+                recorded_by=member.id,
+                channel=who.channel,
+                identified=Identified.DATABASE_LOGIN,
+            )
+        return Actor(
+            name=member.name, role=who.role, member=member.id, identified=Identified.DATABASE_LOGIN
+        )
+
+    return [e.model_copy(update={"actor": actor(e.actor)}) for e in events]
+
+
+def for_login_member(member: Member, shape: Template) -> Template:
+    """The template as the login's member records it on PostgreSQL (same rows)."""
+    return Template(
+        as_login_member(member, shape.prefix), as_login_member(member, shape.counters), shape.rows
+    )
 
 
 Appends = list[tuple[str, int, Sequence[Event], DealRow]]
@@ -919,10 +956,13 @@ def section_actions(repeats: int, spec: DealSpec, tmp: Path, pg: Postgres | str)
         return
     schema_url = pg.schema_url("actions")
     service = connect(schema_url)
+    # The login becomes the store's first member (the database refuses a non-member's events);
+    # the pre-built events, and the raw rows beside them, name it as the service does.
+    pg_shape = for_login_member(service.whoami(), shape)
     raw_pg = RawPostgres(schema_url)
     try:
-        figures = measure_actions(repeats, service, raw_pg, spec, script, shape)
-        trips = postgres_round_trips(pg, service, raw_pg, spec, script, shape)
+        figures = measure_actions(repeats, service, raw_pg, spec, script, pg_shape)
+        trips = postgres_round_trips(pg, service, raw_pg, spec, script, pg_shape)
     finally:
         raw_pg.close()
         service.close()
@@ -949,6 +989,13 @@ class Filled:
 def fill_store(url: str, logs: list[DealLog]) -> Filled:
     service = connect(url)
     try:
+        if service.store.login is not None:
+            # PostgreSQL: the login becomes the store's first member and the logs name it (the
+            # database refuses a non-member's events), renamed before the timed writes.
+            member = service.whoami()
+            logs = [
+                DealLog(log.deal_id, as_login_member(member, log.events), log.row) for log in logs
+            ]
         return Filled(url, fill(service.store, logs))
     finally:
         service.close()
