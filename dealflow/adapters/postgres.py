@@ -143,6 +143,10 @@ BEGIN
         RAISE EXCEPTION 'dealflow: % does not hold the % role, or the event names another member',
             me.id, role USING ERRCODE = '42501';
     END IF;
+    IF actor ->> 'identified' IS DISTINCT FROM 'database-login' AND actor ? 'identified' THEN
+        RAISE EXCEPTION 'dealflow: the login is the identity here; an event cannot say its member '
+            'was identified by %', actor ->> 'identified' USING ERRCODE = '42501';
+    END IF;
     IF NEW.type <> 'ApprovalGranted' THEN
         RETURN NEW;
     END IF;

@@ -185,3 +185,50 @@ def test_the_database_holds_the_approval_limits_and_separation_of_duties(team: T
     owner_deal.close()
     with pytest.raises(psycopg.errors.InsufficientPrivilege, match="owns deal"):
         _raw_approval(team.owner, mine, owner_id)
+
+
+def _raw_interaction(url: str, deal_id: str, identified: str) -> None:
+    """The rep's own act, inserted by hand, saying how its member was identified."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as db:
+        (version,) = db.execute(
+            "SELECT max(version) FROM events WHERE deal_id = %s", (deal_id,)
+        ).fetchone()
+        event = {
+            "type": "InteractionLogged",
+            "deal_id": deal_id,
+            "version": version + 1,
+            "occurred_at": "2026-11-02T10:00:00Z",
+            "actor": {"name": "Rep", "role": "seller", "member": "rep", "identified": identified},
+            "stage": "pending_approval",
+            "channel": "phone",
+            "kind": "contact",
+            "note": "called",
+        }
+        db.execute(
+            "WITH counter AS (UPDATE dealflow_feed SET last = last + 1 WHERE id = 1 "
+            "RETURNING last) INSERT INTO events (deal_id, version, type, occurred_at, data, "
+            "position) SELECT %s, %s, 'InteractionLogged', now(), %s, counter.last FROM counter",
+            (deal_id, version + 1, json.dumps(event)),
+        )
+
+
+def test_on_postgresql_an_event_cannot_claim_another_way_of_identifying_its_member(
+    team: Team,
+) -> None:
+    import psycopg
+
+    deal_id = _pending_approval(team, "15%")
+    for claimed in ("os-login", "named"):
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match=f"identified by {claimed}"):
+            _raw_interaction(team.rep, deal_id, claimed)
+    _raw_interaction(team.rep, deal_id, "database-login")
+    rep = dealflow.connect(team.rep)
+    logged = rep.history(deal_id)[-1]
+    assert logged.actor.identified is dealflow.Identified.DATABASE_LOGIN
+    # What the service records through the same login says so by itself.
+    seller = dealflow.Actor(name="-", role="seller")
+    rep.log_interaction(deal_id, seller, channel="email", kind="contact", note="sent")
+    assert rep.history(deal_id)[-1].actor.identified is dealflow.Identified.DATABASE_LOGIN
+    rep.close()
