@@ -74,6 +74,7 @@ from dealflow import (
     DeliverySplit,
     Discount,
     FixedClock,
+    Identified,
     Member,
     MemoryEventStore,
     Role,
@@ -255,11 +256,16 @@ class WithoutAuthorization(DealService):
             return actor
         assert self._member is not None
         member = self._members[self._member]
+        named = Identified.NAMED  # the member is named (``member=``), as in the service
         if actor.role is Role.BUYER:
             return Actor(
-                name=actor.name, role=Role.BUYER, recorded_by=member.id, channel=actor.channel
+                name=actor.name,
+                role=Role.BUYER,
+                recorded_by=member.id,
+                channel=actor.channel,
+                identified=named,
             )
-        return Actor(name=member.name, role=actor.role, member=member.id)
+        return Actor(name=member.name, role=actor.role, member=member.id, identified=named)
 
     def whoami(self) -> Member:
         assert self._member is not None
@@ -353,8 +359,10 @@ def service_lifecycles(script: list[Step], spec: DealSpec) -> LifecycleRun:
 
 
 def recorded(store: EventStore, deal_id: str) -> list[dict[str, object]]:
-    """The deal's events as stored, without the deal id."""
-    return [event.model_dump(mode="json", exclude={"deal_id"}) for event in store.load(deal_id)]
+    """The deal's events as stored, without what names the deal (its id, and the agreement
+    hash and consent text, which name its contract number)."""
+    named = {"deal_id", "agreement_hash", "consent"}
+    return [event.model_dump(mode="json", exclude=named) for event in store.load(deal_id)]
 
 
 def crew_on(store: EventStore, authorized: bool) -> dict[str, DealService]:

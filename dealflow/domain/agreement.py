@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from functools import cached_property
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -88,11 +89,12 @@ class Agreement(BaseModel):
     def canonical_json(self) -> str:
         """One canonical JSON form: sorted keys, no spaces, the terms in their own canonical
         form (decimals as strings)."""
-        data: dict[str, Any] = self.model_dump(mode="json", exclude={"terms"})
-        data["terms"] = json.loads(self.terms.canonical_json())
+        # The whole dump sorted is the terms' own canonical form nested (Terms.canonical_json
+        # is the same dump, sorted the same way).
+        data: dict[str, Any] = self.model_dump(mode="json")
         return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
-    @property
+    @cached_property
     def agreement_hash(self) -> str:
         """SHA-256 of :meth:`canonical_json`, in hex."""
         return hashlib.sha256(self.canonical_json().encode("utf-8")).hexdigest()
