@@ -1,6 +1,7 @@
 """The one place that picks concrete adapters: a store from a URL, the system clock, the
 contract renderer over the template folders (``--templates DIR`` or ``$DEALFLOW_TEMPLATES``,
-searched before the built-ins), the seal certificate (``--cert FILE`` or ``$DEALFLOW_CERT``).
+searched before the built-ins), the seal certificate (``--cert FILE`` or ``$DEALFLOW_CERT``) and
+the timestamp authority that makes seals long-term (``--tsa URL`` or ``$DEALFLOW_TSA``).
 
 Store URLs:
 
@@ -32,6 +33,7 @@ STORE_ENV = "DEALFLOW_STORE"
 TEMPLATES_ENV = "DEALFLOW_TEMPLATES"
 CERT_ENV = "DEALFLOW_CERT"
 CERT_PASSWORD_ENV = "DEALFLOW_CERT_PASSWORD"
+TSA_ENV = "DEALFLOW_TSA"
 
 
 def user_data_dir() -> Path:
@@ -101,17 +103,30 @@ def make_renderer(folders: Sequence[Path] = ()) -> Renderer:
     return PdfRenderer(TemplateSet(folders))
 
 
-def make_sealer(cert: Path | str | None = None) -> Sealer | None:
+def tsa_url(tsa: str | None = None) -> str | None:
+    """The timestamp authority's URL: ``tsa``, else ``$DEALFLOW_TSA``, else None."""
+    return tsa or os.environ.get(TSA_ENV) or None
+
+
+def make_sealer(cert: Path | str | None = None, tsa: str | None = None) -> Sealer | None:
     """The seal of signed contracts: the PKCS#12 file ``cert`` or ``$DEALFLOW_CERT`` names,
     opened with ``$DEALFLOW_CERT_PASSWORD`` (never a command-line argument); None without
-    one. Imports pyHanko here."""
+    one. With a timestamp authority (``tsa`` or ``$DEALFLOW_TSA``) seals are long-term
+    (PAdES-B-T, B-LTA when revocation answers are reachable), their chains built to the
+    certificate file's own roots and those ``$DEALFLOW_TRUST`` names. Imports pyHanko
+    here."""
     path = cert or os.environ.get(CERT_ENV)
     if not path:
         return None
     from dealflow.adapters.signing import Pkcs12Sealer
+    from dealflow.seal_validation import trust_files_from_env, trust_roots
 
+    url = tsa_url(tsa)
+    roots = trust_roots(trust_files_from_env()) if url else ()
     password = os.environ.get(CERT_PASSWORD_ENV, "")
-    return Pkcs12Sealer(Path(path).expanduser(), password.encode("utf-8") or None)
+    return Pkcs12Sealer(
+        Path(path).expanduser(), password.encode("utf-8") or None, tsa=url, trust=roots
+    )
 
 
 def connect(
@@ -121,13 +136,15 @@ def connect(
     policy: SellerPolicy | None = None,
     templates: Sequence[Path | str] | None = None,
     cert: Path | str | None = None,
+    tsa: str | None = None,
     clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
     member: str | None = None,
 ) -> DealService:
     """A :class:`DealService` on the store a URL names: the system clock, the default seller
     policy, the clause library and contract templates (built-ins, after the user folders
     ``templates`` or ``$DEALFLOW_TEMPLATES`` names), and the seal certificate ``cert`` or
-    ``$DEALFLOW_CERT`` names (none: contracts are unsealed), unless told otherwise.
+    ``$DEALFLOW_CERT`` names (none: contracts are unsealed) with the timestamp authority
+    ``tsa`` or ``$DEALFLOW_TSA`` names (none: seals are PAdES-B-B), unless told otherwise.
     ``clock_skew`` is how far an action may be dated before a deal's last event; ``member``
     is the roster id of who acts (default: the system user's login name; on PostgreSQL the
     database login's member, which ``member`` may not contradict)."""
@@ -144,7 +161,7 @@ def connect(
         policy or SellerPolicy(),
         clauses=clauses,
         renderer=lambda: make_renderer(folders),
-        sealer=lambda: make_sealer(cert),
+        sealer=lambda: make_sealer(cert, tsa),
         clock_skew=clock_skew,
         member=member,
     )

@@ -8,8 +8,11 @@ what holds and what does not.
   metadata, the terms embedded as ``terms.json``), and a signed one, not a draft.
 - ``terms``: ``terms.json`` is canonical and hashes to the hash in the metadata, printed in
   the recitals and at the foot of every page.
-- ``seal``: a PAdES seal is present, intact and covers the whole file; names the signer
-  and the certificate's validity.
+- ``seal``: a PAdES seal is present, well formed (nothing but its signature in its
+  ``/Contents``), intact, and covers the whole file, followed only by document timestamps
+  that hold too; names the signer, the certificate's SHA-256 fingerprint, the PAdES level
+  and the trusted time; with trusted roots, the chain reaches one and the certificate was
+  valid at the trusted signing time (:mod:`dealflow.seal_validation` has the rules).
 - ``signatures``: the embedded evidence records a signature by each side on that hash.
 - ``store`` (given a service): the deal's signed version has that hash; its events give the
   same evidence as the PDF; no signature was recorded afterwards; the store keeps this very
@@ -29,9 +32,10 @@ import logging
 import re
 import struct
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cache
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -50,6 +54,7 @@ from dealflow.domain.terms import Terms
 from dealflow.errors import DealflowError
 
 if TYPE_CHECKING:
+    from dealflow.seal_validation import TrustSource
     from dealflow.services import DealService
 
 T = TypeVar("T")
@@ -113,6 +118,14 @@ class Verdict:
     #: Who sealed it, when a seal was found.
     signer: str | None = None
     contract_number: str | None = None
+    #: The SHA-256 fingerprint of the seal's certificate (lower-case hex).
+    fingerprint: str | None = None
+    #: The seal's PAdES level: "B-B", "B-T", "B-LT" or "B-LTA".
+    seal_level: str | None = None
+    #: The trusted signing time (the signature timestamp's); None: no trusted time.
+    signing_time: datetime | None = None
+    #: Whether the seal's chain reaches a trusted root; None: no roots were given.
+    trusted: bool | None = None
 
     @property
     def ok(self) -> bool:
@@ -130,13 +143,20 @@ class _Findings:
     checks: list[Check] = field(default_factory=list)
     signer: str | None = None
     number: str | None = None
+    fingerprint: str | None = None
+    seal_level: str | None = None
+    signing_time: datetime | None = None
+    trusted: bool | None = None
 
     def add(self, name: str, ok: bool, detail: str) -> bool:
         self.checks.append(Check(name, ok, detail))
         return ok
 
     def verdict(self) -> Verdict:
-        return Verdict(tuple(self.checks), self.signer, self.number)
+        return Verdict(
+            tuple(self.checks), self.signer, self.number, self.fingerprint, self.seal_level,
+            self.signing_time, self.trusted,
+        )  # fmt: skip
 
     def guarded(self, names: tuple[str, ...], step: Callable[[], T]) -> T | None:
         """``step()``, or None when a library fails on the file: then the first of the checks
@@ -354,49 +374,17 @@ def _agreement_problems(
     return problems
 
 
-def _seal(data: bytes, found: _Findings) -> None:
-    from pyhanko.pdf_utils.reader import PdfFileReader
-    from pyhanko.sign.validation import validate_pdf_signature
-    from pyhanko.sign.validation.status import SignatureCoverageLevel
-    from pyhanko_certvalidator import ValidationContext
+def _seal(data: bytes, found: _Findings, roots: Sequence[Any], at: datetime | None) -> None:
+    """The ``seal`` check: :func:`dealflow.seal_validation.judge_seal` decides."""
+    from dealflow.seal_validation import judge_seal
 
-    try:
-        signatures = PdfFileReader(io.BytesIO(data), strict=False).embedded_signatures
-    except _damage() as exc:
-        found.add("seal", False, f"the seal cannot be read: {_said(exc)}")
-        return
-    if not signatures:
-        found.add("seal", False, "unsealed: the PDF carries no seal")
-        return
-    try:
-        with _quiet("pyhanko", "pyhanko_certvalidator"):
-            status = validate_pdf_signature(
-                signatures[-1], ValidationContext(trust_roots=[], allow_fetching=False)
-            )
-        # The certificate is parsed as it is read: a damaged one fails here.
-        cert = status.signing_cert
-        signer = cert.subject.human_friendly
-        validity = (
-            f"certificate valid {cert.not_valid_before:%Y-%m-%d} to {cert.not_valid_after:%Y-%m-%d}"
-        )
-        self_signed = cert.self_signed
-    except _damage() as exc:  # SignatureValidationError and CMS errors are ValueErrors
-        found.add("seal", False, f"the seal cannot be validated: {_said(exc)}")
-        return
-    found.signer = signer
-    trust = (
-        "issued by a trusted authority"
-        if status.trusted
-        else "self-signed or not in a trust list"
-        if self_signed
-        else "its issuer is not in a trust list"
-    )
-    if not status.intact or not status.valid:
-        found.add("seal", False, f"the seal by {signer} is broken: the file was changed")
-    elif status.coverage != SignatureCoverageLevel.ENTIRE_FILE:
-        found.add("seal", False, f"the seal by {signer} does not cover the whole file")
-    else:
-        found.add("seal", True, f"sealed by {signer}, intact; {validity}; {trust}")
+    seal = judge_seal(data, roots, at)
+    found.signer = seal.signer
+    found.fingerprint = seal.fingerprint
+    found.seal_level = seal.level
+    found.signing_time = seal.signing_time
+    found.trusted = seal.trusted
+    found.add("seal", seal.ok, seal.detail)
 
 
 def _evidence(reader: Any) -> tuple[bytes | None, Any, int]:
@@ -562,9 +550,23 @@ def _store(
     )  # fmt: skip
 
 
-def verify_contract(data: bytes, service: DealService | None = None) -> Verdict:
+def verify_contract(
+    data: bytes,
+    service: DealService | None = None,
+    *,
+    trust: Sequence[TrustSource] = (),
+    at: datetime | None = None,
+) -> Verdict:
     """Run every check on a contract file (see the module docstring); never raises for a bad
-    file. With ``service``, the file is also checked against that store."""
+    file. With ``service``, the file is also checked against that store. ``trust`` are the
+    roots legal trusts (certificate bytes, PEM or DER, or paths of such files): the seal's
+    chain must reach one, and its certificate be valid at the trusted signing time; without
+    them the seal is judged on integrity only. ``at`` judges as of that moment instead of
+    now. A trust entry that is not a certificate raises SealError (the caller's mistake,
+    not the file's)."""
+    from dealflow.seal_validation import trust_roots
+
+    roots = trust_roots(trust)
     found = _Findings()
     with _quiet("pypdf", "pyhanko", "pyhanko_certvalidator"):
         # Each step also handles the damage it expects; the guard is there for the rest.
@@ -574,7 +576,7 @@ def verify_contract(data: bytes, service: DealService | None = None) -> Verdict:
         signed = found.guarded(("contract", "agreement"), lambda: _terms(reader, data, found))
         if signed is None:
             return found.verdict()
-        found.guarded(("seal",), lambda: _seal(data, found))
+        found.guarded(("seal",), lambda: _seal(data, found, roots, at))
         evidence = found.guarded(("signatures",), lambda: _signatures(reader, signed, found))
         if service is not None:
             deals = service

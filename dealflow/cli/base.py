@@ -101,6 +101,8 @@ class Options:
     now: datetime | None = None
     templates: str | None = None
     cert: str | None = None
+    #: The timestamp authority's URL (--tsa; None: $DEALFLOW_TSA, else B-B seals).
+    tsa: str | None = None
     #: The member this invocation acts as (None: the system user's login name).
     user: str | None = None
     #: Minutes an action may be dated before the deal's last event.
@@ -140,6 +142,7 @@ def service(ctx: typer.Context) -> DealService:
             policy=policy,
             templates=folders,
             cert=opts.cert,
+            tsa=opts.tsa,
             clock_skew=timedelta(minutes=opts.clock_skew),
             member=opts.user,
         )

@@ -58,7 +58,7 @@ COMMANDS: dict[str, str] = {
     ),
     **dict.fromkeys(["log", "claim", "respond", "resolve", "health"], "relationship_commands"),
     **dict.fromkeys(["contract", "templates"], "contract_commands"),
-    **dict.fromkeys(["verify", "keys"], "seal_commands"),
+    **dict.fromkeys(["verify", "keys", "seal"], "seal_commands"),
     "audit": "audit_command",
     "advise": "advise_command",
     "feed": "feed_command",
@@ -68,7 +68,7 @@ COMMANDS: dict[str, str] = {
 
 #: The global options that take a value (``--store URL``): the word after one is not a command.
 VALUE_OPTIONS = frozenset(
-    {"--store", "--policy", "--now", "--templates", "--cert", "--clock-skew", "--user"}
+    {"--store", "--policy", "--now", "--templates", "--cert", "--tsa", "--clock-skew", "--user"}
 )
 
 

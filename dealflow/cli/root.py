@@ -73,6 +73,16 @@ def root(
             "(password in $DEALFLOW_CERT_PASSWORD). Default: $DEALFLOW_CERT; none: unsealed.",
         ),
     ] = None,
+    tsa: Annotated[
+        str | None,
+        typer.Option(
+            "--tsa",
+            metavar="URL",
+            help="An RFC 3161 timestamp authority: seals get trusted time (PAdES-B-T) and, "
+            "when revocation answers are reachable, become long-term (B-LTA). "
+            "Default: $DEALFLOW_TSA; none: PAdES-B-B, no trusted time.",
+        ),
+    ] = None,
     user: Annotated[
         str | None,
         typer.Option(
@@ -116,6 +126,7 @@ def root(
         now=parse_now(now),
         templates=templates,
         cert=cert,
+        tsa=tsa,
         clock_skew=clock_skew,
         user=user,
     )

@@ -1,16 +1,22 @@
-"""The commands legal uses: ``dealflow verify`` a contract PDF, and ``dealflow keys dev`` to
-make a development seal certificate."""
+"""The commands legal uses: ``dealflow verify`` a contract PDF (against the roots legal
+trusts, as of a date), ``dealflow seal refresh`` to renew a long-term seal's document
+timestamp, and ``dealflow keys dev`` to make a development seal certificate."""
 
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from dealflow.cli.base import app, emit_json, options, out, say, service
 from dealflow.cli.commandline import CommandLine
+
+if TYPE_CHECKING:
+    from dealflow.seal_validation import SealFinding
+    from dealflow.verification import Verdict
 
 keys_app = CommandLine(
     help="Seal certificates.\n\n\b\nExample:\n  dealflow keys dev ./keys",
@@ -18,6 +24,54 @@ keys_app = CommandLine(
     rich_markup_mode=None,
 )
 app.add_typer(keys_app, name="keys", rich_help_panel="Contracts")
+seal_app = CommandLine(
+    help="Long-term seals.\n\n\b\nExample:\n  dealflow --tsa URL seal refresh CONTRACT.pdf",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+app.add_typer(seal_app, name="seal", rich_help_panel="Contracts")
+
+TrustOption = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--trust",
+        metavar="FILE",
+        help="A root certificate legal trusts (PEM or DER); repeat for several. "
+        "Default: the files $DEALFLOW_TRUST names (separated by the path separator).",
+    ),
+]
+
+
+def _trust(given: list[Path] | None) -> tuple[Path, ...]:
+    from dealflow.seal_validation import trust_files_from_env
+
+    return tuple(given) if given else trust_files_from_env()
+
+
+def _moment(value: str | None) -> datetime | None:
+    """``--at``: an ISO date (its start, UTC) or date and time (UTC unless it says)."""
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise typer.BadParameter(
+            f"{value!r} is not an ISO date or date and time (e.g. 2031-01-15 or 2031-01-15T09:00Z)",
+            param_hint="--at",
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _seal_summary(verdict: Verdict) -> str:
+    """The seal in a few words for the last line: level, fingerprint, and trust."""
+    level = f"PAdES-{verdict.seal_level}" if verdict.seal_level else "sealed"
+    time = "" if verdict.signing_time is not None else ", no trusted time"
+    trust = (
+        "; the signer was NOT checked against trusted roots (--trust)"
+        if verdict.trusted is None
+        else ""
+    )
+    return f"{level}{time}, certificate sha256 {verdict.fingerprint}{trust}"
 
 
 @app.command(rich_help_panel="Contracts")
@@ -32,19 +86,31 @@ def verify(
             help="Also check it against this store (or give the global --store).",
         ),
     ] = None,
+    trust: TrustOption = None,
+    at: Annotated[
+        str | None,
+        typer.Option(
+            "--at",
+            metavar="DATE",
+            help="Judge the seal as of this date (ISO, e.g. 2031-01-15) instead of now.",
+        ),
+    ] = None,
 ) -> None:
-    """Verify a contract PDF: seal intact, terms.json hashing to the printed hash, signatures
-    on that hash and, with a store, the deal's signed version and kept PDF. Exit 0 when
-    everything holds, 1 naming each failed check.
+    """Verify a contract PDF: seal well formed and intact (and, with --trust, issued under a
+    root legal trusts and valid at the trusted signing time), the agreement hashing to the
+    printed hash, signatures on that hash and, with a store, the deal's signed version and
+    kept PDF. Exit 0 when everything holds, 1 naming each failed check.
 
     \b
     Example:
-      dealflow verify DF-3F2A9C1B7D4E-V1-id-en.pdf --store deals.db
+      dealflow verify DF-3F2A9C1B7D4E-V1-id-en.pdf --trust root.pem
     """
     from dealflow.local_files import read_file
     from dealflow.verification import MAX_CONTRACT_BYTES, verify_contract
 
     data = read_file(file, MAX_CONTRACT_BYTES)
+    moment = _moment(at)
+    roots = _trust(trust)
     opts = options(ctx)
     root = ctx.find_root()
     source = root.get_parameter_source("store")
@@ -54,13 +120,21 @@ def verify(
     if store is not None:
         opts.store = store
     deals = service(ctx) if store is not None or given else None
-    verdict = verify_contract(data, deals)
+    verdict = verify_contract(data, deals, trust=roots, at=moment)
     if opts.json:
+        signed_at = verdict.signing_time
         emit_json(
             {
                 "ok": verdict.ok,
                 "contract_number": verdict.contract_number,
                 "signer": verdict.signer,
+                "fingerprint": verdict.fingerprint,
+                "seal_level": verdict.seal_level,
+                "signing_time": signed_at.isoformat() if signed_at else None,
+                "trusted_time": signed_at is not None,
+                "trusted": verdict.trusted,
+                "trust_checked": verdict.trusted is not None,
+                "at": moment.isoformat() if moment else None,
                 "checks": [
                     {"name": c.name, "ok": c.ok, "detail": c.detail} for c in verdict.checks
                 ],
@@ -72,7 +146,10 @@ def verify(
             mark = "ok  " if check.ok else "FAIL"
             out.print(f"{mark} {check.name}: {check.detail}", markup=False, highlight=False)
         if verdict.ok:
-            say(f"VERIFIED: {verdict.contract_number}, sealed by {verdict.signer}")
+            say(
+                f"VERIFIED: {verdict.contract_number}, sealed by {verdict.signer}, "
+                f"{_seal_summary(verdict)}"
+            )
         else:
             out.print(
                 f"NOT VERIFIED: failed {', '.join(verdict.failed)}", markup=False, highlight=False
@@ -81,13 +158,83 @@ def verify(
         raise typer.Exit(1)
 
 
+@seal_app.command("refresh")
+def seal_refresh(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(metavar="FILE.pdf", help="The sealed contract PDF.")],
+    trust: TrustOption = None,
+) -> None:
+    """Add a new document timestamp to a sealed contract, with fresh validation data for the
+    last one (PAdES-B-LTA renewal), and write it back in place. Do it before the last
+    timestamp's certificate expires. Needs a timestamp authority: --tsa URL or $DEALFLOW_TSA.
+
+    \b
+    Example:
+      dealflow --tsa https://tsa.example seal refresh DF-3F2A9C1B7D4E-V1.pdf
+    """
+    from dealflow.adapters.signing import refresh_timestamp
+    from dealflow.bootstrap import tsa_url
+    from dealflow.errors import SealError
+    from dealflow.local_files import read_file, write_file
+    from dealflow.seal_validation import trust_roots
+    from dealflow.verification import MAX_CONTRACT_BYTES
+
+    opts = options(ctx)
+    tsa = tsa_url(opts.tsa)
+    if tsa is None:
+        raise SealError("seal refresh needs a timestamp authority: give --tsa URL or DEALFLOW_TSA")
+    roots = trust_roots(_trust(trust))
+    data = read_file(file, MAX_CONTRACT_BYTES)
+    before = _judged(data, roots)
+    if not before.ok:
+        raise SealError(f"{file} is not timestamped: its seal does not hold: {before.detail}")
+    refreshed = refresh_timestamp(data, tsa, roots)
+    after = _judged(refreshed, roots)
+    if not after.ok or len(after.timestamps) != len(before.timestamps) + 1:
+        raise SealError(
+            f"{file} was left as it was: the new timestamp does not hold: {after.detail}"
+        )
+    write_file(file, refreshed)
+    stamped = after.timestamps[-1]
+    if opts.json:
+        emit_json(
+            {
+                "file": str(file),
+                "seal_level": after.level,
+                "timestamps": [moment.isoformat() for moment in after.timestamps],
+                "timestamp": stamped.isoformat(),
+                "tsa": tsa,
+            }
+        )
+        return
+    say(
+        f"Timestamped {file}: document timestamp {len(after.timestamps)} at "
+        f"{stamped.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC by {tsa}; PAdES-{after.level}"
+    )
+
+
+def _judged(data: bytes, roots: tuple[Any, ...]) -> SealFinding:
+    """The seal of ``data`` judged now; a file the PDF libraries fail on is a SealError."""
+    from dealflow.errors import SealError
+    from dealflow.seal_validation import judge_seal
+
+    try:
+        return judge_seal(data, roots)
+    except Exception as exc:  # whatever a damaged file makes the libraries raise: one line
+        said = " ".join(str(exc).split())[:160] or type(exc).__name__
+        raise SealError(f"the seal cannot be read: {said}") from None
+
+
 @keys_app.command("dev")
 def keys_dev(
     ctx: typer.Context,
-    folder: Annotated[Path, typer.Argument(metavar="DIR", help="Where to write dev-seal.p12.")],
+    folder: Annotated[
+        Path, typer.Argument(metavar="DIR", help="Where to write dev-seal.p12 and dev-seal.pem.")
+    ],
 ) -> None:
     """Create a self-signed development seal certificate, DIR/dev-seal.p12 (empty password),
-    and print how to use it. For trying the flow only: it proves nothing to anyone else.
+    and the certificate alone, DIR/dev-seal.pem, to trust when verifying; print how to use
+    them. For trying the flow only: it proves nothing to anyone else.
 
     \b
     Example:
@@ -95,12 +242,21 @@ def keys_dev(
     """
     from dealflow.adapters.signing import make_dev_certificate
 
-    target = folder / "dev-seal.p12"
-    if os.path.lexists(target):  # a link there, even dangling, is never written through
-        raise typer.BadParameter(f"{target} exists; remove it or choose another folder")
+    for name in ("dev-seal.p12", "dev-seal.pem"):
+        target = folder / name
+        if os.path.lexists(target):  # a link there, even dangling, is never written through
+            raise typer.BadParameter(f"{target} exists; remove it or choose another folder")
     made = make_dev_certificate(folder)
+    pem = made.with_suffix(".pem")
     if options(ctx).json:
-        emit_json({"cert": str(made.resolve()), "password": "", "development_only": True})
+        emit_json(
+            {
+                "cert": str(made.resolve()),
+                "trust": str(pem.resolve()),
+                "password": "",
+                "development_only": True,
+            }
+        )
         return
     say(f"Wrote {made} (self-signed, empty password, valid two years; development only)")
     out.print("Seal signed contracts with it:", markup=False)
@@ -108,4 +264,6 @@ def keys_dev(
     out.print(
         "  dealflow demo    # or: dealflow contract DEAL, after both sides signed", markup=False
     )
-    out.print("  dealflow verify FILE.pdf", markup=False)
+    out.print(f"Trust it when verifying ({pem} is the certificate alone):", markup=False)
+    out.print(f"  dealflow verify FILE.pdf --trust {pem}", markup=False)
+    out.print(f"  # or: export DEALFLOW_TRUST={pem.resolve()}", markup=False)

@@ -430,8 +430,8 @@ FLIPS = 200 if os.environ.get("HYPOTHESIS_PROFILE") == "ci" else 50
 
 def _unused_seal_space(pdf: bytes) -> range:
     """The seal's reserved room past its CMS blob: hex zeros inside the one gap of /ByteRange,
-    neither signed (no signature covers its own value) nor shown. Changing them changes nothing
-    the seal or the reader sees; the store's kept copy still tells the files apart."""
+    neither signed (no signature covers its own value) nor shown. verify checks that they are
+    zeros still: a seal writes nothing else there."""
     ranges = re.findall(rb"/ByteRange\s*\[\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s*\]", pdf)
     _, length, resume, _ = (int(n) for n in ranges[-1])
     blob = bytes.fromhex(pdf[length + 1 : resume - 1].decode("ascii"))
@@ -466,7 +466,8 @@ def test_a_flipped_byte_anywhere_fails_a_named_check_and_never_raises(
         assert "seal" in verdict.failed or "seal" not in checked, (position, verdict.checks)
         if any("cannot be read" in c.detail or "damaged" in c.detail for c in verdict.checks):
             damaged.setdefault(tuple(verdict.failed), bytes(tampered))
-    assert all(position in unused for position in passed), passed
+    # Even the seal's unused room: bytes written there fail the seal's structure check.
+    assert not passed, passed
     # The sweep reaches damage that made the libraries raise (verify printed tracebacks).
     assert damaged, "no flipped byte made a PDF library fail"
     for cut in sorted({0, 1, 8, 1024, len(pdf) // 2, len(pdf) - 1024, len(pdf) - 1}):
@@ -479,7 +480,7 @@ def test_a_flipped_byte_anywhere_fails_a_named_check_and_never_raises(
     files["cut.pdf"] = (pdf[: len(pdf) // 2], 1)
     padding = bytearray(pdf)
     padding[unused[len(unused) // 2]] = ord("1")
-    files["padding.pdf"] = (bytes(padding), 0)
+    files["padding.pdf"] = (bytes(padding), 1)
     for name, (data, code) in files.items():
         (tmp_path / name).write_bytes(data)
         result = dealflow_cli("verify", name, cwd=tmp_path, env={})
@@ -488,6 +489,7 @@ def test_a_flipped_byte_anywhere_fails_a_named_check_and_never_raises(
         assert result.stderr == ""
         marks = ("ok   ", "FAIL ", "VERIFIED: ", "NOT VERIFIED: ")
         assert all(line.startswith(marks) for line in result.stdout.splitlines()), result.stdout
-    # Against the store, the changed unused room is not the file it keeps.
+    # The changed unused room fails the seal, and is not the file the store keeps.
     verdict = verify_contract(bytes(padding), shared.service)
-    assert verdict.failed == ["store"]
+    assert verdict.failed == ["seal", "store"]
+    assert "padding" in next(c for c in verdict.checks if c.name == "seal").detail
