@@ -10,25 +10,30 @@ ratio to a baseline measured in the same run:
    seal=<the sealer's subject>)``, with the evidence page, as ``DealService.contract`` builds
    it for a signed version, rendered by ``PdfRenderer.render``. The renderer is built once, as
    a service keeps it.
-2. The seal of that PDF: ``Pkcs12Sealer(make_dev_certificate(tmp)).seal(pdf)``, a PAdES-B-B
-   seal by a self-signed development certificate (RSA 2048) made once in a temporary folder.
-   Target: <= 10% of a render.
-3. The verification of the sealed PDF, ``verify_contract(sealed)`` (pdf, contract, terms,
-   seal and signatures checks); and of a kept PDF against its store,
-   ``verify_contract(kept, service)`` (the store check too): a second service on a
-   ``SQLiteEventStore`` in the same temporary folder, with the same renderer and
-   ``sealer=`` the same sealer, plays the demo, and one ``service.contract(deal_id)`` renders,
-   seals and keeps the PDF. No target: the ratio to a render is shown. Every verdict is
-   checked to hold.
+2. The seal of that PDF at each level, by a certificate (RSA 2048) of a real CA that
+   ``tests/pki.py`` runs on 127.0.0.1 (certomancer: CA, OCSP responder, CRL, RFC 3161 TSA, in
+   a thread of this process), its PKCS#12 file opened once per level:
+   ``Pkcs12Sealer(p12, password).seal(pdf)`` for PAdES-B-B (target: <= 10% of a render);
+   ``Pkcs12Sealer(p12, password, tsa=URL, long_term=False)`` for B-T (a signature
+   timestamp; no target) and ``Pkcs12Sealer(p12, password, tsa=URL)`` for B-LTA (signature
+   timestamp, the OCSP answers fetched, the DSS, a document timestamp; target: <= 25% of a
+   render, with that local TSA).
+3. The verification of each sealed PDF under the CA's root, ``verify_contract(sealed,
+   trust=[root])`` (pdf, contract, agreement, seal and signatures checks); and of a kept PDF
+   against its store, ``verify_contract(kept, service)`` (the store check too): a second
+   service on a ``SQLiteEventStore`` in the same temporary folder, with the same renderer
+   and the B-B sealer, plays the demo, and one ``service.contract(deal_id)`` renders, seals
+   and keeps the PDF. No target: the ratio to a render is shown. Every verdict is checked to
+   hold, and each seal to be at its level.
 
 Each action is warmed up once (the warm-up's outputs are the inputs of the timed calls: the
-render's PDF is sealed, the sealed PDF verified), then the four are timed interleaved (render,
-seal, verify, verify with store, render...) over ``--rounds`` rounds (default 7), each call
-after a full collection.
+render's PDF is sealed, the sealed PDF verified), then all are timed interleaved (render,
+seal B-B, seal B-T, seal B-LTA, verify each, verify with store, render...) over ``--rounds``
+rounds (default 7), each call after a full collection.
 
-Run ``python bench/seal.py`` from the repository root (``--quick`` for fewer rounds,
-``--rounds N`` to choose them). It reports and never asserts: the exit code is 0 whatever the
-figures, and an action that fails prints why and the rest still runs.
+Run ``python bench/seal.py`` from the repository root (it imports ``tests.pki``; ``--quick``
+for fewer rounds, ``--rounds N`` to choose them). It reports and never asserts: the exit code
+is 0 whatever the figures, and an action that fails prints why and the rest still runs.
 """
 
 from __future__ import annotations
@@ -65,19 +70,24 @@ from dealflow import (
 )
 from dealflow.adapters.rendering.pdf import PdfRenderer
 from dealflow.adapters.rendering.templates import TemplateSet
-from dealflow.adapters.signing import Pkcs12Sealer, make_dev_certificate
+from dealflow.adapters.signing import Pkcs12Sealer
 from dealflow.demo import play_demo
 from dealflow.verification import Verdict, verify_contract
+from tests.pki import PASSWORD, LocalPki, running_pki
 
 SEAL_SHARE_TARGET = 0.10
+LONG_TERM_SHARE_TARGET = 0.25
 
 ROUNDS = 7
 QUICK_ROUNDS = 3
 
 LANGUAGE = Language.ID_EN
 
-RENDER, SEAL, VERIFY, VERIFY_STORE = "render", "seal", "verify", "verify with store"
-ACTIONS = (RENDER, SEAL, VERIFY, VERIFY_STORE)
+RENDER, VERIFY_STORE = "render", "verify with store"
+LEVELS = ("B-B", "B-T", "B-LTA")
+SEALS = {level: f"seal {level}" for level in LEVELS}
+VERIFIES = {level: f"verify {level}" for level in LEVELS}
+ACTIONS = (RENDER, *SEALS.values(), *VERIFIES.values(), VERIFY_STORE)
 
 T = TypeVar("T")
 
@@ -141,9 +151,13 @@ class Subject:
 
     document: ContractDocument
     renderer: PdfRenderer
-    sealer: Pkcs12Sealer
+    #: One sealer per level.
+    sealers: dict[str, Pkcs12Sealer]
+    #: The roots a verify trusts: the local CA's.
+    trust: list[Path]
     pdf: bytes = b""
-    sealed: bytes = b""
+    #: The warm-up's sealed PDF of each level.
+    sealed: dict[str, bytes] = field(default_factory=dict)
     kept: ContractPdf | None = None
     store_service: DealService | None = None
     first_contract: float = 0.0
@@ -173,23 +187,28 @@ def keep_signed(
 
 
 def calls(subject: Subject) -> dict[str, Callable[[], object]]:
-    """The four timed calls; each works on the warm-up's output of the one before."""
-    document, renderer, sealer = subject.document, subject.renderer, subject.sealer
+    """The timed calls; each works on the warm-up's output of the one before."""
+    document, renderer = subject.document, subject.renderer
 
     def render() -> bytes:
         return renderer.render(document)
 
-    def seal() -> bytes:
-        return sealer.seal(subject.pdf)
+    def seal(level: str) -> Callable[[], bytes]:
+        return lambda: subject.sealers[level].seal(subject.pdf)
 
-    def verify() -> Verdict:
-        return verify_contract(subject.sealed)
+    def verify(level: str) -> Callable[[], Verdict]:
+        return lambda: verify_contract(subject.sealed[level], trust=subject.trust)
 
     def verify_store() -> Verdict:
         assert subject.kept is not None and subject.store_service is not None
         return verify_contract(subject.kept.pdf, subject.store_service)
 
-    return {RENDER: render, SEAL: seal, VERIFY: verify, VERIFY_STORE: verify_store}
+    return {
+        RENDER: render,
+        **{SEALS[level]: seal(level) for level in LEVELS},
+        **{VERIFIES[level]: verify(level) for level in LEVELS},
+        VERIFY_STORE: verify_store,
+    }
 
 
 def check(name: str, subject: Subject, result: object, warm_up: bool) -> None:
@@ -200,15 +219,22 @@ def check(name: str, subject: Subject, result: object, warm_up: bool) -> None:
             subject.pdf = result
         elif result != subject.pdf:
             subject.render_drift += 1
-    elif name == SEAL:
+    elif name in SEALS.values():
         assert isinstance(result, bytes)
+        level = name.removeprefix("seal ")
         if not result.startswith(subject.pdf):
             raise VerdictError("the sealed PDF does not extend the rendered one incrementally")
+        made = subject.sealers[level].level
+        if made != level:
+            raise VerdictError(f"sealed {made}, not {level}: {subject.sealers[level].note}")
         if warm_up:
-            subject.sealed = result
+            subject.sealed[level] = result
     else:
         assert isinstance(result, Verdict)
-        subject.verdicts[name] = holds(result, store=name == VERIFY_STORE)
+        verdict = holds(result, store=name == VERIFY_STORE)
+        if name != VERIFY_STORE and verdict.seal_level != name.removeprefix("verify "):
+            raise VerdictError(f"{name}: the verdict says {verdict.seal_level}")
+        subject.verdicts[name] = verdict
 
 
 def measure(
@@ -218,7 +244,10 @@ def measure(
     input failed, drops out with the reason in the returned failures."""
     todo = calls(subject)
     failures = dict(unavailable)
-    needs = {SEAL: RENDER, VERIFY: SEAL}
+    needs = {
+        **{SEALS[level]: RENDER for level in LEVELS},
+        **{VERIFIES[level]: SEALS[level] for level in LEVELS},
+    }
     samples: dict[str, list[float]] = {name: [] for name in ACTIONS}
 
     def run(name: str, warm_up: bool) -> None:
@@ -304,8 +333,10 @@ def report(
         rows.append(Row(label, ms(render), "-", "-", "-", "-"))
     base = f"{ms(render)} render" if render is not None else "-"
     figures = (
-        (SEAL, f"seal {LANGUAGE.value}", SEAL_SHARE_TARGET),
-        (VERIFY, "verify sealed PDF", None),
+        (SEALS["B-B"], "seal PAdES-B-B", SEAL_SHARE_TARGET),
+        (SEALS["B-T"], "seal PAdES-B-T", None),
+        (SEALS["B-LTA"], "seal PAdES-B-LTA (local TSA)", LONG_TERM_SHARE_TARGET),
+        *((VERIFIES[level], f"verify {level} with trust", None) for level in LEVELS),
         (VERIFY_STORE, "verify kept PDF with store", None),
     )
     for name, figure, target in figures:
@@ -334,11 +365,11 @@ def report(
                 verdict,
             )
         )
-    if subject.sealed:
+    for level, sealed in subject.sealed.items():
         print(
-            f"   sealed PDF {len(subject.sealed) / 1e3:.0f} kB "
-            f"(+{len(subject.sealed) - len(subject.pdf):,} bytes of seal), signer "
-            f"{subject.sealer.subject!r}"
+            f"   sealed {level} PDF {len(sealed) / 1e3:.0f} kB "
+            f"(+{len(sealed) - len(subject.pdf):,} bytes of seal), signer "
+            f"{subject.sealers[level].subject!r}"
         )
     for name, verdict in subject.verdicts.items():
         print(f"   {name}: every verdict ok, checks {', '.join(c.name for c in verdict.checks)}")
@@ -352,6 +383,15 @@ def report(
 
 
 # Main -------------------------------------------------------------------------------------
+
+
+def make_sealers(pki: LocalPki) -> dict[str, Pkcs12Sealer]:
+    """A sealer per level, on the same certificate and TSA."""
+    return {
+        "B-B": Pkcs12Sealer(pki.seal, PASSWORD),
+        "B-T": Pkcs12Sealer(pki.seal, PASSWORD, tsa=pki.tsa, long_term=False),
+        "B-LTA": Pkcs12Sealer(pki.seal, PASSWORD, tsa=pki.tsa),
+    }
 
 
 def main() -> None:
@@ -369,33 +409,40 @@ def main() -> None:
         f"{installed('pyHanko')}, cryptography {installed('cryptography')})"
     )
     rows: list[Row] = []
-    with tempfile.TemporaryDirectory(prefix="dealflow-bench-") as name:
+    with (
+        tempfile.TemporaryDirectory(prefix="dealflow-bench-") as name,
+        running_pki(Path(name)) as pki,
+    ):
         folder = Path(name)
         subject: Subject | None = None
         try:
-            sealer = Pkcs12Sealer(make_dev_certificate(folder))
+            sealers = make_sealers(pki)
             renderer = PdfRenderer(TemplateSet())
             service = DealService(MemoryEventStore(), clock(), renderer=renderer)
             deal = signed_demo_deal(service)
             document = contract_document(
-                deal, language=LANGUAGE, events=service.store.load(deal.id), seal=sealer.subject
+                deal,
+                language=LANGUAGE,
+                events=service.store.load(deal.id),
+                seal=sealers["B-B"].subject,
             )
             if not document.signed:
                 raise SetupError(f"{document.number} is a draft; expected a signed version")
-            subject = Subject(document, renderer, sealer)
+            subject = Subject(document, renderer, sealers, [pki.root])
         except Exception as exc:
             print(f"   FAILED: the sample contract cannot be set up: {type(exc).__name__}: {exc}")
             traceback.print_exc(file=sys.stderr)
             rows.append(Row("setup", "-", "-", "-", "-", "ERROR"))
         if subject is not None:
             print(
-                f"render, seal, verify and verify with store of the signed sample contract "
-                f"{subject.document.number} in {LANGUAGE.value} (evidence page, seal named), "
-                "interleaved, warmed up once; renderer and sealer built once"
+                f"render, seal at each level, verify each and verify with store of the signed "
+                f"sample contract {subject.document.number} in {LANGUAGE.value} (evidence "
+                "page, seal named), interleaved, warmed up once; renderer and sealers built "
+                f"once; CA, OCSP and TSA at {pki.url}"
             )
             unavailable: dict[str, str] = {}
             try:
-                keep_signed(folder, renderer, sealer, subject)
+                keep_signed(folder, renderer, subject.sealers["B-B"], subject)
             except Exception as exc:
                 unavailable[VERIFY_STORE] = f"{type(exc).__name__}: {exc}"
                 print(f"   FAILED: no kept PDF on SQLite: {unavailable[VERIFY_STORE]}")

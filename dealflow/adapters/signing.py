@@ -71,11 +71,13 @@ class Pkcs12Sealer:
         *,
         tsa: str | None = None,
         trust: Sequence[Any] = (),
+        long_term: bool = True,
     ) -> None:
         """Open the PKCS#12 file ``path``. With ``tsa``, the URL of an RFC 3161 timestamp
-        authority, seals are long-term (B-T, or B-LTA when revocation answers are
-        reachable); ``trust`` (asn1crypto certificates) are roots to build chains to when
-        gathering validation data, besides the self-signed certificates of the file."""
+        authority, seals get trusted time (B-T) and, unless ``long_term`` is False, become
+        B-LTA when revocation answers are reachable; ``trust`` (asn1crypto certificates)
+        are roots to build chains to when gathering validation data, besides the
+        self-signed certificates of the file."""
         from pyhanko.sign import signers
 
         self.path = Path(path)
@@ -114,6 +116,7 @@ class Pkcs12Sealer:
         self.subject: str = signer.signing_cert.subject.human_friendly
         #: The timestamp authority's URL, None for B-B seals.
         self.tsa = tsa
+        self._long_term = long_term
         chain = [signer.signing_cert, *signer.cert_registry]
         self._anchors = _roots(chain, trust)
         #: The level of the last seal made: "B-B", "B-T" or "B-LTA".
@@ -150,8 +153,8 @@ class Pkcs12Sealer:
                     bytes_reserved=SEAL_BYTES,
                 ).getvalue()
             )
-        if self.tsa is None:
-            self.level = "B-B"
+        if self.tsa is None or not self._long_term:
+            self.level = "B-B" if self.tsa is None else "B-T"
             return sealed
         try:
             archived = _archive(sealed, self._timestamper(), self._anchors, first=True)
