@@ -32,6 +32,7 @@ from dealflow.domain.chain import GENESIS, link_hash
 from dealflow.domain.events import ContractAmended, ContractSigned
 from tests.conftest import BUYER, SELLER, START, staffed
 from tests.paths import _sign_both, drive_to
+from tests.pki import PASSWORD, LocalPki, running_pki
 
 RELEASE_0_1 = Path(__file__).parents[1] / "fixtures" / "release-0.1"
 
@@ -373,3 +374,43 @@ def test_a_contract_kept_unsealed_that_cannot_be_sealed_says_why(
     assert broken.store.artifacts(deal_id) == [f"DF-{deal_id.upper()}-V1-id-en.pdf"]
     assert broken.store.get_artifact(deal_id, f"DF-{deal_id.upper()}-V1-id-en.pdf") == kept
     broken.close()
+
+
+# A forged buyer ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalPki]:
+    with running_pki(tmp_path_factory.mktemp("pki")) as running:
+        yield running
+
+
+def test_a_contract_rerendered_for_another_buyer_and_sealed_with_another_key_fails(
+    tmp_path: Path, pki: LocalPki
+) -> None:
+    genuine_sealer = Pkcs12Sealer(pki.seal, PASSWORD)
+    service = _service(tmp_path / "deals.db", genuine_sealer)
+    deal_id = drive_to(service, sample_deal_spec(), Stage.SIGNED)
+    genuine = service.contract(deal_id).pdf
+    # The forger plays the same deal with another buyer on a store of their own, and seals
+    # the contract with a key of their own: a self-consistent file.
+    spec = sample_deal_spec()
+    forged_buyer = spec.buyer.model_copy(update={"name": "PT Pembeli Palsu", "tax_id": "09.999"})
+    forger = _service(tmp_path / "forger.db", Pkcs12Sealer(make_dev_certificate(tmp_path / "k")))
+    forged_id = drive_to(forger, spec.model_copy(update={"buyer": forged_buyer}), Stage.SIGNED)
+    forged = forger.contract(forged_id).pdf
+    forger.close()
+    assert (
+        PdfReader(io.BytesIO(forged)).attachments["agreement.json"][0]
+        != (PdfReader(io.BytesIO(genuine)).attachments["agreement.json"][0])
+    )
+    assert verify_contract(forged).ok  # integrity alone cannot tell: the verdict says so
+    trusted = verify_contract(forged, trust=[pki.root])
+    assert trusted.failed == ["seal"]
+    assert "does not chain to a trusted root" in next(
+        c.detail for c in trusted.checks if c.name == "seal"
+    )
+    assert verify_contract(genuine, trust=[pki.root]).ok
+    # Against the seller's store, the forged deal is not there at all.
+    assert "store" in verify_contract(forged, service, trust=[pki.root]).failed
+    service.close()
