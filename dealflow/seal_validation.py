@@ -352,6 +352,10 @@ def judge_seal(data: bytes, roots: Sequence[Any] = (), at: datetime | None = Non
     }
     who = f"the seal by {facts['signer']} (certificate sha256 {fingerprint})"
     failure = _failure(seal, stamps, token is not None, roots, dss, times, who)
+    # Trusted roots or not, and even when the seal's own certificate is the trusted root (a
+    # trust anchor's dates are not judged by path validation): the seal's certificate must be
+    # valid at the trusted signing time, else now (or ``at``).
+    failure = failure or _validity_problem(cert, times.seal, "the seal's", times.seal_basis)
     if failure is not None:
         return SealFinding(False, failure, trusted=False if roots else None, **facts)
     validity = f"certificate valid {_day(cert.not_valid_before)} to {_day(cert.not_valid_after)}"

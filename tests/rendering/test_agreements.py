@@ -15,6 +15,7 @@ import json
 import shutil
 import sqlite3
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -414,3 +415,19 @@ def test_a_contract_rerendered_for_another_buyer_and_sealed_with_another_key_fai
     # Against the seller's store, the forged deal is not there at all.
     assert "store" in verify_contract(forged, service, trust=[pki.root]).failed
     service.close()
+
+
+def test_a_self_signed_seal_trusted_as_its_own_root_still_expires(
+    tmp_path: Path, sealer: Pkcs12Sealer
+) -> None:
+    service = _service(tmp_path / "deals.db", sealer)
+    pdf = service.contract(drive_to(service, sample_deal_spec(), Stage.SIGNED)).pdf
+    service.close()
+    (root,) = (Path(sealer.path).parent).glob("dev-seal.pem")
+    assert verify_contract(pdf, trust=[root]).ok
+    years_later = datetime(2031, 1, 1, tzinfo=UTC)  # the development certificate lasts two
+    for trust in ([root], []):
+        verdict = verify_contract(pdf, trust=trust, at=years_later)
+        assert verdict.failed == ["seal"]
+        detail = next(c.detail for c in verdict.checks if c.name == "seal")
+        assert "certificate expired on" in detail
