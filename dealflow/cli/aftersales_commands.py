@@ -173,7 +173,7 @@ def commitments(ctx: typer.Context, deal_id: DealId) -> None:
     rows = []
     for c in items:
         due = f"until {c.due}" if c.runs_until else str(c.due)
-        note = c.changes[-1].note if c.changes else c.description
+        note = c.changes[-1].note if c.changes else str(c.description)
         rows.append((c.id, c.owner.value, due, c.status.value, _from(today, c), note))
     # Plain columns, whole lines: a note is never cut or wrapped into the others.
     header = ("id", "owner", "due", "status", "today", "what, or the latest note")

@@ -281,11 +281,14 @@ def templates_check(
                     }
                     for p in report.problems
                 ],
+                "notes": list(report.notes),
             }
         )
     else:
         for problem in report.problems:
             out.print(str(problem), markup=False, highlight=False)
+        for note in report.notes:
+            say(f"Note: {note}")
         where = ", ".join(str(f) for f in folders) or "the built-in templates"
         if report.problems:
             err.print(f"{len(report.problems)} problem(s) in {where}", markup=False)

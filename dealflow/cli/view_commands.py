@@ -56,7 +56,7 @@ def show(ctx: typer.Context, deal_id: DealId) -> None:
     say(f"Buyer:  {deal.buyer.name} — {deal.buyer.representative.name}")
     terms = deal.terms
     rows = [
-        (item.sku, item.description, str(item.quantity), f"{item.unit_price:,f}")
+        (item.sku, str(item.description), str(item.quantity), f"{item.unit_price:,f}")
         for item in terms.items
     ]
     for line in columns(("SKU", "Description", "Qty", "Unit price"), rows, right=(2, 3)):

@@ -16,7 +16,10 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from dealflow.domain.messages import location, one_line, plain_message
+from dealflow.domain.terms import BY_LANGUAGE, PLAIN_TEXT
 from dealflow.errors import Problem
+
+_TEXT_FORMS = frozenset({PLAIN_TEXT, BY_LANGUAGE})
 
 #: ``one_line`` is the messages' own, kept here for the reader.
 __all__ = ["one_line", "problems"]
@@ -79,7 +82,7 @@ def _message(root: type[BaseModel], error: ErrorDetails) -> str:
     """What is wrong, in a rep's words rather than pydantic's: what only a file can get wrong
     (an unknown field, a section, a quoted number) here, the rest as every message says it."""
     kind = error["type"]
-    loc = error["loc"]
+    loc = tuple(part for part in error["loc"] if part not in _TEXT_FORMS)
     match kind:
         case "extra_forbidden":
             return _unknown_field(root, loc)
@@ -92,11 +95,15 @@ def _message(root: type[BaseModel], error: ErrorDetails) -> str:
             return f"must be a section with the fields {', '.join(model.model_fields)}"
         case "invalid_key":
             return "field names must be text"
+        case "string_type" if PLAIN_TEXT in error["loc"]:
+            return "must be text, or a text per language such as {id: ..., en: ...}"
     return plain_message(error)
 
 
 def _problem(root: type[BaseModel], error: ErrorDetails) -> Problem:
-    loc = tuple(error["loc"])
+    # A deal text is a plain string or texts by language: the form pydantic tried is in its
+    # path, but not in the file.
+    loc = tuple(part for part in error["loc"] if part not in _TEXT_FORMS)
     message = _message(root, error)
     given = error.get("input")
     if error["type"] == "invalid_key":

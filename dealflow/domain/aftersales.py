@@ -20,6 +20,7 @@ from dealflow.domain.commitments import (
     Commitment,
     CommitmentStatus,
     clock_status,
+    counting_for,
     schedule,
     service_start,
     term_end,
@@ -67,7 +68,8 @@ def commitments_of(deal: Deal) -> tuple[Commitment, ...]:
     signed_on = first_signed_on(deal)
     if signed is None or signed_on is None:
         return ()
-    return with_status(schedule(signed.terms, signed_on), deal.commitment_changes)
+    counting = counting_for(signed.agreement_hash)
+    return with_status(schedule(signed.terms, signed_on, counting), deal.commitment_changes)
 
 
 def _settled(commitments: tuple[Commitment, ...]) -> bool:
@@ -209,7 +211,7 @@ def review_deal(deal: Deal, now: datetime, rules: AfterSalesRules) -> list[Event
         events.append(event)
         current = evolve(current, event)
 
-    start = service_start(signed.terms, signed_on)
+    start = service_start(signed.terms, signed_on, counting_for(signed.agreement_hash))
     if deal.stage is Stage.SIGNED and today >= start:
         origin = "the delivery date" if start > signed_on else "the signing date"
         record(
@@ -280,7 +282,7 @@ def needs_action(deal: Deal, today: date) -> list[ActionItem]:
             buyer=deal.buyer.name,
             item=c.id,
             kind=c.kind,
-            description=c.description,
+            description=str(c.description),
             owner=c.owner,
             due=c.due,
             status=c.status.value,

@@ -4,9 +4,12 @@ Each after-sales promise becomes one or more occurrences: installation or traini
 within N days; maintenance once per visit, every N months for M months; a warranty as one
 occurrence running until its term ends, with its response time. The buyer's payment of the
 contract price is an occurrence too, owned by the buyer, due the payment terms' days after
-the invoice. Dates count from delivery when the terms name a delivery date (the special
-agreement's if it has one), else from signing: a promise "within 14 days" is kept after the
-goods arrive, not before.
+the same start. Every date counts from one event, the *start date*: the day the last delivery
+is due (the last instalment of the special agreement, or the delivery date), or the signing date
+when that is later or no delivery date is agreed: a promise "within 14 days" is kept after all
+the goods arrive, not before. Contracts signed before agreement hashes (release 0.1) keep the
+rule of their time, the agreed delivery date even where instalments came after it
+(:class:`Counting`), so that their dates stay those they were signed with.
 
 Each occurrence has a status, changed only by events (the clock's review, a fulfilment, a
 waiver), each change with its time, who made it and a note saying why::
@@ -31,7 +34,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from dealflow.domain.money import Money
 from dealflow.domain.parties import Role
-from dealflow.domain.terms import AfterSales, Department, Terms
+from dealflow.domain.terms import AfterSales, DealText, Department, Terms
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 #: The kind of the buyer's payment occurrence (not an after-sales kind).
@@ -87,7 +90,7 @@ class Occurrence(BaseModel):
 
     id: str
     kind: str
-    description: str
+    description: DealText
     owner: Department
     #: The date it is due by; for a warranty, the date its term ends.
     due: date
@@ -110,13 +113,48 @@ def add_months(day: date, months: int) -> date:
     raise AssertionError("unreachable: every month has at least 28 days")
 
 
-def service_start(terms: Terms, signed_on: date) -> date:
-    """Where after-sales dates count from: the delivery date, else the signing date."""
+class Counting(StrEnum):
+    """Which event a contract's dates count from."""
+
+    #: The day the last delivery is due (instalments included), or signing if later.
+    LAST_DELIVERY = "last-delivery"
+    #: Release 0.1's rule: the agreed delivery date (the special agreement's, else the
+    #: terms'), or signing if later, even where instalments came after it.
+    DELIVERY_DATE = "delivery-date"
+
+
+def counting_for(agreement_hash: str | None) -> Counting:
+    """The rule of a signed contract's time: one signed before agreement hashes (release 0.1)
+    counts from its delivery date, every later one from its last delivery."""
+    return Counting.DELIVERY_DATE if agreement_hash is None else Counting.LAST_DELIVERY
+
+
+def _delivered_by(terms: Terms, counting: Counting) -> date | None:
+    if counting is Counting.LAST_DELIVERY:
+        return terms.last_delivery
     special = terms.special
-    delivery = (special.delivery_by if special else None) or (
+    return (special.delivery_by if special else None) or (
         terms.delivery.by if terms.delivery else None
     )
+
+
+def service_start(
+    terms: Terms, signed_on: date, counting: Counting = Counting.LAST_DELIVERY
+) -> date:
+    """The start date every date of the contract counts from: the day the last delivery is
+    due, or the signing date when that is later or no delivery date is agreed."""
+    delivery = _delivered_by(terms, counting)
     return max(delivery, signed_on) if delivery else signed_on
+
+
+def start_basis(terms: Terms, signed_on: date, counting: Counting = Counting.LAST_DELIVERY) -> str:
+    """What the start date is, for the contract's words: ``"last-delivery"`` (the day the last
+    delivery is due), ``"delivery-date"`` (release 0.1's agreed delivery date) or
+    ``"signing"`` (the signing date: later than delivery, or no delivery date agreed)."""
+    delivery = _delivered_by(terms, counting)
+    if delivery is None or delivery < signed_on:
+        return "signing"
+    return counting.value if counting is Counting.DELIVERY_DATE else "last-delivery"
 
 
 def _occurrences(promise: AfterSales, start: date) -> list[tuple[date, bool]]:
@@ -131,10 +169,13 @@ def _occurrences(promise: AfterSales, start: date) -> list[tuple[date, bool]]:
     return []
 
 
-def schedule(terms: Terms, signed_on: date) -> tuple[Occurrence, ...]:
+def schedule(
+    terms: Terms, signed_on: date, counting: Counting = Counting.LAST_DELIVERY
+) -> tuple[Occurrence, ...]:
     """Every occurrence of the terms' promises and the buyer's payment, in the terms' order,
-    each with an id of its kind and number (``maintenance-3``)."""
-    start = service_start(terms, signed_on)
+    each with an id of its kind and number (``maintenance-3``), counted from the start date
+    (:func:`service_start`)."""
+    start = service_start(terms, signed_on, counting)
     counts: dict[str, int] = {}
     made: list[Occurrence] = []
 
@@ -159,7 +200,7 @@ def schedule(terms: Terms, signed_on: date) -> tuple[Occurrence, ...]:
         Occurrence(
             id=next_id(PAYMENT),
             kind=PAYMENT,
-            description=f"Payment of the contract price by {terms.payment.method}",
+            description=f"Payment of the contract price by {terms.payment.method!s}",
             owner=Department.BUYER,
             due=start + timedelta(days=terms.payment.due_days),
             amount=terms.totals.grand_total,

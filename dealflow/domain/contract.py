@@ -16,7 +16,13 @@ from typing import Annotated
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from dealflow.domain.agreement import Agreement, agreement_of, contract_number
-from dealflow.domain.commitments import Occurrence, schedule, service_start
+from dealflow.domain.commitments import (
+    Occurrence,
+    counting_for,
+    schedule,
+    service_start,
+    start_basis,
+)
 from dealflow.domain.deal import Approval, Deal, Language, Signature, approves
 from dealflow.domain.events import AnyEvent
 from dealflow.domain.evidence import ChainLinks, EvidenceEntry, evidence_trail
@@ -57,8 +63,10 @@ class ContractDocument(BaseModel):
     amendment_reason: str | None = None
     #: For a signed version: every dated commitment, the buyer's payment included.
     commitments: Annotated[tuple[Occurrence, ...], Field(max_length=2000)] = ()
-    #: For a signed version: the date after-sales dates count from (delivery, else signing).
+    #: For a signed version: the start date every date of the contract counts from (the last
+    #: delivery, else signing), and what it is (:func:`~dealflow.domain.commitments.start_basis`).
     service_from: date | None = None
+    service_basis: str | None = None
     #: For a signed version: the events that make it, from the one that opened it (the deal's
     #: opening, or the amendment) to the last signature (the evidence page).
     evidence: tuple[EvidenceEntry, ...] = ()
@@ -156,6 +164,7 @@ def contract_document(
         common["agreement"] = agreement_of(deal, contract_version)
     if signed is not None:
         signed_on = signed.signed_at.date()
+        counting = counting_for(signed.agreement_hash)
         return ContractDocument(
             **common,
             terms=signed.terms,
@@ -169,8 +178,9 @@ def contract_document(
             ),
             issued_at=signed.signed_at,
             amendment_reason=signed.amendment_reason,
-            commitments=schedule(signed.terms, signed_on),
-            service_from=service_start(signed.terms, signed_on),
+            commitments=schedule(signed.terms, signed_on, counting),
+            service_from=service_start(signed.terms, signed_on, counting),
+            service_basis=start_basis(signed.terms, signed_on, counting),
             evidence=evidence_trail(events, signed.first_event, signed.signed_event, chain),
             chain_head=chain[signed.signed_event][1]
             if chain and signed.signed_event in chain

@@ -36,7 +36,13 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict
 
 from dealflow.domain.aftersales import commitments_of, first_signed_on
-from dealflow.domain.commitments import PAYMENT, CommitmentStatus, schedule, term_end
+from dealflow.domain.commitments import (
+    PAYMENT,
+    CommitmentStatus,
+    counting_for,
+    schedule,
+    term_end,
+)
 from dealflow.domain.deal import Deal, Offer, OfferKind
 from dealflow.domain.diff import diff_terms
 from dealflow.domain.interactions import InteractionKind
@@ -223,7 +229,7 @@ def early_renegotiation(deal: Deal) -> GameSignal | None:
         amended = contracts.get(offer.contract_version - 1)
         if amended is None:
             continue
-        end = term_end(schedule(amended.terms, signed_on))
+        end = term_end(schedule(amended.terms, signed_on, counting_for(amended.agreement_hash)))
         if end is not None and offer.made_at.date() >= end:
             continue
         asked = [f"{d.issue} {d.old} -> {d.new}" for d in diff_terms(amended.terms, offer.terms)]

@@ -83,7 +83,7 @@ class ApprovalPolicy(BaseModel):
         legal: list[str] = []
         special = terms.special
         if self.legal_for_non_standard_clauses and special is not None:
-            legal.extend(f"free-text clause {text[:60]!r}" for text in special.custom_clauses)
+            legal.extend(f"free-text clause {str(text)[:60]!r}" for text in special.custom_clauses)
             if self.clauses is not None:
                 legal.extend(
                     f"non-standard library clause {cid}"

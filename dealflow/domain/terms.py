@@ -1,6 +1,12 @@
 """The terms of a deal: items, price, discount, tax, payment, delivery, special terms and
 after-sales promises, with the totals computed from them.
 
+The texts a contract prints from the deal (item and after-sales descriptions, the payment
+method, the place of delivery, the special agreement's purpose, place and free-text clauses) are
+each one plain string, printed as written in every language of the contract, or a
+:class:`LocalizedText` with a text per language (``{id: ..., en: ...}``); a plain string dumps
+as before, so the canonical JSON and the hash of terms written with plain strings do not change.
+
 A :class:`Terms` is one complete snapshot: every offer, counter-offer, special agreement and
 amendment carries a whole one, so any two versions can be compared and the signed one is never
 edited. :meth:`Terms.changed` applies a :class:`TermsChange` (what a counter-offer changes) and
@@ -11,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
@@ -21,7 +27,9 @@ from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
+    Discriminator,
     Field,
+    Tag,
     ValidationInfo,
     field_validator,
     model_validator,
@@ -66,6 +74,76 @@ MAX_TERMS_CHARS = 200_000
 #: spaces or invisible characters (checked when written; a store reads back what it recorded).
 LongText = Annotated[str, Field(min_length=1, max_length=1_048_576), AfterValidator(not_blank)]
 
+#: The languages a text of the terms may be given in: those a contract prints.
+TEXT_LANGUAGES = ("id", "en")
+#: The names of the two forms of a deal text where a problem is located; they hold a space, so
+#: that no field can be named so (a file's problems leave them out of the field path).
+PLAIN_TEXT, BY_LANGUAGE = "plain text", "by language"
+
+
+class LocalizedText(BaseModel):
+    """A text of the terms given per language: ``{id: ..., en: ...}``, at least one of them.
+
+    A contract prints each language's own text in that language's column; one it lacks is
+    printed from the other and the render says so (:func:`missing_languages`).
+    """
+
+    model_config = _FROZEN
+
+    id: LongText | None = None
+    en: LongText | None = None
+
+    @model_validator(mode="after")
+    def _some_text(self) -> Self:
+        if self.id is None and self.en is None:
+            raise ValueError("give the text in id, en or both")
+        return self
+
+    def in_language(self, language: str) -> str:
+        """The text in ``language``, else in the other language (the contract notes it)."""
+        own = self.id if language == "id" else self.en
+        return own if own is not None else str(self)
+
+    def __str__(self) -> str:
+        # Where one text is shown outside a contract (the command line, a note): English
+        # first, as dealflow's messages are written.
+        return self.en if self.en is not None else str(self.id)
+
+
+def _form(value: object) -> str:
+    return BY_LANGUAGE if isinstance(value, dict | LocalizedText) else PLAIN_TEXT
+
+
+#: A text the contract prints: a plain string (every language) or a text per language.
+DealText = Annotated[
+    Annotated[LongText, Tag(PLAIN_TEXT)] | Annotated[LocalizedText, Tag(BY_LANGUAGE)],
+    Discriminator(_form),
+]
+
+
+def _short_texts(value: str | LocalizedText) -> str | LocalizedText:
+    texts = [value] if isinstance(value, str) else [t for t in (value.id, value.en) if t]
+    if any(len(text) > 200 for text in texts):
+        raise ValueError("must be at most 200 characters long")
+    return value
+
+
+#: A short deal text (the payment method): at most 200 characters in each language.
+ShortDealText = Annotated[DealText, AfterValidator(_short_texts)]
+
+
+def text_in(text: str | LocalizedText, language: str) -> str:
+    """What a contract prints for ``text`` in ``language``: a plain string as written, a
+    text per language in its own language (else in the other)."""
+    return text if isinstance(text, str) else text.in_language(language)
+
+
+def text_languages(text: str | LocalizedText) -> tuple[str, ...]:
+    """The languages ``text`` is given in: none stated for a plain string."""
+    if isinstance(text, str):
+        return ()
+    return tuple(lang for lang in TEXT_LANGUAGES if getattr(text, lang) is not None)
+
 
 class LineItem(BaseModel):
     """One product or service line: what, how many, at what unit price."""
@@ -73,7 +151,7 @@ class LineItem(BaseModel):
     model_config = _FROZEN
 
     sku: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][\w.\-/]*$")]
-    description: LongText
+    description: DealText
     quantity: Annotated[int, Field(gt=0, le=1_000_000_000, strict=True)]
     unit_price: Amount
 
@@ -119,12 +197,13 @@ NO_DISCOUNT = Discount()
 
 
 class Payment(BaseModel):
-    """When and how the buyer pays: days after invoice, and the method."""
+    """When and how the buyer pays: days after the contract's start date (Article 3.3), and the
+    method."""
 
     model_config = _FROZEN
 
     due_days: Annotated[int, Field(ge=0, le=3650, strict=True)] = 30
-    method: ShortText = "bank transfer"
+    method: ShortDealText = "bank transfer"
 
 
 class Delivery(BaseModel):
@@ -132,7 +211,7 @@ class Delivery(BaseModel):
 
     model_config = _FROZEN
 
-    place: LongText
+    place: DealText
     by: ContractDate | None = None
 
 
@@ -163,7 +242,7 @@ class AfterSales(BaseModel):
     model_config = _FROZEN
 
     kind: AfterSalesKind
-    description: LongText
+    description: DealText
     owner: Department = Department.SERVICE
     within_days: Annotated[int, Field(gt=0, le=3650, strict=True)] | None = None
     every_months: Annotated[int, Field(gt=0, le=120, strict=True)] | None = None
@@ -189,6 +268,16 @@ class DeliverySplit(BaseModel):
     on: ContractDate
 
 
+class Delivering(BaseModel):
+    """One delivery of the schedule: its date (None: a date the parties agree later) and the
+    quantity of each item delivered then, as ``(sku, quantity)``."""
+
+    model_config = _FROZEN
+
+    on: date | None
+    goods: tuple[tuple[str, int], ...]
+
+
 class SpecialTerms(BaseModel):
     """Terms particular to this buyer (*kesepakatan khusus*).
 
@@ -198,13 +287,13 @@ class SpecialTerms(BaseModel):
 
     model_config = _FROZEN
 
-    purpose: LongText | None = None
-    delivery_place: LongText | None = None
+    purpose: DealText | None = None
+    delivery_place: DealText | None = None
     delivery_by: ContractDate | None = None
     splits: tuple[DeliverySplit, ...] = ()
     after_sales: Annotated[tuple[AfterSales, ...], Field(max_length=100)] = ()
     clauses: tuple[ShortText, ...] = ()
-    custom_clauses: tuple[LongText, ...] = ()
+    custom_clauses: tuple[DealText, ...] = ()
 
     @property
     def non_standard(self) -> bool:
@@ -296,7 +385,20 @@ class Terms(BaseModel):
                         f"the delivery splits of {item.sku} add up to {scheduled}, "
                         f"more than its quantity of {item.quantity}"
                     )
+            if written(info):
+                self._every_item_scheduled()
         return self
+
+    def _every_item_scheduled(self) -> None:
+        """Goods the instalments leave out are delivered on the delivery date; without one,
+        they would have no date at all (and the dates that count from delivery none either)."""
+        deliveries = self.deliveries
+        if deliveries and deliveries[-1].on is None:
+            left = ", ".join(f"{quantity} of {sku}" for sku, quantity in deliveries[-1].goods)
+            raise ValueError(
+                f"the delivery splits leave {left} without a date: split them too, or give "
+                "a delivery date for the rest"
+            )
 
     def _printable_and_priced(self) -> None:
         """A fixed discount no larger than the subtotal; texts a contract can print."""
@@ -324,10 +426,22 @@ class Terms(BaseModel):
             )
 
     def _long_texts(self, *, named: bool = True) -> Iterator[tuple[str, str]]:
-        """The free texts of the terms, with where they are (``items[0].description``; not
-        worked out unless ``named``). Short ones, such as SKUs, cannot reach the limits."""
+        """The free texts of the terms, each language's apart, with where they are
+        (``items[0].description``; not worked out unless ``named``). Short ones, such as SKUs,
+        cannot reach the limits."""
+        for where, text in self.deal_texts(named=named):
+            if isinstance(text, str):
+                yield where, text
+            else:
+                for lang in text_languages(text):
+                    yield (f"{where}.{lang}" if named else ""), getattr(text, lang)
+
+    def deal_texts(self, *, named: bool = True) -> Iterator[tuple[str, str | LocalizedText]]:
+        """Every text of the terms a contract prints, plain or per language, with where it
+        is (``items[0].description``; not worked out unless ``named``)."""
         for n, item in enumerate(self.items):
             yield (f"items[{n}].description" if named else ""), item.description
+        yield "payment.method", self.payment.method
         if self.delivery is not None:
             yield "delivery.place", self.delivery.place
         for n, promise in enumerate(self.after_sales):
@@ -343,6 +457,52 @@ class Terms(BaseModel):
             for n, promise in enumerate(special.after_sales):
                 where = f"special.after_sales[{n}].description" if named else ""
                 yield where, promise.description
+
+    def missing_languages(self, languages: Iterable[str]) -> list[tuple[str, str]]:
+        """The texts given per language that lack one of ``languages`` (those a contract
+        prints), as ``(where, language)``; a plain string is printed as written in every
+        language and lacks none."""
+        wanted = tuple(languages)
+        missing: list[tuple[str, str]] = []
+        for where, text in self.deal_texts():
+            if isinstance(text, LocalizedText):
+                given = text_languages(text)
+                missing.extend((where, lang) for lang in wanted if lang not in given)
+        return missing
+
+    @property
+    def deliveries(self) -> tuple[Delivering, ...]:
+        """The delivery schedule, by date: each instalment of the special agreement, and the
+        quantities its instalments leave to the delivery date (the special agreement's, else
+        the terms'); those on no date when the terms name none. Empty without instalments."""
+        special = self.special
+        if special is None or not special.splits:
+            return ()
+        main = special.delivery_by or (self.delivery.by if self.delivery else None)
+        by_date: dict[date | None, list[tuple[str, int]]] = {}
+        for split in special.splits:
+            by_date.setdefault(split.on, []).append((split.sku, split.quantity))
+        for item in self.items:
+            scheduled = sum(s.quantity for s in special.splits if s.sku == item.sku)
+            if scheduled < item.quantity:
+                by_date.setdefault(main, []).append((item.sku, item.quantity - scheduled))
+        dated = sorted((d for d in by_date if d is not None), key=lambda d: d.toordinal())
+        order = [*dated, *([None] if None in by_date else [])]
+        return tuple(Delivering(on=d, goods=tuple(by_date[d])) for d in order)
+
+    @property
+    def last_delivery(self) -> date | None:
+        """The date the last delivery is due: the last instalment's (or the delivery date's,
+        where instalments leave goods to it), else the delivery date; None when none is set."""
+        deliveries = self.deliveries
+        if deliveries:
+            if deliveries[-1].on is None:
+                return None
+            return deliveries[-1].on
+        special = self.special
+        return (special.delivery_by if special else None) or (
+            self.delivery.by if self.delivery else None
+        )
 
     def line_total(self, item: LineItem) -> Money:
         """Quantity times unit price, rounded to the minor unit."""

@@ -11,9 +11,10 @@ same time (:mod:`.fonts`). Fonts ship with the templates, so the output does not
 fonts of the machine either. WeasyPrint is imported only here, and only when a contract is
 rendered.
 
-A render that had to fall back (a font that could not be subset, embedded whole) says so in one
-line: :meth:`PdfRenderer.render_noted` returns the notes with the bytes, and
-:meth:`PdfRenderer.render` logs each as a warning on the ``dealflow.rendering`` logger.
+A render that had to fall back (a font that could not be subset, embedded whole; a deal text
+given per language without one the contract prints) says so in one line:
+:meth:`PdfRenderer.render_noted` returns the notes with the bytes, and :meth:`PdfRenderer.render`
+logs each as a warning on the ``dealflow.rendering`` logger.
 """
 
 from __future__ import annotations
@@ -61,8 +62,12 @@ class PdfRenderer:
         return rendered.pdf
 
     def render_noted(self, document: ContractDocument) -> RenderedPdf:
-        """The contract as PDF bytes with the render's notes (nothing is logged)."""
-        return self.pdf_noted(self.templates.html(document), document)
+        """The contract as PDF bytes with the render's notes (nothing is logged): the
+        templates' first (deal texts lacking a language the contract prints), then the
+        layout's."""
+        rendered = self.pdf_noted(self.templates.html(document), document)
+        notes = self.templates.notes(document)
+        return RenderedPdf(rendered.pdf, (*notes, *rendered.notes)) if notes else rendered
 
     def pdf(self, html: str, document: ContractDocument) -> bytes:
         """Lay out ``html`` (rendered from ``document``) as PDF/A-3b with ``terms.json``."""

@@ -37,7 +37,7 @@ from dealflow.adapters.rendering import formats
 from dealflow.clauses import Clause, builtin_templates, merged_clause_library
 from dealflow.domain.contract import ContractDocument
 from dealflow.domain.money import Money
-from dealflow.domain.terms import MAX_TEXT_CHARS
+from dealflow.domain.terms import MAX_TEXT_CHARS, LocalizedText, text_in
 from dealflow.errors import LocalFileError, RenderError, TemplateProblemError
 from dealflow.local_files import read_file
 
@@ -49,7 +49,7 @@ MAX_FIELD_CHARS = MAX_TEXT_CHARS
 MAX_TOTAL_CHARS = 250_000
 #: The largest template file (a Jinja template or contract.css) read: the built-in ones are
 #: under 20 KiB. Every render lays out the whole stylesheet, about 10 s a MiB, and
-#: ``templates check`` renders nine times: 256 KiB keeps a check within half a minute.
+#: ``templates check`` renders twelve times: 256 KiB keeps a check within about half a minute.
 MAX_TEMPLATE_BYTES = 256 * 1024
 
 
@@ -151,6 +151,36 @@ def check_printable(document: ContractDocument) -> None:
         )
 
 
+_LANGUAGE_NAMES = {"id": "Indonesian", "en": "English"}
+
+
+def texts_in(value: str | LocalizedText, languages: Sequence[str]) -> list[tuple[str, str]]:
+    """What a contract prints for a deal text in its ``languages``: ``(language, text)``, one
+    per language, or one for all where they read the same (a plain string)."""
+    shown = [(lang, text_in(value, lang)) for lang in languages]
+    if len({text for _, text in shown}) == 1:
+        return shown[:1]
+    return shown
+
+
+def language_notes(document: ContractDocument) -> tuple[str, ...]:
+    """One line when texts of the deal given per language lack one the contract prints (it
+    prints the other language's text there); none otherwise."""
+    languages = document.language.value.split("+")
+    missing = document.terms.missing_languages(languages)
+    if not missing:
+        return ()
+    absent = {lang for _, lang in missing}
+    lacking = " and ".join(_LANGUAGE_NAMES[lang] for lang in languages if lang in absent)
+    places = list(dict.fromkeys(where for where, _ in missing))
+    shown = ", ".join(places[:3]) + (f" and {len(places) - 3} more" if len(places) > 3 else "")
+    return (
+        f"contract {document.number} ({document.language.value}): {shown} "
+        f"{'lacks' if len(places) == 1 else 'lack'} {lacking}; the other language's text is "
+        "printed there: give each text per language in the deal ({id: ..., en: ...})",
+    )
+
+
 class UnknownClauseError(LookupError):
     """A template or a special agreement named a clause the library does not have."""
 
@@ -190,6 +220,8 @@ class TemplateSet:
             day=formats.day,
             words=formats.words,
             clause=self.clause,
+            tr=text_in,
+            texts_in=texts_in,
         )
         self.env.filters["printed"] = printed
 
@@ -208,6 +240,11 @@ class TemplateSet:
     def template_names(self) -> list[str]:
         """Every template file in the folders, by name, each once."""
         return sorted(name for name in self.env.list_templates() if name.endswith((".j2", ".css")))
+
+    def notes(self, document: ContractDocument) -> tuple[str, ...]:
+        """What the person asking for ``document`` should know about its texts, one line
+        each: texts given per language that lack one the contract prints."""
+        return language_notes(document)
 
     def html(self, document: ContractDocument, template: str = CONTRACT_TEMPLATE) -> str:
         """The contract as HTML. Raises TemplateProblemError naming the template and line."""
