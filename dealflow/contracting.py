@@ -105,8 +105,13 @@ class ContractUseCases:
             seal=sealer.subject if sealer else None,
         )
         pdf, notes = self._render(document)
+        level = None
         if sealer is not None:
             pdf = sealer.seal(pdf)  # before keeping: nothing is kept half-sealed
+            level = getattr(sealer, "level", None)
+            fell_back = getattr(sealer, "note", None)
+            if fell_back:
+                notes = (*notes, str(fell_back))
         try:
             self.store.put_artifact(deal_id, document.file_name, pdf)
         except ArtifactConflictError:
@@ -114,7 +119,7 @@ class ContractUseCases:
             again = self._kept_contract(deal_id, document)
             assert again is not None
             return again
-        return ContractPdf(document=document, pdf=pdf, stored=False, notes=notes)
+        return ContractPdf(document=document, pdf=pdf, stored=False, notes=notes, seal_level=level)
 
     def _render(self: _Service, document: ContractDocument) -> tuple[bytes, tuple[str, ...]]:
         """The PDF, and what the renderer noted (a font embedded whole...) when it says."""

@@ -218,6 +218,7 @@ def _wrote(ctx: typer.Context, result: ContractPdf, path: Path) -> None:
                 "terms_hash": document.terms_hash,
                 "agreement_hash": document.agreement_hash,
                 "unsealed_sha256": hashlib.sha256(unsealed_original(result.pdf)).hexdigest(),
+                "seal_level": result.seal_level,
                 "notes": list(result.notes),
             }
         )
@@ -227,7 +228,8 @@ def _wrote(ctx: typer.Context, result: ContractPdf, path: Path) -> None:
     elif result.stored:
         status = f"signed contract {document.number}, as kept in the store"
     else:
-        sealed = f"sealed by {document.seal}" if document.seal else "UNSEALED: no --cert"
+        level = f" (PAdES-{result.seal_level})" if result.seal_level else ""
+        sealed = f"sealed by {document.seal}{level}" if document.seal else "UNSEALED: no --cert"
         status = f"signed contract {document.number}, {sealed}, kept in the store"
     say(f"Wrote {path} ({status})")
     for note in result.notes:

@@ -114,6 +114,9 @@ class ContractPdf(BaseModel):
     #: What the person asking should know about these bytes, one line each (a kept unsealed
     #: contract sealed now, a render that fell back to another font subsetter...).
     notes: tuple[str, ...] = ()
+    #: The PAdES level of a seal made now ("B-B", "B-T", "B-LTA"); None when nothing was sealed
+    #: by this call (a draft, kept bytes, no certificate).
+    seal_level: str | None = None
 
     @property
     def sha256(self) -> str:

@@ -421,7 +421,9 @@ def test_a_self_signed_seal_trusted_as_its_own_root_still_expires(
     tmp_path: Path, sealer: Pkcs12Sealer
 ) -> None:
     service = _service(tmp_path / "deals.db", sealer)
-    pdf = service.contract(drive_to(service, sample_deal_spec(), Stage.SIGNED)).pdf
+    result = service.contract(drive_to(service, sample_deal_spec(), Stage.SIGNED))
+    pdf = result.pdf
+    assert result.seal_level == "B-B"  # no timestamp authority configured
     service.close()
     (root,) = (Path(sealer.path).parent).glob("dev-seal.pem")
     assert verify_contract(pdf, trust=[root]).ok

@@ -310,6 +310,7 @@ def test_a_contract_sealed_through_the_command_line_is_long_term_or_not_kept(
         env={**env, "DEALFLOW_TSA": pki.tsa},
     )  # fmt: skip
     assert made.returncode == 0, made.stderr
+    assert "(PAdES-B-LTA)" in made.stdout.splitlines()[0]  # the level of the seal just made
     verdict = verify_contract((tmp_path / "c.pdf").read_bytes(), trust=[pki.root])
     assert verdict.ok, verdict.checks
     assert verdict.seal_level == "B-LTA"
