@@ -143,7 +143,7 @@ BEGIN
         RAISE EXCEPTION 'dealflow: % does not hold the % role, or the event names another member',
             me.id, role USING ERRCODE = '42501';
     END IF;
-    IF actor ->> 'identified' IS DISTINCT FROM 'database-login' AND actor ? 'identified' THEN
+    IF coalesce(actor ->> 'identified', 'database-login') <> 'database-login' THEN
         RAISE EXCEPTION 'dealflow: the login is the identity here; an event cannot say its member '
             'was identified by %', actor ->> 'identified' USING ERRCODE = '42501';
     END IF;
