@@ -50,7 +50,7 @@ from time import perf_counter
 
 import dealflow
 import dealflow.domain.advisor.simulation as simulation_module
-from dealflow.demo import sample_deal_spec
+from dealflow.application.demo import sample_deal_spec
 from dealflow.domain.advisor import (
     Agreement,
     Negotiator,
@@ -68,8 +68,8 @@ from dealflow.domain.advisor.space import AIM_ABOVE, _Table
 from dealflow.domain.parties import Actor, Role
 from dealflow.domain.policy import Tactic
 from dealflow.domain.terms import Discount, TermsChange
-from dealflow.policyfile import load_policy_file
-from dealflow.views import deal_view
+from dealflow.files.policy import load_policy_file
+from dealflow.read.views import deal_view
 
 ADVICE_TARGET = 0.050  # seconds
 ROUNDS_TARGET = 10_000.0  # rounds per second

@@ -4,7 +4,7 @@ adds to an action, and long deals.
 Four figures, each printed next to its target and as a ratio against a baseline measured in
 the same run (machines differ and are noisy, so every figure is the median of several repeats):
 
-1. Per-action cost of :class:`~dealflow.services.DealService` on the in-memory store, running
+1. Per-action cost of :class:`~dealflow.DealService` on the in-memory store, running
    the sample deal through a full lifecycle (present, offer, six counters alternating buyer and
    seller, accept, propose_special, agree, approve, sign twice, start_service; ``open_deal`` is
    reported apart). Each action is taken by the member who may take it, on a roster like the
@@ -83,7 +83,7 @@ from dealflow import (
     TermsChange,
     open_store,
 )
-from dealflow.demo import sample_deal_spec
+from dealflow.application.demo import sample_deal_spec
 from dealflow.domain.events import EVENTS_ADAPTER
 from dealflow.domain.lifecycle import MACHINE, Action, Cursor, Stage
 from dealflow.domain.members import ROSTER

@@ -3,7 +3,7 @@
 Every figure is a median (the machine is noisy) and is printed next to its target and as a
 ratio to a baseline measured in the same run:
 
-1. The render of the sample contract: the demo deal (``dealflow.demo.run_demo`` on a
+1. The render of the sample contract: the demo deal (``dealflow.application.demo.run_demo`` on a
    ``DealService`` over a ``MemoryEventStore`` with a ``FixedClock``) played to signed and on
    into service; its signed contract version 1 rendered by
    ``PdfRenderer(TemplateSet()).render(contract_document(deal, language=...))``, the whole
@@ -66,7 +66,7 @@ from dealflow import (
 )
 from dealflow.adapters.rendering.pdf import PdfRenderer
 from dealflow.adapters.rendering.templates import TemplateSet
-from dealflow.demo import run_demo
+from dealflow.application.demo import run_demo
 
 RENDER_RATIO_TARGET = 1.10
 STORED_SHARE_TARGET = 0.01

@@ -4,7 +4,7 @@ Every figure is a median (the machine is noisy) and is printed next to its targe
 ratio to a baseline measured in the same run:
 
 1. The render of the signed sample contract, the baseline: the demo deal
-   (``dealflow.demo.play_demo`` on a ``DealService`` over a ``MemoryEventStore`` with a
+   (``dealflow.application.demo.play_demo`` on a ``DealService`` over a ``MemoryEventStore`` with a
    ``FixedClock`` and ``renderer=PdfRenderer(TemplateSet())``) played to signed and on into
    service; its document ``contract_document(deal, language=id+en, events=<the deal's events>,
    seal=<the sealer's subject>)``, with the evidence page, as ``DealService.contract`` builds
@@ -71,8 +71,8 @@ from dealflow import (
 from dealflow.adapters.rendering.pdf import PdfRenderer
 from dealflow.adapters.rendering.templates import TemplateSet
 from dealflow.adapters.signing import Pkcs12Sealer
-from dealflow.demo import play_demo
-from dealflow.verification import Verdict, verify_contract
+from dealflow.application.demo import play_demo
+from dealflow.application.verification import Verdict, verify_contract
 from tests.pki import PASSWORD, LocalPki, running_pki
 
 SEAL_SHARE_TARGET = 0.10

@@ -3,7 +3,7 @@
 Every figure is the median of several repeats and is printed next to its target and as a
 ratio to a baseline measured in the same run, with the same driver and durability settings:
 
-1. Per-action cost of :class:`~dealflow.services.DealService` on each durable store: a deal is
+1. Per-action cost of :class:`~dealflow.DealService` on each durable store: a deal is
    opened, presented and offered (not timed), then 100 counter-offers alternating buyer and
    seller are timed, each one transaction (the store's append checks the version, inserts the
    event row and upserts the read-model ``deals`` row). The SQLite store is a temporary file
@@ -92,7 +92,7 @@ from dealflow import (
     connect,
 )
 from dealflow.adapters.rows import READ_COLUMNS, row_from, where
-from dealflow.demo import sample_deal_spec
+from dealflow.application.demo import sample_deal_spec
 from dealflow.domain.events import AnyEvent, Event
 from dealflow.domain.listing import DealQuery, DealRow, deal_row
 from dealflow.domain.projection import replay

@@ -19,8 +19,9 @@ if TYPE_CHECKING:
     from dealflow.adapters.memory import MemoryEventStore
     from dealflow.adapters.postgres import PostgresEventStore
     from dealflow.adapters.sqlite import SQLiteEventStore
+    from dealflow.application.service import DealService
+    from dealflow.application.verification import Verdict, verify_contract
     from dealflow.bootstrap import connect, open_store
-    from dealflow.dealfile import deal_file_schema, load_deal_file, parse_deal_spec
     from dealflow.domain.advisor.deal_advice import DealAdvice
     from dealflow.domain.agreement import Agreement
     from dealflow.domain.buyer_value import BuyerValue, RenewalReminder
@@ -92,10 +93,9 @@ if TYPE_CHECKING:
         VersionNotFoundError,
         WrongRoleError,
     )
-    from dealflow.policyfile import load_policy_file, parse_policy
-    from dealflow.reports import BuyerReport, Review
-    from dealflow.services import DealService
-    from dealflow.verification import Verdict, verify_contract
+    from dealflow.files.dealfile import deal_file_schema, load_deal_file, parse_deal_spec
+    from dealflow.files.policy import load_policy_file, parse_policy
+    from dealflow.read.reports import BuyerReport, Review
 
 #: Where each public name lives. The package imports none of them until first use
 #: (``dealflow.Deal``, ``from dealflow import connect``): the command line loads only the modules
@@ -106,7 +106,7 @@ _MODULES: dict[str, tuple[str, ...]] = {
     "dealflow.adapters.postgres": ("PostgresEventStore",),
     "dealflow.adapters.sqlite": ("SQLiteEventStore",),
     "dealflow.bootstrap": ("connect", "open_store"),
-    "dealflow.dealfile": ("deal_file_schema", "load_deal_file", "parse_deal_spec"),
+    "dealflow.files.dealfile": ("deal_file_schema", "load_deal_file", "parse_deal_spec"),
     "dealflow.domain.buyer_value": ("BuyerValue", "RenewalReminder"),
     "dealflow.domain.claims": ("Claim", "ClaimKind"),
     "dealflow.domain.commitments": ("Commitment", "CommitmentStatus"),
@@ -185,10 +185,10 @@ _MODULES: dict[str, tuple[str, ...]] = {
         "VersionNotFoundError",
         "WrongRoleError",
     ),
-    "dealflow.policyfile": ("load_policy_file", "parse_policy"),
-    "dealflow.reports": ("BuyerReport", "Review"),
-    "dealflow.services": ("DealService",),
-    "dealflow.verification": ("Verdict", "verify_contract"),
+    "dealflow.files.policy": ("load_policy_file", "parse_policy"),
+    "dealflow.read.reports": ("BuyerReport", "Review"),
+    "dealflow.application.service": ("DealService",),
+    "dealflow.application.verification": ("Verdict", "verify_contract"),
     "dealflow.domain.advisor.deal_advice": ("DealAdvice",),
 }
 _HOME = {name: module for module, names in _MODULES.items() for name in names}

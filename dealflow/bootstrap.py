@@ -24,10 +24,10 @@ from pathlib import Path
 from dealflow.adapters.clock import SystemClock
 from dealflow.adapters.memory import MemoryEventStore
 from dealflow.adapters.sqlite import SQLiteEventStore
+from dealflow.application.service import DEFAULT_CLOCK_SKEW, DealService
 from dealflow.domain.policy import SellerPolicy
 from dealflow.errors import StoreError
 from dealflow.ports import Clock, EventStore, Renderer, Sealer
-from dealflow.services import DEFAULT_CLOCK_SKEW, DealService
 
 STORE_ENV = "DEALFLOW_STORE"
 TEMPLATES_ENV = "DEALFLOW_TEMPLATES"
@@ -118,8 +118,8 @@ def make_sealer(cert: Path | str | None = None, tsa: str | None = None) -> Seale
     path = cert or os.environ.get(CERT_ENV)
     if not path:
         return None
+    from dealflow.adapters.seal_validation import trust_files_from_env, trust_roots
     from dealflow.adapters.signing import Pkcs12Sealer
-    from dealflow.seal_validation import trust_files_from_env, trust_roots
 
     url = tsa_url(tsa)
     roots = trust_roots(trust_files_from_env()) if url else ()
@@ -151,7 +151,7 @@ def connect(
     folders = template_dirs(templates)
 
     def clauses() -> dict[str, bool]:
-        from dealflow.clauses import clause_standards  # reads YAML: only when a deal needs it
+        from dealflow.files.clauses import clause_standards  # reads YAML: only when a deal needs it
 
         return clause_standards(folders)
 

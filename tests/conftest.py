@@ -22,8 +22,8 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 import dealflow
-from dealflow.clauses import clause_standards
-from dealflow.demo import sample_deal_spec
+from dealflow.application.demo import sample_deal_spec
+from dealflow.files.clauses import clause_standards
 
 settings.register_profile(
     "ci",

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from dealflow.errors import LocalFileError, SealError
-from dealflow.local_files import create_file, make_folder, read_file
+from dealflow.files.local import create_file, make_folder, read_file
 
 #: The signature field every dealflow seal uses.
 SEAL_FIELD = "DealflowSeal"

@@ -25,9 +25,9 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.text import Text
 
+    from dealflow.application.service import DealService
     from dealflow.domain.deal import Deal
     from dealflow.domain.parties import Actor
-    from dealflow.services import DealService
 
 #: The root's help. Click keeps a paragraph that opens with \b (a backspace) as written.
 ROOT_HELP = """Negotiate B2B deals from offer to signed contract and after-sales.
@@ -131,7 +131,7 @@ def service(ctx: typer.Context) -> DealService:
 
         policy = None
         if opts.policy:
-            from dealflow.policyfile import load_policy_file
+            from dealflow.files.policy import load_policy_file
 
             policy = load_policy_file(opts.policy)
         clock = FixedClock(opts.now) if opts.now else None

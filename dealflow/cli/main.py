@@ -40,9 +40,9 @@ COMMANDS: dict[str, str] = {
             "decline",
             "sign",
         ],
-        "deal_commands",
+        "deals",
     ),
-    **dict.fromkeys(["show", "list", "history", "diff", "next", "graph"], "view_commands"),
+    **dict.fromkeys(["show", "list", "history", "diff", "next", "graph"], "views"),
     **dict.fromkeys(
         [
             "start-service",
@@ -54,16 +54,16 @@ COMMANDS: dict[str, str] = {
             "waive",
             "review",
         ],
-        "aftersales_commands",
+        "aftersales",
     ),
-    **dict.fromkeys(["log", "claim", "respond", "resolve", "health"], "relationship_commands"),
-    **dict.fromkeys(["contract", "templates"], "contract_commands"),
-    **dict.fromkeys(["verify", "keys", "seal"], "seal_commands"),
-    "audit": "audit_command",
-    "advise": "advise_command",
-    "feed": "feed_command",
-    "demo": "demo_command",
-    **dict.fromkeys(["members", "whoami"], "member_commands"),
+    **dict.fromkeys(["log", "claim", "respond", "resolve", "health"], "relationship"),
+    **dict.fromkeys(["contract", "templates"], "contracts"),
+    **dict.fromkeys(["verify", "keys", "seal"], "seals"),
+    "audit": "audit",
+    "advise": "advise",
+    "feed": "feed",
+    "demo": "demo",
+    **dict.fromkeys(["members", "whoami"], "members"),
 }
 
 #: The global options that take a value (``--store URL``): the word after one is not a command.
@@ -158,12 +158,12 @@ def load(args: list[str]) -> typer.Typer:
     """The app with the root options and the commands ``args`` need registered on it."""
     from dealflow.cli.base import app
 
-    importlib.import_module("dealflow.cli.root")
+    importlib.import_module("dealflow.cli.commands.root")
     module = command_module(args)
     if module is None or "_DEALFLOW_COMPLETE" in os.environ:
         importlib.import_module("dealflow.cli.app")
     else:
-        importlib.import_module(f"dealflow.cli.{module}")
+        importlib.import_module(f"dealflow.cli.commands.{module}")
     return app
 
 

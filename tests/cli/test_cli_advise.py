@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 
 import dealflow
+from dealflow.application.demo import sample_deal_spec
 from dealflow.bootstrap import connect
-from dealflow.demo import sample_deal_spec
 from tests.conftest import BUYER, SELLER, START
 
 SAMPLE_POLICY = Path(dealflow.__file__).parent / "samples" / "policy.yaml"

@@ -8,7 +8,7 @@ import sqlite3
 from pathlib import Path
 
 import dealflow
-from dealflow.demo import sample_deal_spec
+from dealflow.application.demo import sample_deal_spec
 from tests.cli.test_cli_demo import run
 from tests.conftest import START, staffed
 from tests.paths import drive_to

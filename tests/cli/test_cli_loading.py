@@ -34,7 +34,7 @@ def _registered() -> dict[str, str]:
 def test_every_command_is_mapped_to_the_module_that_registers_it() -> None:
     registered = _registered()
     assert len(registered) >= 38
-    mapped = {name: f"dealflow.cli.{module}" for name, module in cli_main.COMMANDS.items()}
+    mapped = {name: f"dealflow.cli.commands.{module}" for name, module in cli_main.COMMANDS.items()}
     assert mapped == registered
 
 
@@ -50,12 +50,12 @@ def test_the_options_taking_a_value_are_the_root_options_that_do() -> None:
 @pytest.mark.parametrize(
     ("args", "module"),
     [
-        (["show", "abc"], "view_commands"),
-        (["--store", "show", "counter", "abc"], "deal_commands"),
-        (["--json", "--now", "2027-01-01", "health"], "relationship_commands"),
-        (["--store=deals.db", "templates", "check"], "contract_commands"),
-        (["keys", "dev", "out"], "seal_commands"),
-        (["show", "--help"], "view_commands"),
+        (["show", "abc"], "views"),
+        (["--store", "show", "counter", "abc"], "deals"),
+        (["--json", "--now", "2027-01-01", "health"], "relationship"),
+        (["--store=deals.db", "templates", "check"], "contracts"),
+        (["keys", "dev", "out"], "seals"),
+        (["show", "--help"], "views"),
         (["--help", "show"], None),
         (["--", "show"], None),
         (["--version"], None),
@@ -107,15 +107,19 @@ def test_show_loads_what_it_needs_and_none_of_the_rest(tmp_path: Path) -> None:
     assert "show" in loaded["commands"] and "history" in loaded["commands"]
     assert "counter" not in loaded["commands"] and "advise" not in loaded["commands"]
     modules = set(loaded["modules"])
-    assert {"dealflow.views", "dealflow.services", "dealflow.adapters.sqlite"} <= modules
+    assert {
+        "dealflow.read.views",
+        "dealflow.application.service",
+        "dealflow.adapters.sqlite",
+    } <= modules
     for unwanted in (
-        "dealflow.cli.deal_commands",  # other commands' modules
-        "dealflow.cli.advise_command",
-        "dealflow.dealfile",  # the deal-file reader (YAML) and the clause library
-        "dealflow.clauses",
+        "dealflow.cli.commands.deals",  # other commands' modules
+        "dealflow.cli.commands.advise",
+        "dealflow.files.dealfile",  # the deal-file reader (YAML) and the clause library
+        "dealflow.files.clauses",
         "yaml",
         "dealflow.domain.advisor",  # the advisor's math
-        "dealflow.reports",  # review and health reports
+        "dealflow.read.reports",  # review and health reports
         "dealflow.domain.contract",  # contracts and their rendering
         "rich",  # show prints plain lines
         "weasyprint",

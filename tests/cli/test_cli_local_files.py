@@ -168,7 +168,7 @@ def test_a_refused_file_in_a_folder_keeps_no_contract_in_the_store(tmp_path: Pat
     from contextlib import closing
 
     import dealflow
-    from dealflow.demo import sample_deal_spec
+    from dealflow.application.demo import sample_deal_spec
     from tests.conftest import START, staffed
     from tests.paths import drive_to
 

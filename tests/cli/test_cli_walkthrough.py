@@ -19,7 +19,7 @@ import pytest
 from pypdf import PdfReader
 
 import dealflow
-from dealflow.views import json_schemas
+from dealflow.read.views import json_schemas
 from tests.conftest import SAMPLE_FILE
 
 ROOT = Path(__file__).parents[2]

@@ -11,7 +11,7 @@ import json
 import sys
 
 import dealflow
-from dealflow.demo import sample_deal_spec
+from dealflow.application.demo import sample_deal_spec
 from dealflow.domain import decisions as d
 
 SELLER = dealflow.Actor(name="Budi Santoso", role=dealflow.Role.SELLER)

@@ -20,7 +20,7 @@ import pytest
 from pydantic import ValidationError
 
 import dealflow
-from dealflow.demo import sample_deal_spec
+from dealflow.application.demo import sample_deal_spec
 from dealflow.domain import decisions as d
 from dealflow.domain.decisions import decide
 from dealflow.domain.listing import DealQuery, deal_row

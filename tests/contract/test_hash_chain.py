@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 import dealflow
-from dealflow.demo import sample_deal_spec
+from dealflow.application.demo import sample_deal_spec
 from dealflow.domain.chain import (
     GENESIS,
     BreakKind,

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 
 import dealflow
-from dealflow.demo import sample_deal_spec
+from dealflow.application.demo import sample_deal_spec
 from tests.conftest import BUYER, SELLER, START
 
 

@@ -23,7 +23,7 @@ import pytest
 
 import dealflow
 from dealflow import Actor, MemberRole, Role, Stage
-from dealflow.demo import sample_deal_spec
+from dealflow.application.demo import sample_deal_spec
 from dealflow.domain import decisions as d
 from dealflow.domain.events import Event
 from dealflow.domain.listing import DealQuery, deal_row

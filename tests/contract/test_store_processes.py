@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 import dealflow
-from dealflow.demo import sample_deal_spec
+from dealflow.application.demo import sample_deal_spec
 from dealflow.domain.listing import DealQuery, deal_row
 from dealflow.domain.projection import replay
 from tests.conftest import staffed

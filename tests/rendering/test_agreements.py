@@ -26,8 +26,8 @@ from dealflow import Stage, TermsChange, verify_contract
 from dealflow.adapters.rendering.pdf import PdfRenderer
 from dealflow.adapters.rendering.templates import TemplateSet
 from dealflow.adapters.signing import Pkcs12Sealer, make_dev_certificate
-from dealflow.contracting import sealed_copy_name
-from dealflow.demo import sample_deal_spec
+from dealflow.application.contracts import sealed_copy_name
+from dealflow.application.demo import sample_deal_spec
 from dealflow.domain.agreement import agreement_of
 from dealflow.domain.chain import GENESIS, link_hash
 from dealflow.domain.events import ContractAmended, ContractSigned

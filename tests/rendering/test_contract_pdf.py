@@ -22,10 +22,10 @@ from dealflow import Language, SpecialTerms
 from dealflow.adapters.rendering.formats import money, words
 from dealflow.adapters.rendering.pdf import PdfRenderer
 from dealflow.adapters.rendering.templates import TemplateSet
-from dealflow.clauses import clause_standards
-from dealflow.demo import play_demo, sample_deal_spec
+from dealflow.application.demo import play_demo, sample_deal_spec
+from dealflow.application.template_check import check_templates
 from dealflow.domain.agreement import agreement_of
-from dealflow.template_check import check_templates
+from dealflow.files.clauses import clause_standards
 from tests.conftest import BUYER, SELLER, START, staffed
 
 REPO = Path(__file__).parents[2]
@@ -235,7 +235,7 @@ import hashlib, sys
 from datetime import UTC, datetime
 import dealflow
 from dealflow.adapters.rendering.pdf import PdfRenderer
-from dealflow.demo import play_demo
+from dealflow.application.demo import play_demo
 service = dealflow.DealService(
     dealflow.MemoryEventStore(), dealflow.FixedClock(datetime(2026, 11, 2, 9, tzinfo=UTC)),
     renderer=PdfRenderer(), new_id=lambda: "0123456789ab",

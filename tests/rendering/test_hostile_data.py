@@ -41,10 +41,10 @@ from dealflow.adapters.rendering.templates import (
     check_printable,
     printed,
 )
-from dealflow.clauses import builtin_templates, clause_standards
-from dealflow.demo import sample_deal_spec
+from dealflow.application.demo import sample_deal_spec
 from dealflow.domain.contract import ContractDocument, contract_document
 from dealflow.errors import FetchRefusedError, RenderError, TemplateProblemError
+from dealflow.files.clauses import builtin_templates, clause_standards
 from tests.conftest import BUYER, SELLER, staffed
 
 #: What /etc/passwd starts with: it must never reach a contract.

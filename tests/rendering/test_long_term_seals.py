@@ -20,10 +20,10 @@ import dealflow
 from dealflow import verify_contract
 from dealflow.adapters.rendering.pdf import PdfRenderer
 from dealflow.adapters.rendering.templates import TemplateSet
+from dealflow.adapters.seal_validation import judge_seal, trust_roots
 from dealflow.adapters.signing import Pkcs12Sealer, make_dev_certificate, refresh_timestamp
-from dealflow.demo import play_demo
+from dealflow.application.demo import play_demo
 from dealflow.domain.contract import contract_document
-from dealflow.seal_validation import judge_seal, trust_roots
 from tests.conftest import START, staffed
 from tests.pki import PASSWORD, SEAL_EXPIRED, LocalPki, closed_port_url, running_pki
 

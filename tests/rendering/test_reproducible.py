@@ -32,7 +32,7 @@ from dealflow.adapters.rendering.pdf import PdfRenderer
 from dealflow.adapters.rendering.pdf_metadata import joined_producer
 from dealflow.adapters.rendering.templates import TemplateSet, builtin_templates
 from dealflow.adapters.signing import Pkcs12Sealer, make_dev_certificate
-from dealflow.demo import play_demo
+from dealflow.application.demo import play_demo
 from dealflow.domain.contract import contract_document
 from tests.conftest import START, staffed
 
@@ -57,7 +57,7 @@ if mode == "off":
     cffi.FFI.dlopen = dlopen
 import dealflow
 from dealflow.adapters.rendering.pdf import PdfRenderer
-from dealflow.demo import play_demo
+from dealflow.application.demo import play_demo
 service = dealflow.DealService(
     dealflow.MemoryEventStore(), dealflow.FixedClock(datetime(2026, 11, 2, 9, tzinfo=UTC)),
     renderer=PdfRenderer(), new_id=lambda: "0123456789ab",

@@ -25,7 +25,7 @@ from dealflow import Stage, TermsChange, verify_contract
 from dealflow.adapters.rendering.pdf import PdfRenderer
 from dealflow.adapters.rendering.templates import TemplateSet
 from dealflow.adapters.signing import Pkcs12Sealer, make_dev_certificate
-from dealflow.demo import play_demo, sample_deal_spec
+from dealflow.application.demo import play_demo, sample_deal_spec
 from dealflow.domain.contract import contract_document
 from dealflow.domain.events import ContractSigned
 from dealflow.domain.parties import Side

@@ -58,7 +58,7 @@ def test_an_installed_wheel_renders_a_contract_from_any_folder(tmp_path: Path) -
         [
             str(python),
             "-c",
-            "import dealflow.clauses as c; print(c.builtin_templates())",
+            "import dealflow.files.clauses as c; print(c.builtin_templates())",
         ],
         cwd=elsewhere,
         check=True,

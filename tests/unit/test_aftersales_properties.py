@@ -32,8 +32,8 @@ RULES = AfterSalesRules()
 
 @pytest.fixture(scope="module")
 def signed() -> Deal:
-    from dealflow.clauses import clause_standards
-    from dealflow.demo import sample_deal_spec
+    from dealflow.application.demo import sample_deal_spec
+    from dealflow.files.clauses import clause_standards
 
     service = staffed(
         dealflow.DealService(

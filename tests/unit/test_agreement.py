@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import dealflow
 from dealflow import Stage, TermsChange
-from dealflow.demo import sample_deal_spec
+from dealflow.application.demo import sample_deal_spec
 from dealflow.domain.agreement import Agreement, agreement_of
 from tests.conftest import BUYER, LEGAL, SELLER, SERVICE, START, by, staffed
 from tests.paths import drive_to

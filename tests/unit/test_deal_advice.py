@@ -19,8 +19,7 @@ from hypothesis import strategies as st
 
 import dealflow
 from dealflow import Discount, Role, Stage, TermsChange
-from dealflow.clauses import clause_standards
-from dealflow.demo import sample_deal_spec
+from dealflow.application.demo import sample_deal_spec
 from dealflow.domain.advisor.chart import dance_svg
 from dealflow.domain.advisor.deal_advice import DealAdvice, advise_deal
 from dealflow.domain.advisor.deal_terms import deal_issues, issue_grid
@@ -29,7 +28,8 @@ from dealflow.domain.deal import Deal, Offer, OfferKind
 from dealflow.domain.parties import Side
 from dealflow.domain.policy import IssuePreference, Preferences, Tactic
 from dealflow.errors import ActionRefusedError
-from dealflow.policyfile import parse_policy
+from dealflow.files.clauses import clause_standards
+from dealflow.files.policy import parse_policy
 from tests.conftest import BUYER, SELLER, START, staffed
 from tests.paths import drive_to
 

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 import dealflow
 from dealflow import DealFileError, DealSpec, deal_file_schema, load_deal_file, parse_deal_spec
-from dealflow.dealfile import MAX_FILE_BYTES, MAX_NODES
+from dealflow.files.dealfile import MAX_FILE_BYTES, MAX_NODES
 from tests.conftest import SAMPLE_FILE, staffed
 
 #: For the properties that parse the whole sample on every example (~10 ms each): the ``ci``

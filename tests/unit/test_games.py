@@ -13,7 +13,7 @@ import dealflow
 from dealflow import Discount, Stage, TermsChange
 from dealflow.domain.commitments import CommitmentStatus
 from dealflow.domain.games import GameKind, GameSignal, customer_games
-from dealflow.policyfile import parse_policy
+from dealflow.files.policy import parse_policy
 from tests.conftest import BUYER, SELLER, SERVICE, START, by, staffed
 from tests.paths import drive_to
 

@@ -24,12 +24,12 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_stat
 
 import dealflow
 from dealflow import Action, Role, Side, Stage
-from dealflow.clauses import clause_standards
-from dealflow.demo import sample_deal_spec
+from dealflow.application.demo import sample_deal_spec
 from dealflow.domain import decisions as d
 from dealflow.domain.events import OfferExpired, TermsAgreed
 from dealflow.domain.lifecycle import TERMINAL, allowed_actions
 from dealflow.domain.projection import replay
+from dealflow.files.clauses import clause_standards
 from tests.conftest import BUYER, LEGAL, MANAGER, SELLER, SERVICE, START, by, staffed
 
 SPEC = sample_deal_spec()

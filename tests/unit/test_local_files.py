@@ -1,4 +1,4 @@
-"""The user's files (dealflow.local_files): only regular files are read, up to a limit, without
+"""The user's files (dealflow.files.local): only regular files are read, up to a limit, without
 ever blocking on a FIFO; files are written atomically and never over or through anything but a
 regular file, a symbolic link included; a new key file replaces nothing."""
 
@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from dealflow import local_files
 from dealflow.errors import DealflowError, LocalFileError
-from dealflow.local_files import check_target, create_file, make_folder, read_file, write_file
+from dealflow.files import local as local_files
+from dealflow.files.local import check_target, create_file, make_folder, read_file, write_file
 
 
 @pytest.fixture(autouse=True)

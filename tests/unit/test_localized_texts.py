@@ -19,11 +19,11 @@ import pytest
 
 import dealflow
 from dealflow import DeliverySplit, LocalizedText, SpecialTerms, Terms
-from dealflow.dealfile import deal_file_schema, parse_deal_spec
-from dealflow.dealfile.documents import read_document as _read_document
-from dealflow.demo import play_demo, sample_deal_spec
+from dealflow.application.demo import play_demo, sample_deal_spec
 from dealflow.domain.commitments import Counting, schedule, service_start, start_basis
 from dealflow.domain.terms import Delivering, text_in
+from dealflow.files.dealfile import deal_file_schema, parse_deal_spec
+from dealflow.files.dealfile.documents import read_document as _read_document
 from tests.conftest import SAMPLE_FILE, START, staffed
 
 #: The sample deal's terms hashes, computed before texts per language existed: the opening

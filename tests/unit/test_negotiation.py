@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 
 import dealflow
 from dealflow import Discount, Role, Stage, TermsChange
-from dealflow.clauses import clause_standards
-from dealflow.demo import sample_deal_spec
+from dealflow.application.demo import sample_deal_spec
 from dealflow.domain.policy import BuyerClass, SellerPolicy
+from dealflow.files.clauses import clause_standards
 from tests.conftest import BUYER, LEGAL, MANAGER, SELLER, START, by, staffed
 from tests.paths import drive_to
 

@@ -10,7 +10,7 @@ import pytest
 
 import dealflow
 from dealflow.domain.policy import BuyerClass, SellerPolicy, Tactic
-from dealflow.policyfile import load_policy_file, parse_policy
+from dealflow.files.policy import load_policy_file, parse_policy
 
 SAMPLE_POLICY = Path(dealflow.__file__).parent / "samples" / "policy.yaml"
 

@@ -27,12 +27,12 @@ import pytest
 
 import dealflow
 from dealflow import Actor, Identified, Member, MemberRole, Role, SellerPolicy, Stage, TermsChange
-from dealflow.clauses import clause_standards
-from dealflow.demo import sample_deal_spec
+from dealflow.application.demo import sample_deal_spec
 from dealflow.domain.events import ContractSigned
 from dealflow.domain.members import fold_roster
 from dealflow.domain.rights import RIGHTS
 from dealflow.domain.scans import MAX_SCAN_BYTES
+from dealflow.files.clauses import clause_standards
 from dealflow.ports import EventStore
 from tests.conftest import BUYER, LEGAL, MANAGER, SELLER, SERVICE, START, staffed
 from tests.paths import CUSTOM, drive_to

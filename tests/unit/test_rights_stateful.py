@@ -43,8 +43,7 @@ from hypothesis.stateful import (
 
 import dealflow
 from dealflow import Action, Member, MemberRole, Role, Side, Stage
-from dealflow.clauses import clause_standards
-from dealflow.demo import sample_deal_spec
+from dealflow.application.demo import sample_deal_spec
 from dealflow.domain import decisions as d
 from dealflow.domain.deal import Deal
 from dealflow.domain.events import ApprovalGranted, ContractSigned
@@ -59,6 +58,7 @@ from dealflow.domain.members import (
 )
 from dealflow.domain.projection import replay
 from dealflow.domain.rights import RIGHT
+from dealflow.files.clauses import clause_standards
 from tests.conftest import START
 
 SPEC = sample_deal_spec()

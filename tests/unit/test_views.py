@@ -10,7 +10,7 @@ import pytest
 import dealflow
 from dealflow import Action, Role, Stage
 from dealflow.domain.listing import deal_row
-from dealflow.views import deal_view
+from dealflow.read.views import deal_view
 from tests.conftest import BUYER, SELLER, staffed
 from tests.paths import drive_to
 

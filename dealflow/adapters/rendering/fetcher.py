@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from dealflow.errors import LocalFileError
-from dealflow.local_files import read_file
+from dealflow.files.local import read_file
 
 #: The largest file a render loads from the template folders (a font, an image, a
 #: stylesheet): the built-in fonts are under 400 KiB each.

@@ -34,12 +34,12 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup, escape
 
 from dealflow.adapters.rendering import formats
-from dealflow.clauses import Clause, builtin_templates, merged_clause_library
 from dealflow.domain.contract import ContractDocument
 from dealflow.domain.money import Money
 from dealflow.domain.terms import MAX_TEXT_CHARS, LocalizedText, text_in
 from dealflow.errors import LocalFileError, RenderError, TemplateProblemError
-from dealflow.local_files import read_file
+from dealflow.files.clauses import Clause, builtin_templates, merged_clause_library
+from dealflow.files.local import read_file
 
 #: The template every contract starts from.
 CONTRACT_TEMPLATE = "contract.html.j2"
@@ -100,7 +100,7 @@ class ContainedLoader(FileSystemLoader):
     """A FileSystemLoader that refuses a template whose real path (symlinks followed) lies
     outside its folder: a link in a team folder cannot make a template of ``/etc/passwd``.
 
-    A template is read as every user's file is (:func:`~dealflow.local_files.read_file`): a
+    A template is read as every user's file is (:func:`~dealflow.files.local.read_file`): a
     regular file of at most :data:`MAX_TEMPLATE_BYTES`; anything else found under its name (a
     FIFO, a device) is refused, never waited on, and so is a larger file, both in one line.
     """

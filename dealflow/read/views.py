@@ -170,7 +170,7 @@ def json_schemas() -> dict[str, dict[str, Any]]:
     from dealflow.domain.events import EVENTS_ADAPTER
     from dealflow.domain.feed import FeedEntry
     from dealflow.domain.listing import DealRow
-    from dealflow.reports import BuyerReport, Review
+    from dealflow.read.reports import BuyerReport, Review
 
     deal_list = TypeAdapter(list[DealRow])
     commitments = TypeAdapter(list[Commitment])

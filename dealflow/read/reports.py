@@ -2,7 +2,8 @@
 
 :class:`Review` is what ``review`` did and what needs action; :class:`BuyerReport` is one
 buyer's relationship health, value, renewals and the customer games seen in its deals. The
-models live apart from the use cases (:mod:`dealflow.relationship`) so that the service can be
+models live apart from the use cases (:mod:`dealflow.application.aftersales`) so that the
+service can be
 built without them: only ``review`` and ``health`` load them.
 """
 

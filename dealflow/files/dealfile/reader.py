@@ -3,7 +3,7 @@
 Every problem is collected and reported at once in a :class:`~dealflow.errors.DealFileError`
 (field path + what is wrong), and nothing is written anywhere. Only a regular file is read (a
 symbolic link to one is followed; a folder, a FIFO or a device is refused without waiting on
-it), up to a fixed size, whatever size it claims: :mod:`dealflow.local_files`.
+it), up to a fixed size, whatever size it claims: :mod:`dealflow.files.local`.
 """
 
 from __future__ import annotations
@@ -13,8 +13,6 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from dealflow.dealfile.documents import DocumentError, read_document
-from dealflow.dealfile.problems import one_line, problems
 from dealflow.domain.spec import DealSpec
 from dealflow.errors import (
     ClauseFileError,
@@ -24,7 +22,9 @@ from dealflow.errors import (
     PolicyFileError,
     Problem,
 )
-from dealflow.local_files import read_file
+from dealflow.files.dealfile.documents import DocumentError, read_document
+from dealflow.files.dealfile.problems import one_line, problems
+from dealflow.files.local import read_file
 
 M = TypeVar("M", bound=BaseModel)
 

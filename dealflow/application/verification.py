@@ -12,7 +12,7 @@ what holds and what does not.
   ``/Contents``), intact, and covers the whole file, followed only by document timestamps
   that hold too; names the signer, the certificate's SHA-256 fingerprint, the PAdES level
   and the trusted time; with trusted roots, the chain reaches one and the certificate was
-  valid at the trusted signing time (:mod:`dealflow.seal_validation` has the rules).
+  valid at the trusted signing time (:mod:`dealflow.adapters.seal_validation` has the rules).
 - ``signatures``: the embedded evidence records a signature by each side on that hash.
 - ``store`` (given a service): the deal's signed version has that hash; its events give the
   same evidence as the PDF; no signature was recorded afterwards; the store keeps this very
@@ -39,7 +39,7 @@ from datetime import datetime
 from functools import cache
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from dealflow.contracting import sealed_copy_name, unsealed_original
+from dealflow.application.contracts import sealed_copy_name, unsealed_original
 from dealflow.domain.agreement import Agreement, agreement_of
 from dealflow.domain.contract import SHORT_HASH
 from dealflow.domain.deal import Deal
@@ -54,8 +54,8 @@ from dealflow.domain.terms import Terms
 from dealflow.errors import DealflowError
 
 if TYPE_CHECKING:
-    from dealflow.seal_validation import TrustSource
-    from dealflow.services import DealService
+    from dealflow.adapters.seal_validation import TrustSource
+    from dealflow.application.service import DealService
 
 T = TypeVar("T")
 
@@ -375,8 +375,8 @@ def _agreement_problems(
 
 
 def _seal(data: bytes, found: _Findings, roots: Sequence[Any], at: datetime | None) -> None:
-    """The ``seal`` check: :func:`dealflow.seal_validation.judge_seal` decides."""
-    from dealflow.seal_validation import judge_seal
+    """The ``seal`` check: :func:`dealflow.adapters.seal_validation.judge_seal` decides."""
+    from dealflow.adapters.seal_validation import judge_seal
 
     seal = judge_seal(data, roots, at)
     found.signer = seal.signer
@@ -564,7 +564,7 @@ def verify_contract(
     them the seal is judged on integrity only. ``at`` judges as of that moment instead of
     now. A trust entry that is not a certificate raises SealError (the caller's mistake,
     not the file's)."""
-    from dealflow.seal_validation import trust_roots
+    from dealflow.adapters.seal_validation import trust_roots
 
     roots = trust_roots(trust)
     found = _Findings()

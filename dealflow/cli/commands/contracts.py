@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from dealflow.application.contracts import unsealed_original
 from dealflow.cli.base import app, emit_json, err, options, out, say, service
 from dealflow.cli.commandline import CommandLine
-from dealflow.contracting import unsealed_original
 from dealflow.errors import DealflowError, RenderError
-from dealflow.local_files import check_target, make_folder, write_file
+from dealflow.files.local import check_target, make_folder, write_file
 
 if TYPE_CHECKING:
     from dealflow.domain.contract import ContractPdf
@@ -261,8 +261,8 @@ def templates_check(
     Example:
       dealflow templates check ./our-templates
     """
+    from dealflow.application.template_check import check_templates
     from dealflow.bootstrap import template_dirs
-    from dealflow.template_check import check_templates
 
     opts = options(ctx)
     folders = template_dirs([folder] if folder else ([opts.templates] if opts.templates else None))

@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from dealflow.errors import LocalFileError, SealError
-from dealflow.local_files import read_file
+from dealflow.files.local import read_file
 
 #: The largest trust file read: a certificate is a few KiB, a bundle of roots some hundreds.
 MAX_TRUST_BYTES = 1024 * 1024

@@ -34,8 +34,8 @@ def demo(
       dealflow demo
       dealflow --store deals.db demo -o contracts/
     """
-    from dealflow.demo import run_demo
-    from dealflow.local_files import make_folder, write_file
+    from dealflow.application.demo import run_demo
+    from dealflow.files.local import make_folder, write_file
 
     store_url = options(ctx).store
     folder = make_folder(output) if output else Path.cwd()  # before the run: a bad -o fails first

@@ -1,4 +1,4 @@
-"""The audit use case of :class:`~dealflow.services.DealService`: recompute a deal's hash
+"""The audit use case of :class:`~dealflow.application.service.DealService`: recompute a deal's hash
 chain from its events as stored and name the first event changed, removed, inserted or moved
 after it was recorded (:mod:`dealflow.domain.chain`).
 

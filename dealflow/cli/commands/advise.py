@@ -81,7 +81,7 @@ def advise(
     if chart is not None and chart.suffix.lower() != ".svg":
         raise typer.BadParameter("write the chart to a FILE.svg", param_hint="--chart")
     if chart is not None:
-        from dealflow.local_files import check_target
+        from dealflow.files.local import check_target
 
         check_target(chart)  # before the simulation: a path it cannot write is refused first
     simulate = simulate or chart is not None or buyer_tactic is not None
@@ -103,7 +103,7 @@ def advise(
 
 def _write_chart(path: Path, advice: DealAdvice, deal: Deal) -> Path:
     from dealflow.domain.advisor.chart import dance_svg
-    from dealflow.local_files import write_file
+    from dealflow.files.local import write_file
 
     assert advice.forecast is not None
     svg = dance_svg(

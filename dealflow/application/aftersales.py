@@ -1,4 +1,4 @@
-"""The after-sales and relationship use cases of :class:`~dealflow.services.DealService`:
+"""The after-sales and relationship use cases of :class:`~dealflow.application.service.DealService`:
 commitments, fulfilments and waivers, warranty claims and complaints, the clock's review,
 relationship health and buyer value.
 
@@ -25,7 +25,7 @@ from dealflow.errors import BuyerNotFoundError, ClockBehindError, ConcurrencyCon
 from dealflow.ports import Clock, EventStore
 
 if TYPE_CHECKING:
-    from dealflow.reports import BuyerReport, Review
+    from dealflow.read.reports import BuyerReport, Review
 
 
 class _Service(Protocol):
@@ -153,7 +153,7 @@ class AfterSalesUseCases:
         its date has come, complete deals whose commitments are settled or whose term has
         ended, and list what each owner must do within the week."""
         from dealflow.domain.buyer_value import renewals
-        from dealflow.reports import Review, ReviewChange, review_change
+        from dealflow.read.reports import Review, ReviewChange, review_change
 
         at = now or self.clock.now()
         rules = self.policy.after_sales
@@ -204,7 +204,7 @@ class AfterSalesUseCases:
                     f"no deal in this store is with a buyer matching {buyer!r}; "
                     "`dealflow list` shows the buyers"
                 )
-        from dealflow.reports import buyer_report
+        from dealflow.read.reports import buyer_report
 
         now = self.clock.now()
         reports = [buyer_report(group, now, self.policy) for group in groups]

@@ -1,4 +1,4 @@
-"""The negotiation advisor's use case on :class:`~dealflow.services.DealService`: advice on a
+"""The negotiation advisor's use case on :class:`~dealflow.DealService`: advice on a
 deal as it stands, from the policy's preferences, the deal's approval rules and the clock.
 
 A mixin so that the service stays one object with one API. It records nothing: advice is read
@@ -35,7 +35,7 @@ class _Service(Protocol):
 
 
 class AdvisingUseCases:
-    """The advisor's use case, mixed into :class:`~dealflow.services.DealService`."""
+    """The advisor's use case, mixed into :class:`~dealflow.DealService`."""
 
     def advise(
         self: _Service,

@@ -21,13 +21,13 @@ from dealflow.cli.base import (
     service,
     when,
 )
-from dealflow.cli.deal_commands import report
+from dealflow.cli.commands.deals import report
 from dealflow.cli.params import DealId, Name, ViaOpt, role_option
 from dealflow.domain.aftersales import KEEPERS
 from dealflow.domain.claims import ClaimKind
 from dealflow.domain.interactions import Channel, InteractionKind
 from dealflow.domain.messages import counted
-from dealflow.reports import BuyerReport
+from dealflow.read.reports import BuyerReport
 
 
 @app.command(rich_help_panel="Relationship")

@@ -49,7 +49,7 @@ from dealflow.domain.lifecycle import Action, Stage
 from dealflow.domain.messages import location, plain_errors, plain_message
 from dealflow.domain.terms import DeliverySplit, SpecialTerms, TermsChange
 from dealflow.domain.terms import Discount as DiscountModel
-from dealflow.views import deal_view, whose_turn
+from dealflow.read.views import deal_view, whose_turn
 
 #: The option that gives each field of a change to the terms, or of special terms.
 TERMS_OPTIONS = {
@@ -152,7 +152,9 @@ def new(
     Example:
       dealflow new conveyor-deal.yaml
     """
-    from dealflow.dealfile import load_deal_file  # the deal file's models: only `new` reads one
+    from dealflow.files.dealfile import (
+        load_deal_file,  # the deal file's models: only `new` reads one
+    )
 
     spec = load_deal_file(file)
     deal = service(ctx).open_deal(spec)
@@ -485,7 +487,7 @@ def sign(
       dealflow sign 3f2a9c1b7d4e --as buyer --method wet-ink --scan page.pdf
     """
     from dealflow.domain.scans import MAX_SCAN_BYTES
-    from dealflow.local_files import read_file
+    from dealflow.files.local import read_file
 
     if role is not RoleName.BUYER and title is not None:
         raise typer.BadParameter(

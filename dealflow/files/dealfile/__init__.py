@@ -4,8 +4,8 @@
 rep, and ``reader`` puts the two around validation.
 """
 
-from dealflow.dealfile.documents import MAX_NODES
-from dealflow.dealfile.reader import (
+from dealflow.files.dealfile.documents import MAX_NODES
+from dealflow.files.dealfile.reader import (
     MAX_FILE_BYTES,
     deal_file_schema,
     load_deal_file,

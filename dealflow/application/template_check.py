@@ -65,8 +65,8 @@ def sample_deals() -> list[tuple[str, Deal]]:
     """The demo deal as a draft (after the first offer) and signed, on a fixed clock."""
     from dealflow.adapters.clock import FixedClock
     from dealflow.adapters.memory import MemoryEventStore
-    from dealflow.demo import run_demo
-    from dealflow.services import DealService
+    from dealflow.application.demo import run_demo
+    from dealflow.application.service import DealService
 
     service = DealService(MemoryEventStore(), FixedClock(datetime(2026, 11, 2, 9, tzinfo=UTC)))
     samples: list[tuple[str, Deal]] = []

@@ -1,4 +1,4 @@
-"""The contract use cases of :class:`~dealflow.services.DealService`: a deal's contract as a
+"""The contract use cases of :class:`~dealflow.DealService`: a deal's contract as a
 PDF, rendered once per signed version, sealed when a certificate is configured, and kept.
 
 A mixin, so that the service stays one object with one API. The contract document comes from

@@ -15,10 +15,10 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from dealflow.dealfile.reader import load_file
 from dealflow.errors import ClauseFileError, Problem
+from dealflow.files.dealfile.reader import load_file
 
-_PACKAGE = Path(__file__).resolve().parent
+_PACKAGE = Path(__file__).resolve().parent.parent
 #: The largest clause file read: a clause's two titles and texts are at most 20,000
 #: characters, and a regular file only (a FIFO named ``x.yaml`` is refused, never waited on).
 MAX_CLAUSE_FILE_BYTES = 1024 * 1024

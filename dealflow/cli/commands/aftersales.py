@@ -22,7 +22,7 @@ from dealflow.cli.base import (
     service,
     when,
 )
-from dealflow.cli.deal_commands import report, terms_change
+from dealflow.cli.commands.deals import report, terms_change
 from dealflow.cli.params import (
     DealId,
     DeliveryDate,

@@ -10,13 +10,13 @@ from collections.abc import Iterator
 from datetime import timedelta
 from importlib.resources import files
 
-from dealflow.dealfile import parse_deal_spec
+from dealflow.application.service import DealService
 from dealflow.domain.deal import Deal
 from dealflow.domain.members import Member, MemberRole
 from dealflow.domain.parties import Actor, Role, Via
 from dealflow.domain.spec import DealSpec
 from dealflow.domain.terms import DeliverySplit, Discount, SpecialTerms, TermsChange
-from dealflow.services import DealService
+from dealflow.files.dealfile import parse_deal_spec
 
 
 def sample_deal_spec() -> DealSpec:

@@ -15,8 +15,8 @@ from dealflow.cli.base import app, emit_json, options, out, say, service
 from dealflow.cli.commandline import CommandLine
 
 if TYPE_CHECKING:
-    from dealflow.seal_validation import SealFinding
-    from dealflow.verification import Verdict
+    from dealflow.adapters.seal_validation import SealFinding
+    from dealflow.application.verification import Verdict
 
 keys_app = CommandLine(
     help="Seal certificates.\n\n\b\nExample:\n  dealflow keys dev ./keys",
@@ -43,7 +43,7 @@ TrustOption = Annotated[
 
 
 def _trust(given: list[Path] | None) -> tuple[Path, ...]:
-    from dealflow.seal_validation import trust_files_from_env
+    from dealflow.adapters.seal_validation import trust_files_from_env
 
     return tuple(given) if given else trust_files_from_env()
 
@@ -105,8 +105,8 @@ def verify(
     Example:
       dealflow verify DF-3F2A9C1B7D4E-V1-id-en.pdf --trust root.pem
     """
-    from dealflow.local_files import read_file
-    from dealflow.verification import MAX_CONTRACT_BYTES, verify_contract
+    from dealflow.application.verification import MAX_CONTRACT_BYTES, verify_contract
+    from dealflow.files.local import read_file
 
     data = read_file(file, MAX_CONTRACT_BYTES)
     moment = _moment(at)
@@ -172,12 +172,12 @@ def seal_refresh(
     Example:
       dealflow --tsa https://tsa.example seal refresh DF-3F2A9C1B7D4E-V1.pdf
     """
+    from dealflow.adapters.seal_validation import trust_roots
     from dealflow.adapters.signing import refresh_timestamp
+    from dealflow.application.verification import MAX_CONTRACT_BYTES
     from dealflow.bootstrap import tsa_url
     from dealflow.errors import SealError
-    from dealflow.local_files import read_file, write_file
-    from dealflow.seal_validation import trust_roots
-    from dealflow.verification import MAX_CONTRACT_BYTES
+    from dealflow.files.local import read_file, write_file
 
     opts = options(ctx)
     tsa = tsa_url(opts.tsa)
@@ -215,8 +215,8 @@ def seal_refresh(
 
 def _judged(data: bytes, roots: tuple[Any, ...]) -> SealFinding:
     """The seal of ``data`` judged now; a file the PDF libraries fail on is a SealError."""
+    from dealflow.adapters.seal_validation import judge_seal
     from dealflow.errors import SealError
-    from dealflow.seal_validation import judge_seal
 
     try:
         return judge_seal(data, roots)

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dealflow.dealfile.reader import load_file, parse_file
 from dealflow.domain.policy import SellerPolicy
 from dealflow.errors import PolicyFileError
+from dealflow.files.dealfile.reader import load_file, parse_file
 
 
 def load_policy_file(path: str | Path) -> SellerPolicy:

@@ -28,9 +28,11 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from dealflow.advising import AdvisingUseCases
-from dealflow.audit import AuditUseCases
-from dealflow.contracting import ContractUseCases
+from dealflow.application.advising import AdvisingUseCases
+from dealflow.application.aftersales import AfterSalesUseCases, complaint_claim
+from dealflow.application.audit import AuditUseCases
+from dealflow.application.contracts import ContractUseCases
+from dealflow.application.members import MembershipUseCases
 from dealflow.domain import decisions as d
 from dealflow.domain.deal import Deal, SignatureMethod
 from dealflow.domain.events import AnyEvent, Event
@@ -51,9 +53,7 @@ from dealflow.errors import (
     InvalidTermsError,
     RenderError,
 )
-from dealflow.membership import MembershipUseCases
 from dealflow.ports import Clock, EventStore, Renderer, Sealer
-from dealflow.relationship import AfterSalesUseCases, complaint_claim
 
 if TYPE_CHECKING:
     from dealflow.domain.feed import FeedEntry
@@ -107,9 +107,10 @@ class DealService(
     MembershipUseCases, AfterSalesUseCases, AdvisingUseCases, ContractUseCases, AuditUseCases
 ):
     """Runs deals through their lifecycle on an event store, acting as one member of the
-    store's roster (the roster use cases are in :mod:`dealflow.membership`, the after-sales
-    and relationship ones in :mod:`dealflow.relationship`, the advisor's in
-    :mod:`dealflow.advising`, the audit of the hash chain in :mod:`dealflow.audit`)."""
+    store's roster (the roster use cases are in :mod:`dealflow.application.members`, the after-sales
+    and relationship ones in :mod:`dealflow.application.aftersales`, the advisor's in
+    :mod:`dealflow.application.advising`, the audit of the hash chain in
+    :mod:`dealflow.application.audit`)."""
 
     def __init__(
         self,

@@ -32,7 +32,7 @@ from dealflow.domain.lifecycle import TERMINAL, TRANSITIONS, Action, Stage
 from dealflow.domain.messages import counted
 from dealflow.domain.money import SHOWN
 from dealflow.domain.parties import Role
-from dealflow.views import DealView, deal_view
+from dealflow.read.views import DealView, deal_view
 
 
 @app.command(rich_help_panel="Look")
@@ -360,7 +360,7 @@ def graph(
       dealflow graph
       dealflow graph -o lifecycle.svg
     """
-    from dealflow.local_files import write_file
+    from dealflow.files.local import write_file
 
     if output is None:
         if options(ctx).json:

@@ -1,4 +1,4 @@
-"""The roster use cases of :class:`~dealflow.services.DealService`: who the service acts as,
+"""The roster use cases of :class:`~dealflow.DealService`: who the service acts as,
 the store's members, and changing them.
 
 Identity comes from the host. A service acts as one member: the id given to
