@@ -4,7 +4,6 @@ Nothing here touches storage, templates, PDFs or the terminal; it imports only t
 library, pydantic and (in :mod:`dealflow.domain.lifecycle`) transitions.
 """
 
-
 import importlib
 
 
