@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from dealflow.application.aftersales import complaint_claim
 from dealflow.application.queries import QueryUseCases
+from dealflow.domain import commands as c
 from dealflow.domain import decisions as d
 from dealflow.domain.deal import Deal, SignatureMethod
 from dealflow.domain.interactions import Channel, InteractionKind
@@ -42,7 +43,7 @@ class DealUseCases(QueryUseCases):
         def whoami(self) -> Member: ...
 
     def execute(
-        self, deal_id: str, command: d.Command, *, expected_version: int | None = None
+        self, deal_id: str, command: c.Command, *, expected_version: int | None = None
     ) -> Deal:
         """Decide a command on the deal and record its events; the deal after it.
 
@@ -54,8 +55,8 @@ class DealUseCases(QueryUseCases):
             raise self._conflict(deal_id, expected_version)
         # Only agreeing reads the buyer's class (it sets the discount ceiling for approvals),
         # and only agreeing and special terms read the clause library.
-        agreeing = isinstance(command, d.Agree)
-        special = isinstance(command, d.ProposeSpecial | d.ReviseSpecial)
+        agreeing = isinstance(command, c.Agree)
+        special = isinstance(command, c.ProposeSpecial | c.ReviseSpecial)
         rules = self.rules(deal, with_class=agreeing, with_clauses=agreeing or special)
         command = dataclasses.replace(command, actor=self._actor(command.actor))
         events = d.decide(deal, command, self.clock.now(), rules)
@@ -83,7 +84,7 @@ class DealUseCases(QueryUseCases):
 
     def present(self, deal_id: str, actor: Actor, note: str | None = None) -> Deal:
         """The seller presents products, value and credentials."""
-        return self.execute(deal_id, d.Present(actor, note))
+        return self.execute(deal_id, c.Present(actor, note))
 
     def offer(
         self,
@@ -93,7 +94,7 @@ class DealUseCases(QueryUseCases):
         note: str | None = None,
     ) -> Deal:
         """The seller's formal offer: the proposal with ``change`` applied."""
-        return self.execute(deal_id, d.MakeOffer(actor, change or TermsChange(), note))
+        return self.execute(deal_id, c.MakeOffer(actor, change or TermsChange(), note))
 
     def counter(
         self,
@@ -103,43 +104,43 @@ class DealUseCases(QueryUseCases):
         note: str | None = None,
     ) -> Deal:
         """Answer the other side's latest offer with changed terms."""
-        return self.execute(deal_id, d.Counter(actor, change or TermsChange(), note))
+        return self.execute(deal_id, c.Counter(actor, change or TermsChange(), note))
 
     def accept(self, deal_id: str, actor: Actor) -> Deal:
         """Accept the other side's latest offer."""
-        return self.execute(deal_id, d.Accept(actor))
+        return self.execute(deal_id, c.Accept(actor))
 
     def reject(self, deal_id: str, actor: Actor, reason: str | None = None) -> Deal:
         """Reject the other side's latest offer; the deal is lost."""
-        return self.execute(deal_id, d.Reject(actor, reason))
+        return self.execute(deal_id, c.Reject(actor, reason))
 
     def withdraw(self, deal_id: str, actor: Actor, reason: str | None = None) -> Deal:
         """The seller withdraws from the deal."""
-        return self.execute(deal_id, d.Withdraw(actor, reason))
+        return self.execute(deal_id, c.Withdraw(actor, reason))
 
     def propose_special(
         self, deal_id: str, actor: Actor, special: SpecialTerms, note: str | None = None
     ) -> Deal:
         """Put buyer-specific terms on the table after the price was accepted."""
-        return self.execute(deal_id, d.ProposeSpecial(actor, special, note))
+        return self.execute(deal_id, c.ProposeSpecial(actor, special, note))
 
     def revise_special(
         self, deal_id: str, actor: Actor, special: SpecialTerms, note: str | None = None
     ) -> Deal:
         """Replace the special terms on the table."""
-        return self.execute(deal_id, d.ReviseSpecial(actor, special, note))
+        return self.execute(deal_id, c.ReviseSpecial(actor, special, note))
 
     def agree(self, deal_id: str, actor: Actor) -> Deal:
         """Agree the terms; goes to approvals if the policy requires any, else to signing."""
-        return self.execute(deal_id, d.Agree(actor))
+        return self.execute(deal_id, c.Agree(actor))
 
     def approve(self, deal_id: str, actor: Actor, reason: str | None = None) -> Deal:
         """A manager or legal approves the agreed terms."""
-        return self.execute(deal_id, d.Approve(actor, reason))
+        return self.execute(deal_id, c.Approve(actor, reason))
 
     def decline(self, deal_id: str, actor: Actor, reason: str | None = None) -> Deal:
         """A manager or legal declines the agreed terms; the seller must revise them."""
-        return self.execute(deal_id, d.Decline(actor, reason))
+        return self.execute(deal_id, c.Decline(actor, reason))
 
     def sign(
         self,
@@ -171,28 +172,28 @@ class DealUseCases(QueryUseCases):
             # Decided and authorized first: a signature that would be refused keeps no scan.
             signed = d.decide(
                 deal,
-                d.Sign(self._actor(actor), title, SignatureMethod(method), terms_hash, digest),
+                c.Sign(self._actor(actor), title, SignatureMethod(method), terms_hash, digest),
                 self.clock.now(),
                 self.rules(deal, with_class=False, with_clauses=False),
             )
             self._authorize(deal, signed)
             self.store.put_artifact(deal_id, name, scan)
-        command = d.Sign(actor, title, SignatureMethod(method), terms_hash, digest)
+        command = c.Sign(actor, title, SignatureMethod(method), terms_hash, digest)
         return self.execute(deal_id, command)
 
     def start_service(self, deal_id: str, actor: Actor, note: str | None = None) -> Deal:
         """Begin delivering the after-sales commitments of the signed contract."""
-        return self.execute(deal_id, d.StartService(actor, note))
+        return self.execute(deal_id, c.StartService(actor, note))
 
     def amend(
         self, deal_id: str, actor: Actor, change: TermsChange | None = None, *, reason: str
     ) -> Deal:
         """Open a new contract version proposing changed terms; the signed one stays intact."""
-        return self.execute(deal_id, d.Amend(actor, reason, change or TermsChange()))
+        return self.execute(deal_id, c.Amend(actor, reason, change or TermsChange()))
 
     def complete(self, deal_id: str, actor: Actor, reason: str | None = None) -> Deal:
         """Close the deal: every commitment met or the term ended."""
-        return self.execute(deal_id, d.Complete(actor, reason))
+        return self.execute(deal_id, c.Complete(actor, reason))
 
     def log_interaction(
         self,
@@ -242,6 +243,6 @@ class DealUseCases(QueryUseCases):
                 and offer.expires_at is not None
                 and offer.expires_at <= now
             ):
-                self.execute(deal_id, d.Expire())
+                self.execute(deal_id, c.Expire())
                 expired.append(deal_id)
         return expired

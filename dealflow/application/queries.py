@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from dealflow.application.recording import Recording
+from dealflow.domain import commands as c
 from dealflow.domain import decisions as d
 from dealflow.domain.lifecycle import Action, allowed_actions
 from dealflow.domain.listing import DealQuery, DealRow
@@ -24,15 +25,15 @@ if TYPE_CHECKING:
     from dealflow.domain.policy import ApprovalPolicy
 
 
-def _probe(action: Action, actor: Actor) -> d.Command:
+def _probe(action: Action, actor: Actor) -> c.Command:
     """A command for ``action`` with neutral content, to ask whether it would be refused."""
     match action:
         case Action.AMEND:
-            return d.Amend(actor, reason="probe")
+            return c.Amend(actor, reason="probe")
         case Action.SIGN:
-            return d.Sign(actor, title="probe")
+            return c.Sign(actor, title="probe")
         case _:
-            return d.COMMANDS[action](actor)
+            return c.COMMANDS[action](actor)
 
 
 class QueryUseCases(Recording):

@@ -1,8 +1,9 @@
 """Decisions: pure functions from (deal, command, now) to the events that record it.
 
-Each command names its actor. A decision checks, in this order, that the action is possible
-in the deal's stage (the lifecycle machine), that the actor's role may take it, that it is
-that side's turn and the offer has not lapsed, and only then returns events. A refused
+Each command (:mod:`dealflow.domain.commands`) names its actor. A decision checks, in this
+order, that the action is possible in the deal's stage (the lifecycle machine), that the
+actor's role may take it, that it is that side's turn and the offer has not lapsed, and only
+then returns events. A refused
 command raises an :class:`~dealflow.errors.ActionRefusedError` and returns nothing, so a
 refusal can never leave half an action behind.
 """
@@ -10,13 +11,31 @@ refusal can never leave half an action behind.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, ClassVar
+from typing import Any
 
 from pydantic import ValidationError
 
 from dealflow.domain.agreement import agreement_of, consent_text
+from dealflow.domain.commands import (
+    Accept,
+    Agree,
+    Amend,
+    Approve,
+    Command,
+    Complete,
+    Counter,
+    Decline,
+    Expire,
+    MakeOffer,
+    Present,
+    ProposeSpecial,
+    Reject,
+    ReviseSpecial,
+    Sign,
+    StartService,
+    Withdraw,
+)
 from dealflow.domain.deal import Deal, Language, Offer, OfferKind, SignatureMethod, approves
 from dealflow.domain.events import (
     ApprovalDeclined,
@@ -42,7 +61,7 @@ from dealflow.domain.events import (
 from dealflow.domain.interactions import Channel, InteractionKind
 from dealflow.domain.lifecycle import ROLES, Action, Cursor, Stage, allowed_actions, fire
 from dealflow.domain.messages import plain_errors
-from dealflow.domain.parties import SYSTEM_ACTOR, Actor, Party, Role, Side, is_blank
+from dealflow.domain.parties import Actor, Party, Role, Side, is_blank
 from dealflow.domain.policy import ApprovalPolicy, SigningOrder
 from dealflow.domain.rights import RIGHT
 from dealflow.domain.terms import SpecialTerms, Terms, TermsChange
@@ -56,141 +75,6 @@ from dealflow.errors import (
     TermsHashMismatchError,
     WrongRoleError,
 )
-
-
-@dataclass(frozen=True, slots=True)
-class Command:
-    """An action someone asks for; subclasses carry what the action needs."""
-
-    action: ClassVar[Action]
-    actor: Actor
-
-
-@dataclass(frozen=True, slots=True)
-class Present(Command):
-    action = Action.PRESENT
-    note: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class MakeOffer(Command):
-    action = Action.OFFER
-    change: TermsChange = field(default_factory=TermsChange)
-    note: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Counter(Command):
-    action = Action.COUNTER
-    change: TermsChange = field(default_factory=TermsChange)
-    note: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Accept(Command):
-    action = Action.ACCEPT
-
-
-@dataclass(frozen=True, slots=True)
-class Reject(Command):
-    action = Action.REJECT
-    reason: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Expire(Command):
-    action = Action.EXPIRE
-    actor: Actor = SYSTEM_ACTOR
-
-
-@dataclass(frozen=True, slots=True)
-class Withdraw(Command):
-    action = Action.WITHDRAW
-    reason: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class ProposeSpecial(Command):
-    action = Action.PROPOSE_SPECIAL
-    special: SpecialTerms = field(default_factory=SpecialTerms)
-    note: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class ReviseSpecial(Command):
-    action = Action.REVISE_SPECIAL
-    special: SpecialTerms = field(default_factory=SpecialTerms)
-    note: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Agree(Command):
-    action = Action.AGREE
-
-
-@dataclass(frozen=True, slots=True)
-class Approve(Command):
-    action = Action.APPROVE
-    reason: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Decline(Command):
-    action = Action.DECLINE
-    reason: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Sign(Command):
-    action = Action.SIGN
-    title: str = ""
-    method: SignatureMethod = SignatureMethod.TYPED
-    terms_hash: str | None = None
-    #: The SHA-256 of the scan of a wet-ink signature recorded for the buyer.
-    scan_sha256: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class StartService(Command):
-    action = Action.START_SERVICE
-    note: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Amend(Command):
-    action = Action.AMEND
-    reason: str = ""
-    change: TermsChange = field(default_factory=TermsChange)
-
-
-@dataclass(frozen=True, slots=True)
-class Complete(Command):
-    action = Action.COMPLETE
-    reason: str | None = None
-
-
-#: The command class for each action.
-COMMANDS: dict[Action, type[Command]] = {
-    cls.action: cls
-    for cls in (
-        Present,
-        MakeOffer,
-        Counter,
-        Accept,
-        Reject,
-        Expire,
-        Withdraw,
-        ProposeSpecial,
-        ReviseSpecial,
-        Agree,
-        Approve,
-        Decline,
-        Sign,
-        StartService,
-        Amend,
-        Complete,
-    )
-}
 
 
 def open_deal(
@@ -357,21 +241,20 @@ def _present(deal: Deal, cmd: Present, now: datetime, _: ApprovalPolicy) -> Even
     return DealPresented(**_base(deal, cmd, now, stage), note=cmd.note)
 
 
-def _offer(deal: Deal, cmd: MakeOffer, now: datetime, policy: ApprovalPolicy) -> Event:
+def _new_terms(
+    deal: Deal, cmd: MakeOffer | Counter, now: datetime, policy: ApprovalPolicy
+) -> Event:
+    """An offer, or a counter-offer (which must be this side's turn, the offer still valid)."""
+    countering = isinstance(cmd, Counter)
+    if countering:
+        _require_turn(deal, cmd, now)
     terms = _changed(deal.terms, cmd.change)
     _check_floor(cmd, terms, policy)
-    offer = _new_offer(deal, cmd, now, OfferKind.OFFER, terms, cmd.note)
+    kind = OfferKind.COUNTER if countering else OfferKind.OFFER
+    offer = _new_offer(deal, cmd, now, kind, terms, cmd.note)
     stage = _next_stage(deal, cmd.action)
-    return OfferMade(**_base(deal, cmd, now, stage), offer=offer)
-
-
-def _counter(deal: Deal, cmd: Counter, now: datetime, policy: ApprovalPolicy) -> Event:
-    _require_turn(deal, cmd, now)
-    terms = _changed(deal.terms, cmd.change)
-    _check_floor(cmd, terms, policy)
-    offer = _new_offer(deal, cmd, now, OfferKind.COUNTER, terms, cmd.note)
-    stage = _next_stage(deal, cmd.action)
-    return OfferCountered(**_base(deal, cmd, now, stage), offer=offer)
+    recorded = OfferCountered if countering else OfferMade
+    return recorded(**_base(deal, cmd, now, stage), offer=offer)
 
 
 def _accept(deal: Deal, cmd: Accept, now: datetime, _: ApprovalPolicy) -> Event:
@@ -420,24 +303,16 @@ def _withdraw(deal: Deal, cmd: Withdraw, now: datetime, _: ApprovalPolicy) -> Ev
     return DealWithdrawn(**_base(deal, cmd, now, stage), reason=cmd.reason)
 
 
-def _propose_special(
-    deal: Deal, cmd: ProposeSpecial, now: datetime, policy: ApprovalPolicy
+def _special(
+    deal: Deal, cmd: ProposeSpecial | ReviseSpecial, now: datetime, policy: ApprovalPolicy
 ) -> Event:
     _check_clauses(cmd.special, policy)
     terms = _changed(deal.terms, TermsChange(special=cmd.special))
     _check_floor(cmd, terms, policy)
     offer = _new_offer(deal, cmd, now, OfferKind.SPECIAL, terms, cmd.note)
     stage = _next_stage(deal, cmd.action)
-    return SpecialTermsProposed(**_base(deal, cmd, now, stage), offer=offer)
-
-
-def _revise_special(deal: Deal, cmd: ReviseSpecial, now: datetime, policy: ApprovalPolicy) -> Event:
-    _check_clauses(cmd.special, policy)
-    terms = _changed(deal.terms, TermsChange(special=cmd.special))
-    _check_floor(cmd, terms, policy)
-    offer = _new_offer(deal, cmd, now, OfferKind.SPECIAL, terms, cmd.note)
-    stage = _next_stage(deal, cmd.action)
-    return SpecialTermsRevised(**_base(deal, cmd, now, stage), offer=offer)
+    recorded = SpecialTermsProposed if isinstance(cmd, ProposeSpecial) else SpecialTermsRevised
+    return recorded(**_base(deal, cmd, now, stage), offer=offer)
 
 
 def _agree(deal: Deal, cmd: Agree, now: datetime, policy: ApprovalPolicy) -> Event:
@@ -570,14 +445,14 @@ def _complete(deal: Deal, cmd: Complete, now: datetime, _: ApprovalPolicy) -> Ev
 
 _HANDLERS: dict[type[Command], Callable[[Deal, Any, datetime, ApprovalPolicy], Event]] = {
     Present: _present,
-    MakeOffer: _offer,
-    Counter: _counter,
+    MakeOffer: _new_terms,
+    Counter: _new_terms,
     Accept: _accept,
     Reject: _reject,
     Expire: _expire,
     Withdraw: _withdraw,
-    ProposeSpecial: _propose_special,
-    ReviseSpecial: _revise_special,
+    ProposeSpecial: _special,
+    ReviseSpecial: _special,
     Agree: _agree,
     Approve: _approve,
     Decline: _decline,

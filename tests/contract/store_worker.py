@@ -12,21 +12,21 @@ import sys
 
 import dealflow
 from dealflow.application.demo import sample_deal_spec
-from dealflow.domain import decisions as d
+from dealflow.domain import commands as c
 
 SELLER = dealflow.Actor(name="Budi Santoso", role=dealflow.Role.SELLER)
 BUYER = dealflow.Actor(name="Siti Rahmawati", role=dealflow.Role.BUYER)
 
 
-def next_command(deal: dealflow.Deal, step: int) -> d.Command:
+def next_command(deal: dealflow.Deal, step: int) -> c.Command:
     """The next move that keeps a negotiation going: present, offer, then counter-offers."""
     if deal.stage is dealflow.Stage.DRAFT:
-        return d.Present(SELLER)
+        return c.Present(SELLER)
     if deal.stage is dealflow.Stage.PRESENTED:
-        return d.MakeOffer(SELLER)
+        return c.MakeOffer(SELLER)
     actor = BUYER if deal.turn is dealflow.Side.BUYER else SELLER
     change = dealflow.TermsChange(payment_days=30 + step % 30)
-    return d.Counter(actor, change)
+    return c.Counter(actor, change)
 
 
 def log_calls(url: str, shared: str, attempts: int) -> None:

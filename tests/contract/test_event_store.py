@@ -21,7 +21,7 @@ from pydantic import ValidationError
 
 import dealflow
 from dealflow.application.demo import sample_deal_spec
-from dealflow.domain import decisions as d
+from dealflow.domain import commands as c
 from dealflow.domain.decisions import decide
 from dealflow.domain.listing import DealQuery, deal_row
 from dealflow.domain.policy import DEFAULT_POLICY
@@ -118,8 +118,8 @@ class EventStoreContract:
         # Both decide on version 1 at once; the first append wins.
         deal = second.get(deal_id)
         seller = recorded(second, SELLER)
-        mine = decide(deal, d.Present(seller, "first"), START, DEFAULT_POLICY)
-        theirs = decide(deal, d.Withdraw(seller, "second"), START, DEFAULT_POLICY)
+        mine = decide(deal, c.Present(seller, "first"), START, DEFAULT_POLICY)
+        theirs = decide(deal, c.Withdraw(seller, "second"), START, DEFAULT_POLICY)
         store.append(deal_id, 1, mine)
         with pytest.raises(dealflow.ConcurrencyConflictError) as caught:
             other.append(deal_id, 1, theirs)
@@ -158,9 +158,9 @@ class EventStoreContract:
                 deal = service.get(deal_id)
                 actor = buyer if deal.turn is dealflow.Side.BUYER else seller
                 command = {
-                    dealflow.Stage.DRAFT: d.Present(seller),
-                    dealflow.Stage.PRESENTED: d.MakeOffer(seller),
-                }.get(deal.stage, d.Counter(actor, dealflow.TermsChange(payment_days=30)))
+                    dealflow.Stage.DRAFT: c.Present(seller),
+                    dealflow.Stage.PRESENTED: c.MakeOffer(seller),
+                }.get(deal.stage, c.Counter(actor, dealflow.TermsChange(payment_days=30)))
                 events = decide(deal, command, START, DEFAULT_POLICY)
                 try:
                     store.append(deal_id, deal.version, events)
@@ -195,7 +195,7 @@ class EventStoreContract:
         deal_id = service.open_deal(sample_deal_spec()).id
         before = store.list_deals(DealQuery())
         deal = service.get(deal_id)
-        events = decide(deal, d.Present(SELLER), START, DEFAULT_POLICY)
+        events = decide(deal, c.Present(SELLER), START, DEFAULT_POLICY)
         wrong = deal_row(deal).model_copy(update={"stage": dealflow.Stage.LOST})
         with pytest.raises(dealflow.ConcurrencyConflictError):
             store.append(deal_id, 0, events, wrong)
@@ -263,7 +263,7 @@ class EventStoreContract:
         ]
         assert store.feed(after=roster + 2, limit=2) == entries[roster + 2 : roster + 4]
         assert store.feed(after=roster + 5) == []
-        refused = decide(service.get(second), d.Withdraw(SELLER), START, DEFAULT_POLICY)
+        refused = decide(service.get(second), c.Withdraw(SELLER), START, DEFAULT_POLICY)
         with pytest.raises(dealflow.ConcurrencyConflictError):
             store.append(second, 1, refused)
         service.withdraw(second, SELLER)

@@ -24,6 +24,7 @@ import pytest
 import dealflow
 from dealflow import Actor, MemberRole, Role, Stage
 from dealflow.application.demo import sample_deal_spec
+from dealflow.domain import commands as c
 from dealflow.domain import decisions as d
 from dealflow.domain.events import Event
 from dealflow.domain.listing import DealQuery, deal_row
@@ -44,18 +45,18 @@ FIFTEEN = dealflow.TermsChange(discount=dealflow.Discount.parse("15%"))
 #: What an older dealflow left: a signed deal, one the buyer countered (the seller's turn), and
 #: one pending a manager's approval.
 SIGNED = [
-    d.Present(REP),
-    d.MakeOffer(REP, FIVE),
-    d.Accept(BUYER),
-    d.Agree(REP),
-    d.Sign(REP, "Sales Director"),
-    d.Sign(BUYER, "Procurement Manager"),
+    c.Present(REP),
+    c.MakeOffer(REP, FIVE),
+    c.Accept(BUYER),
+    c.Agree(REP),
+    c.Sign(REP, "Sales Director"),
+    c.Sign(BUYER, "Procurement Manager"),
 ]
-COUNTERED = [d.Present(REP), d.MakeOffer(REP, FIVE), d.Counter(BUYER, FIFTEEN)]
-PENDING = [d.Present(REP), d.MakeOffer(REP, FIFTEEN), d.Accept(BUYER), d.Agree(REP)]
+COUNTERED = [c.Present(REP), c.MakeOffer(REP, FIVE), c.Counter(BUYER, FIFTEEN)]
+PENDING = [c.Present(REP), c.MakeOffer(REP, FIFTEEN), c.Accept(BUYER), c.Agree(REP)]
 
 
-def record_the_old_way(store: EventStore, deal_id: str, commands: list[d.Command]) -> list[Event]:
+def record_the_old_way(store: EventStore, deal_id: str, commands: list[c.Command]) -> list[Event]:
     """Open a deal and take these steps, appending each step's events straight to the store,
     as dealflow did before the one write path; the events appended."""
     now = START + timedelta(minutes=len(store.deal_ids()))

@@ -102,7 +102,7 @@ def test_a_lost_race_names_what_the_other_writer_recorded(spec: dealflow.DealSpe
     seen = mine.get(deal_id).version
     theirs.counter(deal_id, BUYER, dealflow.TermsChange(payment_days=45))
     with pytest.raises(dealflow.ConcurrencyConflictError) as conflict:
-        mine.execute(deal_id, dealflow.domain.decisions.Accept(BUYER), expected_version=seen)
+        mine.execute(deal_id, dealflow.domain.commands.Accept(BUYER), expected_version=seen)
     message = str(conflict.value)
     assert conflict.value.changes == (
         "v4 OfferCountered by Siti Rahmawati (buyer, recorded by budi) at 2026-11-02 09:01:00 UTC",

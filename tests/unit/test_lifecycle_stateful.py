@@ -25,7 +25,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_stat
 import dealflow
 from dealflow import Action, Role, Side, Stage
 from dealflow.application.demo import sample_deal_spec
-from dealflow.domain import decisions as d
+from dealflow.domain import commands as c
 from dealflow.domain.events import OfferExpired, TermsAgreed
 from dealflow.domain.lifecycle import TERMINAL, allowed_actions
 from dealflow.domain.projection import replay
@@ -193,36 +193,36 @@ class DealLifecycle(RuleBasedStateMachine):
         self.check_step(before, command, after)
 
     @staticmethod
-    def command(action: Action, actor: dealflow.Actor, choice: Step) -> d.Command:
+    def command(action: Action, actor: dealflow.Actor, choice: Step) -> c.Command:
         match action:
             case Action.OFFER:
-                return d.MakeOffer(actor, choice.of(CHANGES, salt=2))
+                return c.MakeOffer(actor, choice.of(CHANGES, salt=2))
             case Action.COUNTER:
-                return d.Counter(actor, choice.of(CHANGES, salt=2))
+                return c.Counter(actor, choice.of(CHANGES, salt=2))
             case Action.AMEND:
-                return d.Amend(actor, "change of scope", choice.of(CHANGES, salt=2))
+                return c.Amend(actor, "change of scope", choice.of(CHANGES, salt=2))
             case Action.PROPOSE_SPECIAL:
-                return d.ProposeSpecial(actor, choice.of(SPECIALS, salt=2))
+                return c.ProposeSpecial(actor, choice.of(SPECIALS, salt=2))
             case Action.REVISE_SPECIAL:
-                return d.ReviseSpecial(actor, choice.of(SPECIALS, salt=2))
+                return c.ReviseSpecial(actor, choice.of(SPECIALS, salt=2))
             case Action.SIGN:
-                return d.Sign(actor, "Director")
+                return c.Sign(actor, "Director")
             case _:
-                simple: dict[Action, type[d.Command]] = {
-                    Action.PRESENT: d.Present,
-                    Action.ACCEPT: d.Accept,
-                    Action.REJECT: d.Reject,
-                    Action.EXPIRE: d.Expire,
-                    Action.WITHDRAW: d.Withdraw,
-                    Action.AGREE: d.Agree,
-                    Action.APPROVE: d.Approve,
-                    Action.DECLINE: d.Decline,
-                    Action.START_SERVICE: d.StartService,
-                    Action.COMPLETE: d.Complete,
+                simple: dict[Action, type[c.Command]] = {
+                    Action.PRESENT: c.Present,
+                    Action.ACCEPT: c.Accept,
+                    Action.REJECT: c.Reject,
+                    Action.EXPIRE: c.Expire,
+                    Action.WITHDRAW: c.Withdraw,
+                    Action.AGREE: c.Agree,
+                    Action.APPROVE: c.Approve,
+                    Action.DECLINE: c.Decline,
+                    Action.START_SERVICE: c.StartService,
+                    Action.COMPLETE: c.Complete,
                 }
                 return simple[action](actor)
 
-    def check_step(self, before: dealflow.Deal, command: d.Command, after: dealflow.Deal) -> None:
+    def check_step(self, before: dealflow.Deal, command: c.Command, after: dealflow.Deal) -> None:
         assert before.stage not in TERMINAL, "a terminal stage must absorb"
         assert after.version == before.version + 1
         assert after.contracts[: len(before.contracts)] == before.contracts
@@ -238,9 +238,9 @@ class DealLifecycle(RuleBasedStateMachine):
                 assert after.contract_version == before.contracts[-1].contract_version
             else:
                 assert after.stage is Stage.SIGNED
-        elif before.stage in FROZEN and not isinstance(command, d.Amend):
+        elif before.stage in FROZEN and not isinstance(command, c.Amend):
             assert after.terms_hash == before.terms_hash
-        if isinstance(command, d.Accept):
+        if isinstance(command, c.Accept):
             assert before.latest_offer is not None
             assert before.latest_offer.side is not command.actor.role.side
             assert after.terms == before.latest_offer.terms

@@ -13,7 +13,7 @@ import pytest
 
 import dealflow
 from dealflow import Action, Role, Stage
-from dealflow.domain import decisions as d
+from dealflow.domain import commands as c
 from tests.conftest import BUYER, LEGAL, MANAGER, SELLER, SERVICE, by
 from tests.paths import drive_to
 
@@ -80,26 +80,26 @@ ACTORS = {
 }
 
 
-def command_for(action: Action, deal: dealflow.Deal, actor: dealflow.Actor) -> d.Command:
+def command_for(action: Action, deal: dealflow.Deal, actor: dealflow.Actor) -> c.Command:
     """A well-formed command for the action, as the given actor."""
     change = dealflow.TermsChange(quantities={"SNS-10": 12})
     factories = {
-        A.PRESENT: lambda: d.Present(actor),
-        A.OFFER: lambda: d.MakeOffer(actor),
-        A.COUNTER: lambda: d.Counter(actor, change),
-        A.ACCEPT: lambda: d.Accept(actor),
-        A.REJECT: lambda: d.Reject(actor, "no"),
-        A.EXPIRE: lambda: d.Expire(actor),
-        A.WITHDRAW: lambda: d.Withdraw(actor, "stop"),
-        A.PROPOSE_SPECIAL: lambda: d.ProposeSpecial(actor, REVISED),
-        A.REVISE_SPECIAL: lambda: d.ReviseSpecial(actor, REVISED),
-        A.AGREE: lambda: d.Agree(actor),
-        A.APPROVE: lambda: d.Approve(actor),
-        A.DECLINE: lambda: d.Decline(actor, "too risky"),
-        A.SIGN: lambda: d.Sign(actor, "Director"),
-        A.START_SERVICE: lambda: d.StartService(actor),
-        A.AMEND: lambda: d.Amend(actor, "two more sensors", change),
-        A.COMPLETE: lambda: d.Complete(actor),
+        A.PRESENT: lambda: c.Present(actor),
+        A.OFFER: lambda: c.MakeOffer(actor),
+        A.COUNTER: lambda: c.Counter(actor, change),
+        A.ACCEPT: lambda: c.Accept(actor),
+        A.REJECT: lambda: c.Reject(actor, "no"),
+        A.EXPIRE: lambda: c.Expire(actor),
+        A.WITHDRAW: lambda: c.Withdraw(actor, "stop"),
+        A.PROPOSE_SPECIAL: lambda: c.ProposeSpecial(actor, REVISED),
+        A.REVISE_SPECIAL: lambda: c.ReviseSpecial(actor, REVISED),
+        A.AGREE: lambda: c.Agree(actor),
+        A.APPROVE: lambda: c.Approve(actor),
+        A.DECLINE: lambda: c.Decline(actor, "too risky"),
+        A.SIGN: lambda: c.Sign(actor, "Director"),
+        A.START_SERVICE: lambda: c.StartService(actor),
+        A.AMEND: lambda: c.Amend(actor, "two more sensors", change),
+        A.COMPLETE: lambda: c.Complete(actor),
     }
     return factories[action]()
 

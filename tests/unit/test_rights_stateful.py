@@ -44,7 +44,7 @@ from hypothesis.stateful import (
 import dealflow
 from dealflow import Action, Member, MemberRole, Role, Side, Stage
 from dealflow.application.demo import sample_deal_spec
-from dealflow.domain import decisions as d
+from dealflow.domain import commands as c
 from dealflow.domain.deal import Deal
 from dealflow.domain.events import ApprovalGranted, ContractSigned
 from dealflow.domain.lifecycle import TERMINAL, allowed_actions
@@ -442,21 +442,21 @@ class RosterAndRights(RuleBasedStateMachine):
             case "waive":
                 service.waive(deal_id, choice.of(["training-1", "payment-1"], 6), actor, reason="x")
             case _:
-                commands: dict[str, Callable[[], d.Command]] = {
-                    "present": lambda: d.Present(actor),
-                    "offer": lambda: d.MakeOffer(actor, change),
-                    "counter": lambda: d.Counter(actor, change),
-                    "accept": lambda: d.Accept(actor),
-                    "reject": lambda: d.Reject(actor, "no"),
-                    "withdraw": lambda: d.Withdraw(actor, "no"),
-                    "propose_special": lambda: d.ProposeSpecial(actor, special),
-                    "revise_special": lambda: d.ReviseSpecial(actor, special),
-                    "agree": lambda: d.Agree(actor),
-                    "approve": lambda: d.Approve(actor),
-                    "decline": lambda: d.Decline(actor, "no"),
-                    "start_service": lambda: d.StartService(actor),
-                    "amend": lambda: d.Amend(actor, "scope", change),
-                    "complete": lambda: d.Complete(actor),
+                commands: dict[str, Callable[[], c.Command]] = {
+                    "present": lambda: c.Present(actor),
+                    "offer": lambda: c.MakeOffer(actor, change),
+                    "counter": lambda: c.Counter(actor, change),
+                    "accept": lambda: c.Accept(actor),
+                    "reject": lambda: c.Reject(actor, "no"),
+                    "withdraw": lambda: c.Withdraw(actor, "no"),
+                    "propose_special": lambda: c.ProposeSpecial(actor, special),
+                    "revise_special": lambda: c.ReviseSpecial(actor, special),
+                    "agree": lambda: c.Agree(actor),
+                    "approve": lambda: c.Approve(actor),
+                    "decline": lambda: c.Decline(actor, "no"),
+                    "start_service": lambda: c.StartService(actor),
+                    "amend": lambda: c.Amend(actor, "scope", change),
+                    "complete": lambda: c.Complete(actor),
                 }
                 service.execute(deal_id, commands[action]())
 
