@@ -31,7 +31,9 @@ Where a builtin exception means the same thing, the dealflow error inherits it t
     ├── SealError                            the seal certificate cannot be used
     ├── LocalFileError (OSError)             a named file is not regular, is a link, or too big
     └── StoreError (OSError)                 the event store failed; nothing was written
-        └── StoreSchemaError                 the store was written by another dealflow version
+        ├── StoreSchemaError                 the store was written by another dealflow version
+        └── ReplayError (ValueError)         a deal's log is not a valid history: a damaged or
+                                             foreign store
 """
 
 from __future__ import annotations
@@ -286,3 +288,9 @@ class StoreError(DealflowError, OSError):
 
 class StoreSchemaError(StoreError):
     """The store's schema was written by a different dealflow version."""
+
+
+class ReplayError(StoreError, ValueError):
+    """A deal's log in the store is not a valid history (a gap, another deal's event, no
+    opening event), so the deal cannot be folded from it: the store was damaged, or written by
+    something other than dealflow."""

@@ -40,6 +40,7 @@ from dealflow.domain.events import (
 from dealflow.domain.interactions import Interaction
 from dealflow.domain.lifecycle import Stage
 from dealflow.domain.parties import Side
+from dealflow.errors import ReplayError
 
 #: The fields of a deal that grow with its history: lists while folding, tuples in a Deal.
 _GROWING = (
@@ -54,13 +55,15 @@ _GROWING = (
 )
 
 
-class ReplayError(ValueError):
-    """The event log is not a valid history (a gap, another deal's event, no opening)."""
+#: What a log that is not a valid history says about the store it came from.
+_DAMAGED = "the store is damaged or was not written by dealflow"
 
 
 def _opening(event: AnyEvent | Event) -> dict[str, Any]:
     if not isinstance(event, DealOpened) or event.version != 1:
-        raise ReplayError(f"the log of deal {event.deal_id} does not start with DealOpened")
+        raise ReplayError(
+            f"the log of deal {event.deal_id} does not start with DealOpened; {_DAMAGED}"
+        )
     state = {
         name: field.get_default(call_default_factory=True)
         for name, field in Deal.model_fields.items()
@@ -101,7 +104,7 @@ def _apply(state: dict[str, Any], event: AnyEvent | Event) -> None:
     if event.deal_id != state["id"] or event.version != state["version"] + 1:
         raise ReplayError(
             f"event v{event.version} of deal {event.deal_id} does not follow "
-            f"v{state['version']} of deal {state['id']}"
+            f"v{state['version']} of deal {state['id']}; {_DAMAGED}"
         )
     state["stage"] = event.stage
     state["version"] = event.version
