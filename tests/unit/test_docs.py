@@ -31,3 +31,40 @@ def test_every_event_type_is_documented() -> None:
     documented = set(re.findall(r"^### (\w+)$", events, re.M))
     types = {t.__name__ for t in typing.get_args(typing.get_args(StoredEvent)[0])}
     assert documented == types
+
+
+def _architecture() -> str:
+    return (DOCS / "architecture.md").read_text("utf-8")
+
+
+def test_every_file_the_architecture_map_names_exists() -> None:
+    root = DOCS.parent
+    named = set(re.findall(r"`((?:dealflow|docs|tests|scripts|bench)/[\w./-]*)`", _architecture()))
+    assert len(named) > 20  # the rooms, the rules and the checklists name files
+    missing = sorted(path for path in named if not (root / path).exists())
+    assert not missing, f"docs/architecture.md names files that no longer exist: {missing}"
+
+
+def test_the_checklists_name_only_files_that_exist() -> None:
+    root = DOCS.parent
+    checklists = _architecture().partition("## Checklists")[2]
+    for heading in ("### Adding an event", "### Adding an action", "### Adding a command"):
+        assert heading in checklists
+    named = re.findall(r"`((?:dealflow|docs|tests)/[\w./-]+)`", checklists)
+    assert len(named) >= 12
+    assert all((root / path).exists() for path in named), [
+        path for path in named if not (root / path).exists()
+    ]
+
+
+def test_the_architecture_map_has_a_room_for_every_part_of_the_package() -> None:
+    package = DOCS.parent / "dealflow"
+    parts = {
+        f"dealflow/{p.name}" + ("/" if p.is_dir() else "")
+        for p in package.iterdir()
+        if (p.is_dir() and (p / "__init__.py").exists() and p.name != "samples")
+        or (p.suffix == ".py" and p.name not in ("__main__.py", "__about__.py"))
+    }
+    rooms = _architecture().partition("## The rooms")[2].partition("## ")[0]
+    listed = set(re.findall(r"^\| `(dealflow/[\w./]+)` \|", rooms, re.M))
+    assert parts == listed
