@@ -1,10 +1,10 @@
 """What happened to a deal, as frozen past-tense events.
 
-Every event carries the deal id, its version in the deal's log (the previous one + 1), when it
-occurred, who did it, and the stage the deal is in after it. Storing the stage keeps replay
-independent of later changes to the decision rules, and a stored stage is validated against
-the lifecycle's stages when it is read. ``type`` names the event in its JSON form, which is
-what the stores keep; :data:`EVENT_ADAPTER` reads any of them back.
+Every event carries the header of :mod:`dealflow.domain.header` (the deal id, its version in
+the deal's log, when it occurred, who did it) and the stage the deal is in after it. Storing
+the stage keeps replay independent of later changes to the decision rules, and a stored stage
+is validated against the lifecycle's stages when it is read. ``type`` names the event in its
+JSON form, which is what the stores keep; :data:`EVENT_ADAPTER` reads any of them back.
 """
 
 from __future__ import annotations
@@ -13,31 +13,31 @@ import typing
 from collections.abc import Iterable
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import AwareDatetime, Field, TypeAdapter
 
 from dealflow.domain.claims import ClaimKind, ClaimNote
 from dealflow.domain.commitments import CommitmentStatus
 from dealflow.domain.deal import Language, Note, Offer, SignatureMethod
+from dealflow.domain.header import EventHeader
 from dealflow.domain.interactions import Channel, InteractionKind, Satisfaction
 from dealflow.domain.lifecycle import Stage
 from dealflow.domain.members import MemberAdded, MemberDeactivated, MemberUpdated
-from dealflow.domain.parties import STORED, Actor, Party, Role, Side
+from dealflow.domain.parties import STORED, Party, Role, Side
 from dealflow.domain.terms import Terms
 
 
-class Event(BaseModel):
-    """The fields every event has."""
+class Event(EventHeader):
+    """The fields every event of a deal has: the header, and the deal's stage after it."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    deal_id: str
-    version: Annotated[int, Field(ge=1)]
-    occurred_at: AwareDatetime
-    actor: Actor
     stage: Stage
     #: True when the event was recorded under an overridden clock (``--now``, ``DEALFLOW_NOW``,
     #: a fixed clock): its time is a simulation's, not the moment it was stored.
     clock_overridden: bool = False
+
+
+#: The agreement hash (:mod:`dealflow.domain.agreement`) of the contract version an event
+#: concerns; None in events recorded before agreement hashes.
+AgreementHash = str | None
 
 
 class DealOpened(Event):
@@ -123,9 +123,7 @@ class TermsAgreed(Event):
 
     type: Literal["TermsAgreed"] = "TermsAgreed"
     terms_hash: str
-    #: The agreement hash (:mod:`dealflow.domain.agreement`) of the contract version it
-    #: concerns; None in events recorded before agreement hashes.
-    agreement_hash: str | None = None
+    agreement_hash: AgreementHash = None
     approvals_required: tuple[Role, ...] = ()
     approval_reasons: dict[Role, str] = Field(default_factory=dict)
     approvals_reused: tuple[Role, ...] = ()
@@ -136,9 +134,7 @@ class ApprovalGranted(Event):
 
     type: Literal["ApprovalGranted"] = "ApprovalGranted"
     terms_hash: str
-    #: The agreement hash (:mod:`dealflow.domain.agreement`) of the contract version it
-    #: concerns; None in events recorded before agreement hashes.
-    agreement_hash: str | None = None
+    agreement_hash: AgreementHash = None
     reason: Note | None = None
 
 
@@ -147,9 +143,7 @@ class ApprovalDeclined(Event):
 
     type: Literal["ApprovalDeclined"] = "ApprovalDeclined"
     terms_hash: str
-    #: The agreement hash (:mod:`dealflow.domain.agreement`) of the contract version it
-    #: concerns; None in events recorded before agreement hashes.
-    agreement_hash: str | None = None
+    agreement_hash: AgreementHash = None
     reason: Note | None = None
 
 
@@ -164,9 +158,7 @@ class ContractSigned(Event):
     #: The SHA-256 of the scan of a wet-ink signature a member recorded for the buyer (the
     #: scan is kept as the deal's artifact ``signature-scan-vN.<ext>``).
     scan_sha256: str | None = None
-    #: The agreement hash (:mod:`dealflow.domain.agreement`) of the contract version it
-    #: concerns; None in events recorded before agreement hashes.
-    agreement_hash: str | None = None
+    agreement_hash: AgreementHash = None
     #: The consent text the signatory was shown (or, for an act recorded for the buyer,
     #: that the member recorded): what they agreed to, naming the contract and its hash.
     consent: str | None = None

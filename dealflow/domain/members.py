@@ -20,8 +20,9 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
+from dealflow.domain.header import EventHeader
 from dealflow.domain.money import Percent, QuotedAmount
-from dealflow.domain.parties import Actor, Name
+from dealflow.domain.parties import Name
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 
@@ -97,16 +98,11 @@ class Member(BaseModel):
         return " and ".join(parts) if parts else "no limit"
 
 
-class RosterEvent(BaseModel):
-    """What every roster event has: its place in the roster's stream, when, and who (an
-    admin) made the change."""
-
-    model_config = _FROZEN
+class RosterEvent(EventHeader):
+    """What every roster event has: the header, in the roster's stream, naming the admin who
+    made the change as its actor, and whether the clock was a simulation's."""
 
     deal_id: Literal["@roster"] = "@roster"
-    version: Annotated[int, Field(ge=1)]
-    occurred_at: AwareDatetime
-    actor: Actor
     clock_overridden: bool = False
     member: Member
 
