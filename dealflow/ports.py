@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:  # annotations only: a store or a clock can be used without these models
     from dealflow.domain.chain import ChainLink, RecordedEvent
     from dealflow.domain.contract import ContractDocument
-    from dealflow.domain.events import AnyEvent, Event, StoredEvent
+    from dealflow.domain.events import AnyEvent, StoredEvent
     from dealflow.domain.listing import DealQuery, DealRow
-    from dealflow.domain.members import RosterEvent
+    from dealflow.domain.members import AnyRosterEvent
 
 
 class EventStore(Protocol):
@@ -33,7 +33,7 @@ class EventStore(Protocol):
         self,
         deal_id: str,
         expected_version: int,
-        events: Sequence[Event | RosterEvent],
+        events: Sequence[AnyEvent | AnyRosterEvent],
         row: DealRow | None = None,
     ) -> None:
         """Append events after ``expected_version``, all or nothing, and write the deal's

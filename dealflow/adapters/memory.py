@@ -10,12 +10,13 @@ order.
 from __future__ import annotations
 
 import threading
+import typing
 from collections.abc import Sequence
 
 from dealflow.domain.chain import GENESIS, ChainLink, RecordedEvent, chain_of, link_hash
-from dealflow.domain.events import AnyEvent, Event, StoredEvent
+from dealflow.domain.events import AnyEvent, StoredEvent
 from dealflow.domain.listing import DealQuery, DealRow, matches
-from dealflow.domain.members import ROSTER, RosterEvent
+from dealflow.domain.members import ROSTER, AnyRosterEvent
 from dealflow.errors import ArtifactConflictError, ConcurrencyConflictError
 
 
@@ -26,7 +27,7 @@ class MemoryEventStore:
     login: str | None = None
 
     def __init__(self) -> None:
-        self._logs: dict[str, list[AnyEvent]] = {}
+        self._logs: dict[str, list[AnyEvent | AnyRosterEvent]] = {}
         #: Each deal's events as a durable store keeps them: payload text and chain link.
         self._recorded: dict[str, list[RecordedEvent]] = {}
         self._rows: dict[str, DealRow] = {}
@@ -38,7 +39,7 @@ class MemoryEventStore:
         self,
         deal_id: str,
         expected_version: int,
-        events: Sequence[Event | RosterEvent],
+        events: Sequence[AnyEvent | AnyRosterEvent],
         row: DealRow | None = None,
     ) -> None:
         """Append all events or none; refuse if the deal moved past ``expected_version``."""
@@ -66,14 +67,16 @@ class MemoryEventStore:
                     )
                 )
                 previous = own
-            self._logs.setdefault(deal_id, []).extend(events)  # type: ignore[arg-type]
-            self._feed.extend(events)  # type: ignore[arg-type]
+            self._logs.setdefault(deal_id, []).extend(events)
+            self._feed.extend(events)
             if row is not None:
                 self._rows[deal_id] = row
 
     def load(self, deal_id: str, after: int = 0) -> list[AnyEvent]:
         """The deal's events after a version (versions start at 1, so index = version - 1)."""
-        return list(self._logs.get(deal_id, ())[after:])
+        # The roster's stream holds roster events, which callers of the roster expect (as
+        # read_stored says for the durable stores).
+        return typing.cast(list[AnyEvent], self._logs.get(deal_id, [])[after:])
 
     def chain(self, deal_id: str) -> tuple[ChainLink, ...]:
         """The deal's links in its hash chain, in version order."""

@@ -16,7 +16,7 @@ from dealflow.domain import aftersales as a
 from dealflow.domain.claims import ClaimKind
 from dealflow.domain.commitments import Commitment
 from dealflow.domain.deal import Deal
-from dealflow.domain.events import ClaimOpened, Event
+from dealflow.domain.events import AnyEvent, ClaimOpened
 from dealflow.domain.listing import DealQuery, name_key, same_buyer, tax_key
 from dealflow.domain.parties import Actor, Party
 from dealflow.domain.policy import SellerPolicy
@@ -40,7 +40,12 @@ class _Service(Protocol):
     def get(self, deal_id: str) -> Deal: ...
     def deals(self) -> list[Deal]: ...
     def _record(
-        self, deal: Deal | None, deal_id: str, events: Sequence[Event], *, simulated: bool = False
+        self,
+        deal: Deal | None,
+        deal_id: str,
+        events: Sequence[AnyEvent],
+        *,
+        simulated: bool = False,
     ) -> Deal: ...
     def _retrying(self, write: Callable[[], Deal]) -> Deal: ...
     def _actor(self, actor: Actor) -> Actor: ...

@@ -26,7 +26,7 @@ from dealflow.errors import ActionRefusedError, InvalidTermsError
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from dealflow.domain.events import Event
+    from dealflow.domain.events import AnyEvent
     from dealflow.domain.members import Member
     from dealflow.domain.policy import SellerPolicy
     from dealflow.domain.spec import DealSpec
@@ -222,7 +222,7 @@ class DealUseCases(QueryUseCases):
                 note=note,
                 csat=csat,
             )
-            events: list[Event] = [event]
+            events: list[AnyEvent] = [event]
             if event.kind is InteractionKind.COMPLAINT:
                 opened = replay([event], deal)
                 events.append(complaint_claim(opened, actor, self.clock.now(), note, self.policy))

@@ -94,14 +94,14 @@ class Recording:
             raise ValueError(f"unknown event type {name!r}; known: {', '.join(sorted(known))}")
         self._hooks.append((name, handler))
 
-    def _notify(self, events: Sequence[Event]) -> None:
+    def _notify(self, events: Sequence[AnyEvent]) -> None:
         for event in events:
             name = type(event).__name__
             for wanted, handler in self._hooks:
                 if wanted not in ("*", name):
                     continue
                 try:
-                    handler(event)  # type: ignore[arg-type]
+                    handler(event)
                 except Exception:
                     _hooks_log.exception(
                         "hook %r failed on %s v%d of deal %s",
@@ -117,7 +117,7 @@ class Recording:
         self,
         deal: Deal | None,
         deal_id: str,
-        events: Sequence[Event],
+        events: Sequence[AnyEvent],
         *,
         simulated: bool = False,
     ) -> Deal:

@@ -28,6 +28,7 @@ from dealflow.domain.commitments import (
 )
 from dealflow.domain.deal import Deal
 from dealflow.domain.events import (
+    AnyEvent,
     ClaimOpened,
     ClaimResolved,
     ClaimResponded,
@@ -35,7 +36,6 @@ from dealflow.domain.events import (
     CommitmentStatusChanged,
     CommitmentWaived,
     DealCompleted,
-    Event,
     ServiceStarted,
 )
 from dealflow.domain.lifecycle import Action, Cursor, Stage, fire
@@ -121,7 +121,7 @@ def _completion(deal: Deal, now: datetime, reason: str) -> DealCompleted:
     return DealCompleted(**_base(deal, SYSTEM_ACTOR, now, stage), reason=reason)
 
 
-def _then_complete(deal: Deal, events: list[Event], now: datetime) -> list[Event]:
+def _then_complete(deal: Deal, events: list[AnyEvent], now: datetime) -> list[AnyEvent]:
     """``events``, and the deal's completion if they settle its last commitment."""
     after = deal
     for event in events:
@@ -133,7 +133,7 @@ def _then_complete(deal: Deal, events: list[Event], now: datetime) -> list[Event
 
 def fulfil(
     deal: Deal, item: str, actor: Actor, now: datetime, note: str | None = None
-) -> list[Event]:
+) -> list[AnyEvent]:
     """Record commitment ``item`` as kept now: on time, or late after its due date."""
     _require_role("fulfil", actor, KEEPERS)
     _require_in_force(deal, "fulfil")
@@ -159,7 +159,7 @@ def fulfil(
     return _then_complete(deal, [event], now)
 
 
-def waive(deal: Deal, item: str, actor: Actor, now: datetime, reason: str) -> list[Event]:
+def waive(deal: Deal, item: str, actor: Actor, now: datetime, reason: str) -> list[AnyEvent]:
     """Release the owner from commitment ``item``; a manager or legal, with a reason."""
     _require_role("waive", actor, WAIVERS)
     if is_blank(reason):
@@ -194,7 +194,7 @@ def _status_note(commitment: Commitment, status: CommitmentStatus, today: date, 
             return f"the {commitment.kind} ran its term to {due}"
 
 
-def review_deal(deal: Deal, now: datetime, rules: AfterSalesRules) -> list[Event]:
+def review_deal(deal: Deal, now: datetime, rules: AfterSalesRules) -> list[AnyEvent]:
     """What the calendar does to the deal at ``now``: start service once its start date has
     come, move open commitments forward, and complete the deal when every commitment is
     settled or the term has ended. Nothing for a deal without a signed contract."""
@@ -203,10 +203,10 @@ def review_deal(deal: Deal, now: datetime, rules: AfterSalesRules) -> list[Event
     if signed is None or signed_on is None or deal.stage is Stage.COMPLETED:
         return []
     today = now.date()
-    events: list[Event] = []
+    events: list[AnyEvent] = []
     current = deal
 
-    def record(event: Event) -> None:
+    def record(event: AnyEvent) -> None:
         nonlocal current
         events.append(event)
         current = evolve(current, event)

@@ -38,6 +38,7 @@ from dealflow.domain.commands import (
 )
 from dealflow.domain.deal import Deal, Language, Offer, OfferKind, SignatureMethod, approves
 from dealflow.domain.events import (
+    AnyEvent,
     ApprovalDeclined,
     ApprovalGranted,
     ContractAmended,
@@ -46,7 +47,6 @@ from dealflow.domain.events import (
     DealOpened,
     DealPresented,
     DealWithdrawn,
-    Event,
     InteractionLogged,
     OfferCountered,
     OfferExpired,
@@ -103,7 +103,7 @@ def open_deal(
     )
 
 
-def decide(deal: Deal, command: Command, now: datetime, policy: ApprovalPolicy) -> list[Event]:
+def decide(deal: Deal, command: Command, now: datetime, policy: ApprovalPolicy) -> list[AnyEvent]:
     """The events that record ``command`` on ``deal`` at ``now``; raises if it is refused."""
     action = command.action
     actor = command.actor
@@ -236,14 +236,14 @@ def _first_line(exc: ValueError) -> str:
 # One handler per action -----------------------------------------------------------------
 
 
-def _present(deal: Deal, cmd: Present, now: datetime, _: ApprovalPolicy) -> Event:
+def _present(deal: Deal, cmd: Present, now: datetime, _: ApprovalPolicy) -> AnyEvent:
     stage = _next_stage(deal, cmd.action)
     return DealPresented(**_base(deal, cmd, now, stage), note=cmd.note)
 
 
 def _new_terms(
     deal: Deal, cmd: MakeOffer | Counter, now: datetime, policy: ApprovalPolicy
-) -> Event:
+) -> AnyEvent:
     """An offer, or a counter-offer (which must be this side's turn, the offer still valid)."""
     countering = isinstance(cmd, Counter)
     if countering:
@@ -257,7 +257,7 @@ def _new_terms(
     return recorded(**_base(deal, cmd, now, stage), offer=offer)
 
 
-def _accept(deal: Deal, cmd: Accept, now: datetime, _: ApprovalPolicy) -> Event:
+def _accept(deal: Deal, cmd: Accept, now: datetime, _: ApprovalPolicy) -> AnyEvent:
     offer = _require_turn(deal, cmd, now)
     side = _side(cmd)
     if offer.side is side or deal.declined_offer == offer.version:
@@ -275,7 +275,7 @@ def _accept(deal: Deal, cmd: Accept, now: datetime, _: ApprovalPolicy) -> Event:
     )
 
 
-def _reject(deal: Deal, cmd: Reject, now: datetime, _: ApprovalPolicy) -> Event:
+def _reject(deal: Deal, cmd: Reject, now: datetime, _: ApprovalPolicy) -> AnyEvent:
     offer = _require_turn(deal, cmd, now)
     stage = _next_stage(deal, cmd.action)
     return OfferRejected(
@@ -283,7 +283,7 @@ def _reject(deal: Deal, cmd: Reject, now: datetime, _: ApprovalPolicy) -> Event:
     )
 
 
-def _expire(deal: Deal, cmd: Expire, now: datetime, _: ApprovalPolicy) -> Event:
+def _expire(deal: Deal, cmd: Expire, now: datetime, _: ApprovalPolicy) -> AnyEvent:
     offer = deal.latest_offer
     if offer is None or offer.expires_at is None:
         raise ActionRefusedError("the terms on the table have no validity period to expire")
@@ -298,14 +298,14 @@ def _expire(deal: Deal, cmd: Expire, now: datetime, _: ApprovalPolicy) -> Event:
     )
 
 
-def _withdraw(deal: Deal, cmd: Withdraw, now: datetime, _: ApprovalPolicy) -> Event:
+def _withdraw(deal: Deal, cmd: Withdraw, now: datetime, _: ApprovalPolicy) -> AnyEvent:
     stage = _next_stage(deal, cmd.action)
     return DealWithdrawn(**_base(deal, cmd, now, stage), reason=cmd.reason)
 
 
 def _special(
     deal: Deal, cmd: ProposeSpecial | ReviseSpecial, now: datetime, policy: ApprovalPolicy
-) -> Event:
+) -> AnyEvent:
     _check_clauses(cmd.special, policy)
     terms = _changed(deal.terms, TermsChange(special=cmd.special))
     _check_floor(cmd, terms, policy)
@@ -315,7 +315,7 @@ def _special(
     return recorded(**_base(deal, cmd, now, stage), offer=offer)
 
 
-def _agree(deal: Deal, cmd: Agree, now: datetime, policy: ApprovalPolicy) -> Event:
+def _agree(deal: Deal, cmd: Agree, now: datetime, policy: ApprovalPolicy) -> AnyEvent:
     side = _side(cmd)
     latest = deal.latest_offer
     if deal.stage is Stage.SPECIAL_AGREEMENT and latest is not None and latest.side is side:
@@ -360,7 +360,7 @@ def _approver_check(deal: Deal, cmd: Command) -> None:
         raise WrongRoleError(cmd.action.value, role.value, required)
 
 
-def _approve(deal: Deal, cmd: Approve, now: datetime, _: ApprovalPolicy) -> Event:
+def _approve(deal: Deal, cmd: Approve, now: datetime, _: ApprovalPolicy) -> AnyEvent:
     _approver_check(deal, cmd)
     complete = deal.approvals_pending == (cmd.actor.role,)
     stage = _next_stage(deal, cmd.action, approvals_complete=complete)
@@ -372,7 +372,7 @@ def _approve(deal: Deal, cmd: Approve, now: datetime, _: ApprovalPolicy) -> Even
     )
 
 
-def _decline(deal: Deal, cmd: Decline, now: datetime, _: ApprovalPolicy) -> Event:
+def _decline(deal: Deal, cmd: Decline, now: datetime, _: ApprovalPolicy) -> AnyEvent:
     _approver_check(deal, cmd)
     stage = _next_stage(deal, cmd.action)
     return ApprovalDeclined(
@@ -383,7 +383,7 @@ def _decline(deal: Deal, cmd: Decline, now: datetime, _: ApprovalPolicy) -> Even
     )
 
 
-def _sign(deal: Deal, cmd: Sign, now: datetime, policy: ApprovalPolicy) -> Event:
+def _sign(deal: Deal, cmd: Sign, now: datetime, policy: ApprovalPolicy) -> AnyEvent:
     side = _side(cmd)
     pending = deal.signatures_pending
     if side not in pending:
@@ -418,12 +418,12 @@ def _sign(deal: Deal, cmd: Sign, now: datetime, policy: ApprovalPolicy) -> Event
     )
 
 
-def _start_service(deal: Deal, cmd: StartService, now: datetime, _: ApprovalPolicy) -> Event:
+def _start_service(deal: Deal, cmd: StartService, now: datetime, _: ApprovalPolicy) -> AnyEvent:
     stage = _next_stage(deal, cmd.action)
     return ServiceStarted(**_base(deal, cmd, now, stage), note=cmd.note)
 
 
-def _amend(deal: Deal, cmd: Amend, now: datetime, policy: ApprovalPolicy) -> Event:
+def _amend(deal: Deal, cmd: Amend, now: datetime, policy: ApprovalPolicy) -> AnyEvent:
     if is_blank(cmd.reason):
         raise InvalidTermsError("an amendment needs a reason")
     signed = deal.signed_contract
@@ -438,12 +438,12 @@ def _amend(deal: Deal, cmd: Amend, now: datetime, policy: ApprovalPolicy) -> Eve
     )
 
 
-def _complete(deal: Deal, cmd: Complete, now: datetime, _: ApprovalPolicy) -> Event:
+def _complete(deal: Deal, cmd: Complete, now: datetime, _: ApprovalPolicy) -> AnyEvent:
     stage = _next_stage(deal, cmd.action)
     return DealCompleted(**_base(deal, cmd, now, stage), reason=cmd.reason)
 
 
-_HANDLERS: dict[type[Command], Callable[[Deal, Any, datetime, ApprovalPolicy], Event]] = {
+_HANDLERS: dict[type[Command], Callable[[Deal, Any, datetime, ApprovalPolicy], AnyEvent]] = {
     Present: _present,
     MakeOffer: _new_terms,
     Counter: _new_terms,
