@@ -131,3 +131,18 @@ def test_the_health_schema_says_silence_is_never_negative() -> None:
     field = schema["$defs"]["Health"]["properties"]["days_since_contact"]
     assert field["minimum"] == 0
     assert "never negative" in field["description"]
+
+
+def test_only_the_messages_module_rewrites_pydantic_phrasing() -> None:
+    # One flattener: a module that strips "Value error, " or rewrites "Input should be" itself
+    # would word the same refusal differently from every other layer.
+    package = Path(dealflow.__file__).parent
+    rewriting = [
+        str(path.relative_to(package))
+        for path in sorted(package.rglob("*.py"))
+        if any(
+            phrase in path.read_text("utf-8")
+            for phrase in ('"Value error, "', '"Assertion failed, "', '"Input should be"')
+        )
+    ]
+    assert rewriting == ["domain/messages.py"]
