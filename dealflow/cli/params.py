@@ -71,54 +71,6 @@ NoteOpt = Annotated[
 Reason = Annotated[
     str | None, typer.Option("--reason", metavar="TEXT", help="Why, in a few words.")
 ]
-Discount = Annotated[
-    str | None,
-    typer.Option(
-        "--discount", metavar="N%|AMOUNT", help='A percentage ("5%") or an amount ("1500000").'
-    ),
-]
-ValidDays = Annotated[
-    int | None,
-    typer.Option("--valid-days", metavar="DAYS", min=1, max=365, help="Days the offer stays open."),
-]
-PaymentDays = Annotated[
-    int | None,
-    typer.Option(
-        "--payment-days", metavar="DAYS", min=0, max=3650, help="Days to pay the invoice."
-    ),
-]
-PaymentMethod = Annotated[
-    str | None,
-    typer.Option(
-        "--payment-method", metavar="TEXT", help='e.g. "bank transfer", "letter of credit".'
-    ),
-]
-DeliveryDate = Annotated[
-    str | None,
-    typer.Option("--delivery-date", metavar="YYYY-MM-DD", help="Deliver by this date."),
-]
 DeliveryPlace = Annotated[
     str | None, typer.Option("--delivery-place", metavar="PLACE", help="Where to deliver.")
-]
-Warranty = Annotated[
-    int | None,
-    typer.Option("--warranty-months", metavar="MONTHS", min=1, max=600, help="Warranty length."),
-]
-ResponseHours = Annotated[
-    int | None,
-    typer.Option(
-        "--response-hours",
-        metavar="HOURS",
-        min=1,
-        max=8760,
-        help="Service level: warranty response.",
-    ),
-]
-Quantity = Annotated[
-    list[str] | None,
-    typer.Option("--quantity", metavar="SKU=N", help="A line's new quantity; repeatable."),
-]
-Price = Annotated[
-    list[str] | None,
-    typer.Option("--price", metavar="SKU=PRICE", help="A line's new unit price; repeatable."),
 ]

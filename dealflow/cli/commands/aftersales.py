@@ -22,28 +22,15 @@ from dealflow.cli.base import (
     service,
     when,
 )
-from dealflow.cli.commands.deals import report, terms_change
-from dealflow.cli.params import (
-    DealId,
-    DeliveryDate,
-    DeliveryPlace,
-    Discount,
-    Name,
-    NoteOpt,
-    PaymentDays,
-    PaymentMethod,
-    Price,
-    Quantity,
-    Reason,
-    ValidDays,
-    ViaOpt,
-    Warranty,
-    acting_as,
-    role_option,
-)
+from dealflow.cli.commands.deals import report
+from dealflow.cli.params import DealId, Name, NoteOpt, Reason, ViaOpt, acting_as, role_option
+from dealflow.cli.terms_options import changes_terms
 from dealflow.domain.aftersales import KEEPERS, WAIVERS
 from dealflow.domain.lifecycle import Action
 from dealflow.domain.messages import counted
+from dealflow.domain.terms import (
+    TermsChange,  # read by changes_terms at import: not for typing only
+)
 
 if TYPE_CHECKING:
     from dealflow.domain.commitments import Commitment
@@ -68,6 +55,7 @@ def start_service(
 
 
 @app.command(rich_help_panel="After the sale")
+@changes_terms
 def amend(
     ctx: typer.Context,
     deal_id: DealId,
@@ -77,15 +65,8 @@ def amend(
     ],
     name: Name = None,
     via: ViaOpt = None,
-    discount: Discount = None,
-    valid_days: ValidDays = None,
-    payment_days: PaymentDays = None,
-    payment_method: PaymentMethod = None,
-    delivery_date: DeliveryDate = None,
-    delivery_place: DeliveryPlace = None,
-    warranty_months: Warranty = None,
-    quantity: Quantity = None,
-    price: Price = None,
+    *,
+    change: TermsChange,
 ) -> None:
     """Propose an amendment to the signed contract: a new contract version is negotiated,
     approved and signed again; the signed one stays in force until then.
@@ -94,17 +75,6 @@ def amend(
     Example:
       dealflow amend 3f2a9c1b7d4e --as buyer --reason "More" --quantity SNS-10=12
     """
-    change = terms_change(
-        discount=discount,
-        valid_days=valid_days,
-        payment_days=payment_days,
-        payment_method=payment_method,
-        delivery_date=delivery_date,
-        delivery_place=delivery_place,
-        warranty_months=warranty_months,
-        quantity=quantity,
-        price=price,
-    )
     svc = service(ctx)
     deal = svc.amend(deal_id, actor(svc.get(deal_id), role, name, via), change, reason=reason)
     report(ctx, deal, "Amendment proposed")

@@ -6,7 +6,6 @@ deal as ``dealflow show --json`` gives it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated
 
@@ -20,7 +19,6 @@ from dealflow.cli.base import (
     emit_json,
     options,
     parse_date,
-    parse_prices,
     parse_quantities,
     say,
     service,
@@ -28,42 +26,21 @@ from dealflow.cli.base import (
 )
 from dealflow.cli.params import (
     DealId,
-    DeliveryDate,
     DeliveryPlace,
-    Discount,
     Name,
     NoteOpt,
-    PaymentDays,
-    PaymentMethod,
-    Price,
-    Quantity,
     Reason,
-    ResponseHours,
-    ValidDays,
     ViaOpt,
-    Warranty,
     acting_as,
 )
+from dealflow.cli.terms_options import changes_terms, refused
 from dealflow.domain.deal import Deal, SignatureMethod
 from dealflow.domain.lifecycle import Action, Stage
-from dealflow.domain.messages import location, plain_errors, plain_message
+from dealflow.domain.messages import plain_errors
 from dealflow.domain.terms import DeliverySplit, SpecialTerms, TermsChange
-from dealflow.domain.terms import Discount as DiscountModel
 from dealflow.read.views import deal_view, whose_turn
 
-#: The option that gives each field of a change to the terms, or of special terms.
-TERMS_OPTIONS = {
-    "discount": "--discount",
-    "valid_days": "--valid-days",
-    "payment_days": "--payment-days",
-    "payment_method": "--payment-method",
-    "delivery_date": "--delivery-date",
-    "delivery_place": "--delivery-place",
-    "warranty_months": "--warranty-months",
-    "response_hours": "--response-hours",
-    "quantities": "--quantity",
-    "unit_prices": "--price",
-}
+#: The option that gives each field of special terms, to name it when a value is refused.
 SPECIAL_OPTIONS = {
     "purpose": "--purpose",
     "delivery_place": "--delivery-place",
@@ -72,54 +49,6 @@ SPECIAL_OPTIONS = {
     "clauses": "--clause",
     "custom_clauses": "--custom-clause",
 }
-
-
-def terms_change(
-    *,
-    discount: str | None,
-    valid_days: int | None,
-    payment_days: int | None,
-    payment_method: str | None,
-    delivery_date: str | None,
-    delivery_place: str | None,
-    warranty_months: int | None,
-    quantity: list[str] | None,
-    price: list[str] | None,
-    response_hours: int | None = None,
-) -> TermsChange:
-    parsed_discount = None
-    if discount is not None:
-        try:
-            parsed_discount = DiscountModel.parse(discount)
-        except ValidationError as exc:
-            reason = plain_errors(exc, where=False)
-            raise typer.BadParameter(f"{discount!r}: {reason}", param_hint="--discount") from None
-    try:
-        return TermsChange(
-            discount=parsed_discount,
-            valid_days=valid_days,
-            payment_days=payment_days,
-            payment_method=payment_method,
-            delivery_date=parse_date(delivery_date, "--delivery-date") if delivery_date else None,
-            delivery_place=delivery_place,
-            warranty_months=warranty_months,
-            response_hours=response_hours,
-            quantities=parse_quantities(quantity),
-            unit_prices=parse_prices(price),
-        )
-    except ValidationError as exc:
-        raise refused(exc, TERMS_OPTIONS) from None
-
-
-def refused(exc: ValidationError, options: Mapping[str, str]) -> typer.BadParameter:
-    """A model's refusal of a value given on the command line, as a usage error naming the
-    option it came from (``options``: field -> option)."""
-    first = exc.errors()[0]
-    loc = tuple(first["loc"])
-    hint = options.get(str(loc[0])) if loc else None
-    where = location(loc[1:] if hint else loc)
-    message = plain_message(first)
-    return typer.BadParameter(f"{where}: {message}" if where else message, param_hint=hint)
 
 
 def report(ctx: typer.Context, deal: Deal, done: str) -> None:
@@ -183,20 +112,12 @@ def present(
 
 
 @app.command(rich_help_panel="Negotiate")
+@changes_terms
 def offer(
     ctx: typer.Context,
     deal_id: DealId,
     role: Annotated[RoleName, acting_as(Action.OFFER)],
-    discount: Discount = None,
-    valid_days: ValidDays = None,
-    payment_days: PaymentDays = None,
-    payment_method: PaymentMethod = None,
-    delivery_date: DeliveryDate = None,
-    delivery_place: DeliveryPlace = None,
-    warranty_months: Warranty = None,
-    response_hours: ResponseHours = None,
-    quantity: Quantity = None,
-    price: Price = None,
+    change: TermsChange,
     note: NoteOpt = None,
 ) -> None:
     """Make the seller's formal offer: the deal file's terms with any changes given.
@@ -205,40 +126,21 @@ def offer(
     Example:
       dealflow offer 3f2a9c1b7d4e --as seller --discount 5% --valid-days 14
     """
-    change = terms_change(
-        discount=discount,
-        valid_days=valid_days,
-        payment_days=payment_days,
-        payment_method=payment_method,
-        delivery_date=delivery_date,
-        delivery_place=delivery_place,
-        warranty_months=warranty_months,
-        response_hours=response_hours,
-        quantity=quantity,
-        price=price,
-    )
     svc = service(ctx)
     deal = svc.offer(deal_id, actor(svc.get(deal_id), role), change, note)
     report(ctx, deal, "Offer made")
 
 
 @app.command(rich_help_panel="Negotiate")
+@changes_terms
 def counter(
     ctx: typer.Context,
     deal_id: DealId,
     role: Annotated[RoleName, acting_as(Action.COUNTER)],
     name: Name = None,
     via: ViaOpt = None,
-    discount: Discount = None,
-    valid_days: ValidDays = None,
-    payment_days: PaymentDays = None,
-    payment_method: PaymentMethod = None,
-    delivery_date: DeliveryDate = None,
-    delivery_place: DeliveryPlace = None,
-    warranty_months: Warranty = None,
-    response_hours: ResponseHours = None,
-    quantity: Quantity = None,
-    price: Price = None,
+    *,
+    change: TermsChange,
     note: NoteOpt = None,
 ) -> None:
     """Answer the other side's latest offer with changed terms.
@@ -247,18 +149,6 @@ def counter(
     Example:
       dealflow counter 3f2a9c1b7d4e --as buyer --discount 8% --payment-days 45
     """
-    change = terms_change(
-        discount=discount,
-        valid_days=valid_days,
-        payment_days=payment_days,
-        payment_method=payment_method,
-        delivery_date=delivery_date,
-        delivery_place=delivery_place,
-        warranty_months=warranty_months,
-        response_hours=response_hours,
-        quantity=quantity,
-        price=price,
-    )
     svc = service(ctx)
     deal = svc.counter(deal_id, actor(svc.get(deal_id), role, name, via), change, note)
     report(ctx, deal, "Countered")
