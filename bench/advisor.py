@@ -34,19 +34,15 @@ prints why and the rest still runs.
 
 from __future__ import annotations
 
-import argparse
-import gc
 import math
-import platform
-import statistics
-import sys
-import traceback
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import astuple, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from time import perf_counter
+
+from _common import Row, Target, failed, finish, header, interleave, medians, ms, options, per_call
 
 import dealflow
 import dealflow.domain.advisor.simulation as simulation_module
@@ -71,9 +67,9 @@ from dealflow.domain.terms import Discount, TermsChange
 from dealflow.files.policy import load_policy_file
 from dealflow.read.views import deal_view
 
-ADVICE_TARGET = 0.050  # seconds
-ROUNDS_TARGET = 10_000.0  # rounds per second
-PARETO_TARGET = 0.005  # seconds
+ADVICE_TARGET = Target(0.050, "50 ms")  # seconds
+ROUNDS_TARGET = Target(10_000.0, "10,000/s", at_least=True)  # rounds per second
+PARETO_TARGET = Target(0.005, "5 ms")  # seconds
 
 REPEATS = 31
 QUICK_REPEATS = 7
@@ -86,15 +82,6 @@ PAIRS = (
     (Tactic.BOULWARE, Tactic.BOULWARE),
 )
 HISTORY = 50
-
-
-def sample(action: Callable[[], object], calls: int) -> float:
-    """Seconds per call over ``calls`` calls, after a full collection."""
-    gc.collect()
-    start = perf_counter()
-    for _ in range(calls):
-        action()
-    return (perf_counter() - start) / calls
 
 
 def offer(discount: float, payment: float, warranty: float, delivery: float) -> dict[str, float]:
@@ -150,15 +137,20 @@ def measure_advice(repeats: int, calls: int) -> AdviceFigures:
 
     result = seller.advise(20, 30, latest, history)
     advise(), cold(), scan()  # warm-up
-    ours, colds, scans = [], [], []
-    for _ in range(repeats):
-        ours.append(sample(advise, calls))
-        colds.append(sample(cold, max(1, calls // 10)))
-        scans.append(sample(scan, 3))
+    found = medians(
+        interleave(
+            {
+                "advise": lambda: per_call(advise, calls),
+                "cold": lambda: per_call(cold, max(1, calls // 10)),
+                "scan": lambda: per_call(scan, 3),
+            },
+            repeats,
+        )
+    )
     return AdviceFigures(
-        advice=statistics.median(ours),
-        cold_advice=statistics.median(colds),
-        scan=statistics.median(scans),
+        advice=found["advise"],
+        cold_advice=found["cold"],
+        scan=found["scan"],
         counter_utility=result.counter_utility,
         target=result.target,
     )
@@ -212,18 +204,23 @@ def measure_service_advice(repeats: int, calls: int) -> ServiceAdviceFigures:
 
     result = svc.advise(deal_id, simulate=True)
     advise(), simulated(), show()  # warm-up
-    ours, sims, shows = [], [], []
     few = max(1, calls // 10)
-    for _ in range(repeats):
-        ours.append(sample(advise, few))
-        sims.append(sample(simulated, few))
-        shows.append(sample(show, few))
+    found = medians(
+        interleave(
+            {
+                "advise": lambda: per_call(advise, few),
+                "simulate": lambda: per_call(simulated, few),
+                "show": lambda: per_call(show, few),
+            },
+            repeats,
+        )
+    )
     assert result.forecast is not None
     agreement = result.forecast.agreement
     return ServiceAdviceFigures(
-        advise=statistics.median(ours),
-        simulate=statistics.median(sims),
-        show=statistics.median(shows),
+        advise=found["advise"],
+        simulate=found["simulate"],
+        show=found["show"],
         offers=len(result.offers),
         accept=result.accept,
         agreement_round=None if agreement is None else agreement.round,
@@ -289,11 +286,21 @@ def measure_rounds(repeats: int) -> RoundFigures:
     played, agreements = play(scenarios)
     with scanning():
         scanned_played, scanned = play(scenarios)
-    per_round = statistics.median(sample(lambda: play(scenarios), 1) for _ in range(repeats))
-    with scanning():
-        baseline = statistics.median(
-            sample(lambda: play(scenarios), 1) for _ in range(max(3, repeats // 3))
+
+    def scanned_play() -> object:
+        with scanning():
+            return play(scenarios)
+
+    found = medians(
+        interleave(
+            {
+                "ours": lambda: per_call(lambda: play(scenarios), 1),
+                "scan": lambda: per_call(scanned_play, 1),
+            },
+            repeats,
         )
+    )
+    per_round, baseline = found["ours"], found["scan"]
     rounds = tuple(SIMULATED_ROUNDS if a is None else a.round + 1 for a in agreements)
     return RoundFigures(
         rounds_per_second=played / per_round,
@@ -317,61 +324,44 @@ class ParetoFigures:
 def measure_pareto(repeats: int) -> ParetoFigures:
     points = reference_scenario().grid_utilities()
     size = len(pareto_frontier(points))
-    frontier = statistics.median(sample(lambda: pareto_frontier(points), 5) for _ in range(repeats))
-    sort = statistics.median(sample(lambda: sorted(points), 5) for _ in range(repeats))
-    return ParetoFigures(frontier=frontier, sort=sort, points=len(points), size=size)
+    found = medians(
+        interleave(
+            {
+                "frontier": lambda: per_call(lambda: pareto_frontier(points), 5),
+                "sort": lambda: per_call(lambda: sorted(points), 5),
+            },
+            repeats,
+        )
+    )
+    return ParetoFigures(
+        frontier=found["frontier"], sort=found["sort"], points=len(points), size=size
+    )
 
 
 # Reporting --------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Row:
-    figure: str
-    measured: str
-    baseline: str
-    ratio: str
-    target: str
-    verdict: str
+def fine(seconds: float) -> str:
+    return ms(seconds, 3)
 
 
-HEADER = Row("figure", "measured", "baseline", "ratio", "target", "verdict")
+def against(
+    rows: list[Row],
+    figures: Sequence[tuple[str, float]],
+    baseline: float,
+    named: str,
+    target: Target,
+    digits: int = 2,
+) -> None:
+    """A row per figure: its seconds against the baseline's (``named`` says what that is)."""
+    for label, seconds in figures:
+        ratio = f"{seconds / baseline:.{digits}f}x"
+        rows.append(
+            Row.of(label, fine(seconds), f"{fine(baseline)} {named}", ratio, target, seconds)
+        )
 
 
-def verdict(ok: bool) -> str:
-    return "OK" if ok else "OVER"
-
-
-def ms(seconds: float) -> str:
-    return f"{seconds * 1e3:.3f} ms"
-
-
-def print_table(rows: list[Row]) -> None:
-    table = [astuple(row) for row in [HEADER, *rows]]
-    widths = [max(len(cells[i]) for cells in table) for i in range(len(table[0]))]
-    for cells in table:
-        print("   " + "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip())
-
-
-def failed(part: str, exc: Exception, rows: list[Row]) -> None:
-    print(f"   FAILED: {type(exc).__name__}: {exc}")
-    traceback.print_exc(file=sys.stderr)
-    rows.append(Row(part, "-", "-", "-", "-", "ERROR"))
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help=f"{QUICK_REPEATS} repeats")
-    args = parser.parse_args()
-    repeats = QUICK_REPEATS if args.quick else REPEATS
-    calls = QUICK_ADVICE_CALLS if args.quick else ADVICE_CALLS
-    began = perf_counter()
-    print(
-        f"dealflow advisor benchmark: medians of {repeats} repeats (Python "
-        f"{platform.python_version()}), reference scenario (2,520 outcomes)"
-    )
-    rows: list[Row] = []
-
+def report_advice(repeats: int, calls: int, rows: list[Row]) -> None:
     print(f"1. advice on a deal with {HISTORY} offers (Boulware seller, day 20 of 30)")
     try:
         a = measure_advice(repeats, calls)
@@ -379,22 +369,13 @@ def main() -> None:
         failed("advice", exc, rows)
     else:
         print(
-            f"   advise {ms(a.advice)} per call ({calls} calls a repeat); with the seller built "
-            f"from the preferences {ms(a.cold_advice)}; plain scan of the 2,520 outcomes "
-            f"{ms(a.scan)}; counter-offer utility {a.counter_utility:.9f} for target "
+            f"   advise {fine(a.advice)} per call ({calls} calls a repeat); with the seller "
+            f"built from the preferences {fine(a.cold_advice)}; plain scan of the 2,520 "
+            f"outcomes {fine(a.scan)}; counter-offer utility {a.counter_utility:.9f} for target "
             f"{a.target:.9f}"
         )
-        for label, seconds in (("advice", a.advice), ("advice, seller built", a.cold_advice)):
-            rows.append(
-                Row(
-                    label,
-                    ms(seconds),
-                    f"{ms(a.scan)} scan of 2,520",
-                    f"{seconds / a.scan:.3f}x",
-                    f"<= {ADVICE_TARGET * 1e3:.0f} ms",
-                    verdict(seconds <= ADVICE_TARGET),
-                )
-            )
+        figures = (("advice", a.advice), ("advice, seller built", a.cold_advice))
+        against(rows, figures, a.scan, "scan of 2,520", ADVICE_TARGET, digits=3)
 
     print(f"   advise through the service on the sample deal with {HISTORY} offers, at day 25")
     try:
@@ -403,25 +384,18 @@ def main() -> None:
         failed("advise (service)", exc, rows)
     else:
         print(
-            f"   advise {ms(v.advise)} per call, with the simulation {ms(v.simulate)}; "
-            f"dealflow show's view of the same deal {ms(v.show)} ({v.offers} offers valued, "
+            f"   advise {fine(v.advise)} per call, with the simulation {fine(v.simulate)}; "
+            f"dealflow show's view of the same deal {fine(v.show)} ({v.offers} offers valued, "
             f"accept: {v.accept}, simulated agreement in round {v.agreement_round})"
         )
-        for label, seconds in (
+        figures = (
             ("advise (service, 50 offers)", v.advise),
             ("advise --simulate (service)", v.simulate),
-        ):
-            rows.append(
-                Row(
-                    label,
-                    ms(seconds),
-                    f"{ms(v.show)} show's view",
-                    f"{seconds / v.show:.2f}x",
-                    f"<= {ADVICE_TARGET * 1e3:.0f} ms",
-                    verdict(seconds <= ADVICE_TARGET),
-                )
-            )
+        )
+        against(rows, figures, v.show, "show's view", ADVICE_TARGET)
 
+
+def report_rounds(repeats: int, rows: list[Row]) -> None:
     print(
         f"2. simulated rounds: {', '.join(f'{s.value}-vs-{b.value}' for s, b in PAIRS)}, "
         f"{SIMULATED_ROUNDS} rounds each"
@@ -430,48 +404,49 @@ def main() -> None:
         r = measure_rounds(repeats)
     except Exception as exc:
         failed("simulated rounds", exc, rows)
-    else:
-        same = "the same agreements" if r.same_agreements else "OTHER AGREEMENTS (a bug)"
-        print(
-            f"   {r.rounds_per_second:,.0f} rounds/s (rounds played to agreement: "
-            f"{', '.join(map(str, r.rounds))}); full scan of every combination "
-            f"{r.baseline_per_second:,.0f} rounds/s, {same}"
+        return
+    same = "the same agreements" if r.same_agreements else "OTHER AGREEMENTS (a bug)"
+    print(
+        f"   {r.rounds_per_second:,.0f} rounds/s (rounds played to agreement: "
+        f"{', '.join(map(str, r.rounds))}); full scan of every combination "
+        f"{r.baseline_per_second:,.0f} rounds/s, {same}"
+    )
+    rows.append(
+        Row.of(
+            "simulated rounds",
+            f"{r.rounds_per_second:,.0f}/s",
+            f"{r.baseline_per_second:,.0f}/s full scan",
+            f"{r.rounds_per_second / r.baseline_per_second:.2f}x",
+            ROUNDS_TARGET,
+            r.rounds_per_second,
         )
-        rows.append(
-            Row(
-                "simulated rounds",
-                f"{r.rounds_per_second:,.0f}/s",
-                f"{r.baseline_per_second:,.0f}/s full scan",
-                f"{r.rounds_per_second / r.baseline_per_second:.2f}x",
-                f">= {ROUNDS_TARGET:,.0f}/s",
-                verdict(r.rounds_per_second >= ROUNDS_TARGET),
-            )
-        )
+    )
 
+
+def report_pareto(repeats: int, rows: list[Row]) -> None:
     print("3. exact Pareto frontier of the 2,520 outcomes")
     try:
         p = measure_pareto(repeats)
     except Exception as exc:
         failed("pareto frontier", exc, rows)
-    else:
-        print(
-            f"   {p.size} of {p.points:,} outcomes on the frontier in {ms(p.frontier)}; "
-            f"sorted() alone {ms(p.sort)}"
-        )
-        rows.append(
-            Row(
-                "pareto frontier",
-                ms(p.frontier),
-                f"{ms(p.sort)} sorted() alone",
-                f"{p.frontier / p.sort:.2f}x",
-                f"<= {PARETO_TARGET * 1e3:.0f} ms",
-                verdict(p.frontier <= PARETO_TARGET),
-            )
-        )
+        return
+    print(
+        f"   {p.size} of {p.points:,} outcomes on the frontier in {fine(p.frontier)}; "
+        f"sorted() alone {fine(p.sort)}"
+    )
+    against(rows, (("pareto frontier", p.frontier),), p.sort, "sorted() alone", PARETO_TARGET)
 
-    print()
-    print_table(rows)
-    print(f"run time {perf_counter() - began:.1f} s")
+
+def main() -> None:
+    args, repeats = options(__doc__, rounds=REPEATS, quick=QUICK_REPEATS)
+    calls = QUICK_ADVICE_CALLS if args.quick else ADVICE_CALLS
+    began = perf_counter()
+    header("advisor", repeats, "repeats", [], after=", reference scenario (2,520 outcomes)")
+    rows: list[Row] = []
+    report_advice(repeats, calls, rows)
+    report_rounds(repeats, rows)
+    report_pareto(repeats, rows)
+    finish(rows, began)
 
 
 if __name__ == "__main__":
