@@ -29,6 +29,7 @@ Where a builtin exception means the same thing, the dealflow error inherits it t
     │   ├── TemplateProblemError             a template is missing, invalid or unsafe
     │   └── FetchRefusedError                a template asked for a file it may not have
     ├── SealError                            the seal certificate cannot be used
+    ├── DamagedPdfError (ValueError)         a PDF cannot be read where it was asked
     ├── LocalFileError (OSError)             a named file is not regular, is a link, or too big
     └── StoreError (OSError)                 the event store failed; nothing was written
         ├── StoreSchemaError                 the store was written by another dealflow version
@@ -264,6 +265,22 @@ class FetchRefusedError(RenderError):
 
 class SealError(DealflowError):
     """The seal certificate is missing, locked by another password, or cannot sign."""
+
+
+class DamagedPdfError(DealflowError, ValueError):
+    """A PDF cannot be read where it was asked: it is truncated or damaged. The message is what
+    the PDF library said, on one line of at most 160 characters (pypdf quotes the bytes it
+    choked on). Verification reports it as a failed check; it never reaches a user."""
+
+    def __init__(self, said: str) -> None:
+        text = " ".join(said.split())
+        super().__init__(text if len(text) <= 160 else text[:157] + "...")
+
+    @classmethod
+    def of(cls, exc: BaseException) -> DamagedPdfError:
+        """What a library raised on a damaged file, as one line (its type, when it says
+        nothing)."""
+        return cls(" ".join(str(exc).split()) or type(exc).__name__)
 
 
 class LocalFileError(DealflowError, OSError):
