@@ -38,45 +38,48 @@ is 0 whatever the figures, and an action that fails prints why and the rest stil
 
 from __future__ import annotations
 
-import argparse
-import gc
-import io
-import platform
-import statistics
 import sys
-import tempfile
 import traceback
 from collections.abc import Callable
-from dataclasses import astuple, dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from functools import partial
 from importlib.metadata import version as installed
 from pathlib import Path
 from time import perf_counter
-from typing import TypeVar
 
-from pypdf import PdfReader
+from _common import (
+    Row,
+    Target,
+    finish,
+    header,
+    interleave,
+    medians,
+    ms,
+    options,
+    paired,
+    scratch,
+    spread,
+    timed,
+)
+from _sample import SetupError, fixed_clock, pages, signed_demo_deal
 
 from dealflow import (
     ContractDocument,
     ContractPdf,
-    Deal,
     DealService,
-    FixedClock,
     Language,
     MemoryEventStore,
     SQLiteEventStore,
-    Stage,
     contract_document,
 )
 from dealflow.adapters.rendering.pdf import PdfRenderer
 from dealflow.adapters.rendering.templates import TemplateSet
 from dealflow.adapters.signing import Pkcs12Sealer
-from dealflow.application.demo import play_demo
 from dealflow.application.verification import Verdict, verify_contract
 from tests.pki import PASSWORD, LocalPki, running_pki
 
-SEAL_SHARE_TARGET = 0.10
-LONG_TERM_SHARE_TARGET = 0.25
+SEAL_SHARE_TARGET = Target(0.10, "10%")
+LONG_TERM_SHARE_TARGET = Target(0.25, "25%")
 
 ROUNDS = 7
 QUICK_ROUNDS = 3
@@ -89,49 +92,12 @@ SEALS = {level: f"seal {level}" for level in LEVELS}
 VERIFIES = {level: f"verify {level}" for level in LEVELS}
 ACTIONS = (RENDER, *SEALS.values(), *VERIFIES.values(), VERIFY_STORE)
 
-T = TypeVar("T")
-
-
-def clock() -> FixedClock:
-    """A clock that never moves: the deal's events, hence the contract's dates and the
-    rendered bytes, are the same from run to run. One per service: a FixedClock can be moved."""
-    return FixedClock(datetime(2026, 6, 1, 9, 0, tzinfo=UTC))
-
-
-class SetupError(RuntimeError):
-    """The sample deal, its document or its kept PDF is not what the benchmark needs."""
-
 
 class VerdictError(RuntimeError):
     """verify_contract did not verify a file it should have."""
 
 
 # Measuring --------------------------------------------------------------------------------
-
-
-def timed(action: Callable[[], T]) -> tuple[float, T]:
-    """Seconds of one call after a full collection (so that no call pays for the garbage of
-    the one before; the collector stays on during the call, as for real callers), and what it
-    returned."""
-    gc.collect()
-    start = perf_counter()
-    result = action()
-    return perf_counter() - start, result
-
-
-def pages(pdf: bytes) -> int:
-    return len(PdfReader(io.BytesIO(pdf)).pages)
-
-
-def signed_demo_deal(service: DealService) -> Deal:
-    """The demo deal played to its end (signed, then in service)."""
-    deal = play_demo(service)
-    if deal.stage is not Stage.IN_SERVICE or not deal.contracts:
-        raise SetupError(
-            f"the demo ended at {deal.stage.value} with {len(deal.contracts)} signed "
-            "version(s); expected in_service with a signed version"
-        )
-    return deal
 
 
 def holds(verdict: Verdict, store: bool) -> Verdict:
@@ -172,7 +138,7 @@ def keep_signed(
     """A service on SQLite with the sealer plays the demo; its first ``contract`` call
     renders, seals and keeps the signed PDF."""
     store = SQLiteEventStore(folder / "d.db")
-    service = DealService(store, clock(), renderer=renderer, sealer=sealer)
+    service = DealService(store, fixed_clock(), renderer=renderer, sealer=sealer)
     subject.store_service = service
     deal = signed_demo_deal(service)
     seconds, kept = timed(lambda: service.contract(deal.id))
@@ -237,6 +203,14 @@ def check(name: str, subject: Subject, result: object, warm_up: bool) -> None:
         subject.verdicts[name] = verdict
 
 
+def dropped(what: str, exc: Exception) -> str:
+    """Say that ``what`` failed, and why (the traceback to stderr); the reason, in a line."""
+    reason = f"{type(exc).__name__}: {exc}"
+    print(f"   FAILED {what}: {reason}")
+    traceback.print_exc(file=sys.stderr)
+    return reason
+
+
 def measure(
     rounds: int, subject: Subject, unavailable: dict[str, str]
 ) -> tuple[dict[str, list[float]], dict[str, str]]:
@@ -248,19 +222,14 @@ def measure(
         **{SEALS[level]: RENDER for level in LEVELS},
         **{VERIFIES[level]: SEALS[level] for level in LEVELS},
     }
-    samples: dict[str, list[float]] = {name: [] for name in ACTIONS}
 
-    def run(name: str, warm_up: bool) -> None:
-        try:
-            seconds, result = timed(todo[name])
-            check(name, subject, result, warm_up)
-        except Exception as exc:
-            failures[name] = f"{type(exc).__name__}: {exc}"
-            print(f"   FAILED {name}{' (warm-up)' if warm_up else ''}: {failures[name]}")
-            traceback.print_exc(file=sys.stderr)
-            return
-        if not warm_up:
-            samples[name].append(seconds)
+    def run(name: str, warm_up: bool) -> float:
+        seconds, result = timed(todo[name])
+        check(name, subject, result, warm_up)
+        return seconds
+
+    def fail(name: str, exc: Exception, warm_up: bool = False) -> None:
+        failures[name] = dropped(f"{name}{' (warm-up)' if warm_up else ''}", exc)
 
     for name in ACTIONS:
         if name in failures:
@@ -268,57 +237,26 @@ def measure(
         if needs.get(name) in failures:
             failures[name] = f"no input: {needs[name]} failed"
             continue
-        run(name, warm_up=True)
-    for _ in range(rounds):
-        for name in ACTIONS:
-            if name not in failures:
-                run(name, warm_up=False)
-    return samples, failures
+        try:
+            run(name, warm_up=True)
+        except Exception as exc:
+            fail(name, exc, warm_up=True)
+    timed_now = {name: partial(run, name, False) for name in ACTIONS if name not in failures}
+    samples = interleave(timed_now, rounds, failed=fail)
+    return {name: samples.get(name, []) for name in ACTIONS}, failures
 
 
 # Reporting --------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Row:
-    """One line of the summary table."""
-
-    figure: str
-    measured: str
-    baseline: str
-    ratio: str
-    target: str
-    verdict: str
-
-
-HEADER = Row("figure", "measured", "baseline", "ratio", "target", "verdict")
-
-
-def ms(seconds: float) -> str:
-    return f"{seconds * 1e3:.1f} ms"
-
-
-def print_table(rows: list[Row]) -> None:
-    table = [astuple(row) for row in [HEADER, *rows]]
-    widths = [max(len(cells[i]) for cells in table) for i in range(len(table[0]))]
-    for cells in table:
-        print("   " + "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip())
-
-
-def spread(samples: list[float], render: list[float]) -> str:
-    """The share of the render in each round (paired within a round): the noise."""
-    shares = [a / b for a, b in zip(samples, render, strict=False)]
-    return f"{min(shares):.1%} to {max(shares):.1%}" if shares else "-"
-
-
 def report(
     subject: Subject, samples: dict[str, list[float]], failures: dict[str, str], rows: list[Row]
 ) -> None:
-    medians = {name: statistics.median(s) for name, s in samples.items() if s}
-    render = medians.get(RENDER)
+    found = medians(samples)
+    render = found.get(RENDER)
     label = f"render {LANGUAGE.value} (baseline)"
     if render is None:
-        rows.append(Row(label, "-", "-", "-", "-", "ERROR"))
+        rows.append(Row.error(label))
     else:
         drift = (
             "the same bytes every round"
@@ -340,31 +278,23 @@ def report(
         (VERIFY_STORE, "verify kept PDF with store", None),
     )
     for name, figure, target in figures:
-        seconds = medians.get(name)
+        seconds = found.get(name)
         if seconds is None:
             reason = failures.get(name, "no sample")
             print(f"   {name}: not measured ({reason})")
-            rows.append(Row(figure, "-", base, "-", "-", "ERROR"))
+            rows.append(Row.error(figure, base))
             continue
-        share = seconds / render if render is not None else None
+        shares = paired(samples[name], samples[RENDER])
         print(
             f"   {name}: {ms(seconds)} median, {ms(min(samples[name]))} to "
             f"{ms(max(samples[name]))}; share of the render in each round "
-            f"{spread(samples[name], samples[RENDER])}"
+            f"{spread(shares, lambda r: f'{r:.1%}')}"
         )
-        verdict = "-"
-        if target is not None:
-            verdict = "ERROR" if share is None else "OK" if share <= target else "OVER"
-        rows.append(
-            Row(
-                figure,
-                ms(seconds),
-                base,
-                f"{share:.1%}" if share is not None else "-",
-                f"<= {target:.0%}" if target is not None else "none",
-                verdict,
-            )
-        )
+        if render is None:
+            rows.append(Row(figure, ms(seconds), base, "-", str(target or "none"), "ERROR"))
+            continue
+        ratio = f"{seconds / render:.1%}"
+        rows.append(Row.of(figure, ms(seconds), base, ratio, target, seconds / render))
     for level, sealed in subject.sealed.items():
         print(
             f"   sealed {level} PDF {len(sealed) / 1e3:.0f} kB "
@@ -395,30 +325,24 @@ def make_sealers(pki: LocalPki) -> dict[str, Pkcs12Sealer]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help=f"{QUICK_ROUNDS} rounds")
-    parser.add_argument(
-        "--rounds", type=int, help=f"timed rounds (default {ROUNDS}, {QUICK_ROUNDS} quick)"
-    )
-    args = parser.parse_args()
-    rounds = max(1, args.rounds or (QUICK_ROUNDS if args.quick else ROUNDS))
+    _, rounds = options(__doc__, rounds=ROUNDS, quick=QUICK_ROUNDS, unit="rounds")
     began = perf_counter()
-    print(
-        f"dealflow seal benchmark: medians of {rounds} rounds (Python "
-        f"{platform.python_version()}, WeasyPrint {installed('weasyprint')}, pyHanko "
-        f"{installed('pyHanko')}, cryptography {installed('cryptography')})"
-    )
+    versions = [
+        f"{name} {installed(dist)}"
+        for name, dist in (
+            ("WeasyPrint", "weasyprint"),
+            ("pyHanko", "pyHanko"),
+            ("cryptography", "cryptography"),
+        )
+    ]
+    header("seal", rounds, "rounds", versions)
     rows: list[Row] = []
-    with (
-        tempfile.TemporaryDirectory(prefix="dealflow-bench-") as name,
-        running_pki(Path(name)) as pki,
-    ):
-        folder = Path(name)
+    with scratch() as folder, running_pki(folder) as pki:
         subject: Subject | None = None
         try:
             sealers = make_sealers(pki)
             renderer = PdfRenderer(TemplateSet())
-            service = DealService(MemoryEventStore(), clock(), renderer=renderer)
+            service = DealService(MemoryEventStore(), fixed_clock(), renderer=renderer)
             deal = signed_demo_deal(service)
             document = contract_document(
                 deal,
@@ -430,9 +354,8 @@ def main() -> None:
                 raise SetupError(f"{document.number} is a draft; expected a signed version")
             subject = Subject(document, renderer, sealers, [pki.root])
         except Exception as exc:
-            print(f"   FAILED: the sample contract cannot be set up: {type(exc).__name__}: {exc}")
-            traceback.print_exc(file=sys.stderr)
-            rows.append(Row("setup", "-", "-", "-", "-", "ERROR"))
+            dropped("the sample contract cannot be set up", exc)
+            rows.append(Row.error("setup"))
         if subject is not None:
             print(
                 f"render, seal at each level, verify each and verify with store of the signed "
@@ -444,18 +367,14 @@ def main() -> None:
             try:
                 keep_signed(folder, renderer, subject.sealers["B-B"], subject)
             except Exception as exc:
-                unavailable[VERIFY_STORE] = f"{type(exc).__name__}: {exc}"
-                print(f"   FAILED: no kept PDF on SQLite: {unavailable[VERIFY_STORE]}")
-                traceback.print_exc(file=sys.stderr)
+                unavailable[VERIFY_STORE] = dropped("no kept PDF on SQLite", exc)
             try:
                 samples, failures = measure(rounds, subject, unavailable)
                 report(subject, samples, failures, rows)
             finally:
                 if subject.store_service is not None:
                     subject.store_service.close()
-    print()
-    print_table(rows)
-    print(f"run time {perf_counter() - began:.1f} s")
+    finish(rows, began)
 
 
 if __name__ == "__main__":
