@@ -151,6 +151,16 @@ def row_from(values: tuple[Any, ...]) -> DealRow:
     )
 
 
+def upsert_statement(mark: str) -> str:
+    """The statement that writes a deal's row, new or changed, from :func:`row_values`
+    (``mark``: the driver's parameter placeholder, ``?`` or ``%s``)."""
+    return (
+        f"INSERT INTO deals ({', '.join(COLUMNS)}) VALUES ({', '.join([mark] * len(COLUMNS))}) "
+        "ON CONFLICT (id) DO UPDATE SET "
+        + ", ".join(f"{c} = excluded.{c}" for c in COLUMNS if c != "id")
+    )
+
+
 def where(query: DealQuery, mark: str) -> tuple[str, list[Any]]:
     """The ``WHERE`` clause (with ``mark`` as the parameter placeholder) and its parameters."""
     clauses: list[str] = []
