@@ -108,13 +108,12 @@ def p90(samples: Sequence[float]) -> float:
     return statistics.quantiles(samples, n=10, method="inclusive")[-1]
 
 
-def paired(samples: Sequence[float], baseline: Sequence[float]) -> list[float]:
-    """The ratio of each round's sample to the baseline's in the same round."""
-    return [a / b for a, b in zip(samples, baseline, strict=False)]
-
-
-def spread(ratios: Sequence[float], shown: Callable[[float], str]) -> str:
-    """The lowest and highest of the rounds' ratios: how noisy the machine was."""
+def spread(
+    samples: Sequence[float], baseline: Sequence[float], shown: Callable[[float], str]
+) -> str:
+    """The lowest and highest ratio of a round's sample to the baseline's in the same round:
+    how noisy the machine was."""
+    ratios = [a / b for a, b in zip(samples, baseline, strict=False)]
     return f"{shown(min(ratios))} to {shown(max(ratios))}" if ratios else "-"
 
 
@@ -217,41 +216,55 @@ def failed(part: str, exc: Exception, rows: list[Row]) -> None:
     rows.append(Row.error(part))
 
 
+def attempt(part: str, rows: list[Row], measure: Callable[[], T]) -> T | None:
+    """What ``measure`` returns, or None when it fails (said by :func:`failed`)."""
+    try:
+        return measure()
+    except Exception as exc:
+        failed(part, exc, rows)
+        return None
+
+
 # Running a benchmark ----------------------------------------------------------------------
 
 
-def options(
-    doc: str | None,
-    *,
-    rounds: int,
-    quick: int,
-    unit: str = "repeats",
-    more: Callable[[argparse.ArgumentParser], object] | None = None,
-) -> tuple[argparse.Namespace, int]:
-    """The command line every benchmark takes (``--quick`` for fewer rounds, ``--rounds N``
-    to choose them, and the script's own options added by ``more``), and the rounds chosen."""
-    parser = argparse.ArgumentParser(description=(doc or "").split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help=f"{quick} {unit} instead of {rounds}")
-    parser.add_argument("--rounds", type=int, metavar="N", help=f"{unit} (default {rounds})")
-    if more is not None:
-        more(parser)
-    args = parser.parse_args()
-    return args, max(1, args.rounds or (quick if args.quick else rounds))
+class Run:
+    """One run of a benchmark: the command line every benchmark takes (``--quick`` for fewer
+    rounds, ``--rounds N`` to choose them, and the script's own options added by ``more``), the
+    rounds chosen, the rows of its summary table, and when it began."""
 
+    def __init__(
+        self,
+        doc: str | None,
+        *,
+        rounds: int = 7,
+        quick: int = 3,
+        unit: str = "rounds",
+        more: Callable[[argparse.ArgumentParser], object] | None = None,
+    ) -> None:
+        parser = argparse.ArgumentParser(description=(doc or "").split("\n")[0])
+        parser.add_argument("--quick", action="store_true", help=f"{quick} {unit}, not {rounds}")
+        parser.add_argument("--rounds", type=int, metavar="N", help=f"{unit} (default {rounds})")
+        if more is not None:
+            more(parser)
+        self.args = parser.parse_args()
+        self.quick: bool = self.args.quick
+        self.rounds: int = max(1, self.args.rounds or (quick if self.quick else rounds))
+        self.unit = unit
+        self.rows: list[Row] = []
+        self.began = perf_counter()
 
-def header(title: str, rounds: int, unit: str, versions: Sequence[str], after: str = "") -> None:
-    """The first line: what is measured, how many rounds each median takes, and the versions
-    the figures depend on."""
-    found = ", ".join([f"Python {platform.python_version()}", *versions])
-    print(f"dealflow {title} benchmark: medians of {rounds} {unit} ({found}){after}")
+    def header(self, title: str, versions: Sequence[str] = (), after: str = "") -> None:
+        """The first line: what is measured, how many rounds each median takes, and the
+        versions the figures depend on."""
+        found = ", ".join([f"Python {platform.python_version()}", *versions])
+        print(f"dealflow {title} benchmark: medians of {self.rounds} {self.unit} ({found}){after}")
 
-
-def finish(rows: Sequence[Row], began: float | None = None) -> None:
-    """The summary table, and how long the whole run took."""
-    print()
-    print_table(rows)
-    if began is not None:
-        print(f"run time {perf_counter() - began:.1f} s")
+    def finish(self) -> None:
+        """The summary table, and how long the whole run took."""
+        print()
+        print_table(self.rows)
+        print(f"run time {perf_counter() - self.began:.1f} s")
 
 
 @contextmanager

@@ -1,5 +1,6 @@
-"""The sample deal as the benchmarks play it: a clock that never moves, the two people who
-negotiate, a change of terms, the demo played to signed, and a PDF's page count.
+"""The sample deal as the benchmarks play it: a clock that never moves, a service on a memory
+or SQLite store, the two people who negotiate, a change of terms, the demo played to signed,
+and a PDF's page count.
 """
 
 from __future__ import annotations
@@ -7,6 +8,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 from dealflow import (
     Actor,
@@ -15,12 +17,15 @@ from dealflow import (
     DealSpec,
     Discount,
     FixedClock,
+    MemoryEventStore,
     Role,
     Side,
+    SQLiteEventStore,
     Stage,
     TermsChange,
 )
 from dealflow.application.demo import play_demo
+from dealflow.ports import EventStore, Renderer, Sealer
 
 #: When every benchmark's deals happen.
 START = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
@@ -37,6 +42,22 @@ def fixed_clock() -> FixedClock:
     """A clock that never moves on its own: the deal's events, hence stored JSON, contract
     dates and rendered bytes, are the same from run to run. One per service that may move it."""
     return FixedClock(START)
+
+
+def demo_service(
+    store: EventStore | Path | None = None,
+    *,
+    clock: FixedClock | None = None,
+    renderer: Renderer | None = None,
+    sealer: Sealer | None = None,
+) -> DealService:
+    """A service on ``store`` (a SQLite file at a path; a new memory store when none), with a
+    fixed clock of its own unless ``clock`` is given, and the renderer and sealer given."""
+    if store is None:
+        store = MemoryEventStore()
+    elif isinstance(store, Path):
+        store = SQLiteEventStore(store)
+    return DealService(store, clock or fixed_clock(), renderer=renderer, sealer=sealer)
 
 
 @dataclass(frozen=True)

@@ -40,9 +40,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from time import perf_counter
 
-from _common import Row, Target, failed, finish, header, interleave, medians, ms, options, per_call
+from _common import Row, Run, Target, attempt, interleave, medians, ms, per_call
 
 import dealflow
 import dealflow.domain.advisor.simulation as simulation_module
@@ -363,11 +362,8 @@ def against(
 
 def report_advice(repeats: int, calls: int, rows: list[Row]) -> None:
     print(f"1. advice on a deal with {HISTORY} offers (Boulware seller, day 20 of 30)")
-    try:
-        a = measure_advice(repeats, calls)
-    except Exception as exc:
-        failed("advice", exc, rows)
-    else:
+    a = attempt("advice", rows, lambda: measure_advice(repeats, calls))
+    if a is not None:
         print(
             f"   advise {fine(a.advice)} per call ({calls} calls a repeat); with the seller "
             f"built from the preferences {fine(a.cold_advice)}; plain scan of the 2,520 "
@@ -377,22 +373,22 @@ def report_advice(repeats: int, calls: int, rows: list[Row]) -> None:
         figures = (("advice", a.advice), ("advice, seller built", a.cold_advice))
         against(rows, figures, a.scan, "scan of 2,520", ADVICE_TARGET, digits=3)
 
+
+def report_service_advice(repeats: int, calls: int, rows: list[Row]) -> None:
     print(f"   advise through the service on the sample deal with {HISTORY} offers, at day 25")
-    try:
-        v = measure_service_advice(repeats, calls)
-    except Exception as exc:
-        failed("advise (service)", exc, rows)
-    else:
-        print(
-            f"   advise {fine(v.advise)} per call, with the simulation {fine(v.simulate)}; "
-            f"dealflow show's view of the same deal {fine(v.show)} ({v.offers} offers valued, "
-            f"accept: {v.accept}, simulated agreement in round {v.agreement_round})"
-        )
-        figures = (
-            ("advise (service, 50 offers)", v.advise),
-            ("advise --simulate (service)", v.simulate),
-        )
-        against(rows, figures, v.show, "show's view", ADVICE_TARGET)
+    v = attempt("advise (service)", rows, lambda: measure_service_advice(repeats, calls))
+    if v is None:
+        return
+    figures = (
+        ("advise (service, 50 offers)", v.advise),
+        ("advise --simulate (service)", v.simulate),
+    )
+    print(
+        f"   advise {fine(v.advise)} per call, with the simulation {fine(v.simulate)}; "
+        f"dealflow show's view of the same deal {fine(v.show)} ({v.offers} offers valued, "
+        f"accept: {v.accept}, simulated agreement in round {v.agreement_round})"
+    )
+    against(rows, figures, v.show, "show's view", ADVICE_TARGET)
 
 
 def report_rounds(repeats: int, rows: list[Row]) -> None:
@@ -400,10 +396,8 @@ def report_rounds(repeats: int, rows: list[Row]) -> None:
         f"2. simulated rounds: {', '.join(f'{s.value}-vs-{b.value}' for s, b in PAIRS)}, "
         f"{SIMULATED_ROUNDS} rounds each"
     )
-    try:
-        r = measure_rounds(repeats)
-    except Exception as exc:
-        failed("simulated rounds", exc, rows)
+    r = attempt("simulated rounds", rows, lambda: measure_rounds(repeats))
+    if r is None:
         return
     same = "the same agreements" if r.same_agreements else "OTHER AGREEMENTS (a bug)"
     print(
@@ -425,10 +419,8 @@ def report_rounds(repeats: int, rows: list[Row]) -> None:
 
 def report_pareto(repeats: int, rows: list[Row]) -> None:
     print("3. exact Pareto frontier of the 2,520 outcomes")
-    try:
-        p = measure_pareto(repeats)
-    except Exception as exc:
-        failed("pareto frontier", exc, rows)
+    p = attempt("pareto frontier", rows, lambda: measure_pareto(repeats))
+    if p is None:
         return
     print(
         f"   {p.size} of {p.points:,} outcomes on the frontier in {fine(p.frontier)}; "
@@ -438,15 +430,14 @@ def report_pareto(repeats: int, rows: list[Row]) -> None:
 
 
 def main() -> None:
-    args, repeats = options(__doc__, rounds=REPEATS, quick=QUICK_REPEATS)
-    calls = QUICK_ADVICE_CALLS if args.quick else ADVICE_CALLS
-    began = perf_counter()
-    header("advisor", repeats, "repeats", [], after=", reference scenario (2,520 outcomes)")
-    rows: list[Row] = []
-    report_advice(repeats, calls, rows)
-    report_rounds(repeats, rows)
-    report_pareto(repeats, rows)
-    finish(rows, began)
+    run = Run(__doc__, rounds=REPEATS, quick=QUICK_REPEATS, unit="repeats")
+    calls = QUICK_ADVICE_CALLS if run.quick else ADVICE_CALLS
+    run.header("advisor", after=", reference scenario (2,520 outcomes)")
+    report_advice(run.rounds, calls, run.rows)
+    report_service_advice(run.rounds, calls, run.rows)
+    report_rounds(run.rounds, run.rows)
+    report_pareto(run.rounds, run.rows)
+    run.finish()
 
 
 if __name__ == "__main__":

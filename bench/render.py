@@ -39,46 +39,32 @@ import sqlite3
 from collections.abc import Callable
 from contextlib import closing
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from time import perf_counter
 
 from _common import (
     Row,
+    Run,
     Target,
-    failed,
-    finish,
-    header,
+    attempt,
     interleave,
     median_of,
     medians,
     ms,
-    options,
-    paired,
     scratch,
     seconds,
     share,
     spread,
     timed,
 )
-from _sample import SIGNED_VERSION, fixed_clock, pages, signed_demo_deal
+from _sample import SIGNED_VERSION, demo_service, fixed_clock, pages, signed_demo_deal
 
-from dealflow import (
-    ContractPdf,
-    Deal,
-    DealService,
-    Language,
-    MemoryEventStore,
-    SQLiteEventStore,
-    contract_document,
-)
+from dealflow import ContractPdf, Deal, DealService, Language, contract_document
 from dealflow.adapters.rendering.pdf import PdfRenderer
-from dealflow.adapters.rendering.templates import TemplateSet
 
 RENDER_RATIO_TARGET = Target(1.10, "1.10x")
 STORED_SHARE_TARGET = Target(0.01, "1%")
 
-ROUNDS = 7
-QUICK_ROUNDS = 3
 #: Calls of the kept-PDF fetch on the same service, on a new service, and of a plain SELECT,
 #: each, in turns.
 STORED_CALLS = 1_000
@@ -112,8 +98,8 @@ class RenderFigures:
     dealflow_pages: int
     bare_pages: int
     html_chars: int
-    #: dealflow / bare of each round: their spread shows the noise.
-    round_ratios: tuple[float, ...]
+    #: The seconds of each round, dealflow's and bare's: their ratios show the noise.
+    rounds: tuple[tuple[float, ...], tuple[float, ...]]
 
     @property
     def ratio(self) -> float:
@@ -155,7 +141,7 @@ def measure_render(
         dealflow_pages=pages(ours),
         bare_pages=pages(bare),
         html_chars=len(html),
-        round_ratios=tuple(paired(samples["dealflow"], samples["bare"])),
+        rounds=(tuple(samples["dealflow"]), tuple(samples["bare"])),
     )
 
 
@@ -185,10 +171,10 @@ def checked(got: ContractPdf, kept: bytes) -> None:
 def measure_stored(calls: int, folder: Path) -> StoredFigures:
     """The first ``contract`` call renders and keeps; the next ones fetch the kept bytes."""
     db = folder / "contracts.db"
-    store = SQLiteEventStore(db)
+    renderer = PdfRenderer()
+    service = demo_service(db, clock=CLOCK, renderer=renderer)
+    store = service.store
     try:
-        renderer = PdfRenderer()
-        service = DealService(store, CLOCK, renderer=renderer)
         deal_id = signed_demo_deal(service).id
         first_time, first = timed(lambda: service.contract(deal_id, version=SIGNED_VERSION))
         kept = first.pdf
@@ -226,7 +212,7 @@ def measure_stored(calls: int, folder: Path) -> StoredFigures:
                 interleave(
                     {
                         "same": fetch(lambda: service),
-                        "new": fetch(lambda: DealService(store, CLOCK, renderer=renderer)),
+                        "new": fetch(lambda: demo_service(store, clock=CLOCK, renderer=renderer)),
                         "select": plain_select,
                     },
                     calls,
@@ -272,7 +258,7 @@ def report_render(
         f"     HTML {f.html_chars:,} characters; template render alone (contract_document + "
         f"TemplateSet.html) {ms(f.template)} = {f.template / f.bare:.1%} of bare; the rest of "
         f"the difference (PDF/A-3b, terms.json, the template fetcher, noise) {ms(rest)}; "
-        f"ratio of each round {spread(f.round_ratios, lambda r: f'{r:.3f}x')} (noise)"
+        f"ratio of each round {spread(*f.rounds, lambda r: f'{r:.3f}x')} (noise)"
     )
     label = f"render {name}" + (" (headline)" if f.language is headline else "")
     bare = f"{ms(f.bare)} bare WeasyPrint"
@@ -320,43 +306,41 @@ def report_stored(s: StoredFigures, renders: dict[Language, float], rows: list[R
 def main() -> None:
     import weasyprint
 
-    args, rounds = options(__doc__, rounds=ROUNDS, quick=QUICK_ROUNDS, unit="rounds")
-    calls = QUICK_STORED_CALLS if args.quick else STORED_CALLS
-    template_calls = QUICK_TEMPLATE_CALLS if args.quick else TEMPLATE_CALLS
-    began = perf_counter()
-    versions = [f"WeasyPrint {weasyprint.__version__}", f"SQLite {sqlite3.sqlite_version}"]
-    header("render", rounds, "rounds", versions)
-    rows: list[Row] = []
+    run = Run(__doc__)
+    rows = run.rows
+    calls = QUICK_STORED_CALLS if run.quick else STORED_CALLS
+    template_calls = QUICK_TEMPLATE_CALLS if run.quick else TEMPLATE_CALLS
+    run.header(
+        "render", [f"WeasyPrint {weasyprint.__version__}", f"SQLite {sqlite3.sqlite_version}"]
+    )
     renders: dict[Language, float] = {}
 
-    deal = signed_demo_deal(DealService(MemoryEventStore(), CLOCK))
+    deal = signed_demo_deal(demo_service(clock=CLOCK))
     headline = deal.language
     number = contract_document(deal, SIGNED_VERSION).number
     print(
         f"1. render of the signed sample contract {number} (memory store), dealflow vs bare "
         f"WeasyPrint, interleaved, warmed up once; renderer built once"
     )
-    renderer = PdfRenderer(TemplateSet())
+    renderer = PdfRenderer()  # with its own TemplateSet, as the service builds it
     for language in LANGUAGES:
-        try:
-            figures = measure_render(rounds, template_calls, deal, renderer, language)
-        except Exception as exc:
-            failed(f"render {language.value}", exc, rows)
-            continue
-        report_render(figures, headline, rows, renders)
+        figures = attempt(
+            f"render {language.value}",
+            rows,
+            partial(measure_render, run.rounds, template_calls, deal, renderer, language),
+        )
+        if figures is not None:
+            report_render(figures, headline, rows, renders)
 
     print(
         f"2. fetch of signed version {SIGNED_VERSION} already kept, SQLite store in a "
         "temporary folder: on the same service, on a new service and a plain SELECT, in turns"
     )
     with scratch() as folder:
-        try:
-            stored = measure_stored(calls, folder)
-        except Exception as exc:
-            failed("stored fetch", exc, rows)
-        else:
+        stored = attempt("stored fetch", rows, partial(measure_stored, calls, folder))
+        if stored is not None:
             report_stored(stored, renders, rows)
-    finish(rows, began)
+    run.finish()
 
 
 if __name__ == "__main__":

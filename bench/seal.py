@@ -45,46 +45,21 @@ from dataclasses import dataclass, field
 from functools import partial
 from importlib.metadata import version as installed
 from pathlib import Path
-from time import perf_counter
 
-from _common import (
-    Row,
-    Target,
-    finish,
-    header,
-    interleave,
-    medians,
-    ms,
-    options,
-    paired,
-    scratch,
-    spread,
-    timed,
-)
-from _sample import SetupError, fixed_clock, pages, signed_demo_deal
+from _common import Row, Run, Target, interleave, medians, ms, scratch, spread, timed
+from _sample import SetupError, demo_service, pages, signed_demo_deal
 
-from dealflow import (
-    ContractDocument,
-    ContractPdf,
-    DealService,
-    Language,
-    MemoryEventStore,
-    SQLiteEventStore,
-    contract_document,
-)
+import dealflow
+from dealflow import ContractDocument, ContractPdf, DealService, Verdict, contract_document
 from dealflow.adapters.rendering.pdf import PdfRenderer
-from dealflow.adapters.rendering.templates import TemplateSet
 from dealflow.adapters.signing import Pkcs12Sealer
-from dealflow.application.verification import Verdict, verify_contract
 from tests.pki import PASSWORD, LocalPki, running_pki
 
 SEAL_SHARE_TARGET = Target(0.10, "10%")
 LONG_TERM_SHARE_TARGET = Target(0.25, "25%")
 
-ROUNDS = 7
-QUICK_ROUNDS = 3
 
-LANGUAGE = Language.ID_EN
+LANGUAGE = dealflow.Language.ID_EN
 
 RENDER, VERIFY_STORE = "render", "verify with store"
 LEVELS = ("B-B", "B-T", "B-LTA")
@@ -137,8 +112,7 @@ def keep_signed(
 ) -> None:
     """A service on SQLite with the sealer plays the demo; its first ``contract`` call
     renders, seals and keeps the signed PDF."""
-    store = SQLiteEventStore(folder / "d.db")
-    service = DealService(store, fixed_clock(), renderer=renderer, sealer=sealer)
+    service = demo_service(folder / "d.db", renderer=renderer, sealer=sealer)
     subject.store_service = service
     deal = signed_demo_deal(service)
     seconds, kept = timed(lambda: service.contract(deal.id))
@@ -163,11 +137,11 @@ def calls(subject: Subject) -> dict[str, Callable[[], object]]:
         return lambda: subject.sealers[level].seal(subject.pdf)
 
     def verify(level: str) -> Callable[[], Verdict]:
-        return lambda: verify_contract(subject.sealed[level], trust=subject.trust)
+        return lambda: dealflow.verify_contract(subject.sealed[level], trust=subject.trust)
 
     def verify_store() -> Verdict:
         assert subject.kept is not None and subject.store_service is not None
-        return verify_contract(subject.kept.pdf, subject.store_service)
+        return dealflow.verify_contract(subject.kept.pdf, subject.store_service)
 
     return {
         RENDER: render,
@@ -284,11 +258,10 @@ def report(
             print(f"   {name}: not measured ({reason})")
             rows.append(Row.error(figure, base))
             continue
-        shares = paired(samples[name], samples[RENDER])
+        shares = spread(samples[name], samples[RENDER], lambda r: f"{r:.1%}")
         print(
             f"   {name}: {ms(seconds)} median, {ms(min(samples[name]))} to "
-            f"{ms(max(samples[name]))}; share of the render in each round "
-            f"{spread(shares, lambda r: f'{r:.1%}')}"
+            f"{ms(max(samples[name]))}; share of the render in each round {shares}"
         )
         if render is None:
             rows.append(Row(figure, ms(seconds), base, "-", str(target or "none"), "ERROR"))
@@ -325,8 +298,7 @@ def make_sealers(pki: LocalPki) -> dict[str, Pkcs12Sealer]:
 
 
 def main() -> None:
-    _, rounds = options(__doc__, rounds=ROUNDS, quick=QUICK_ROUNDS, unit="rounds")
-    began = perf_counter()
+    run = Run(__doc__)
     versions = [
         f"{name} {installed(dist)}"
         for name, dist in (
@@ -335,14 +307,14 @@ def main() -> None:
             ("cryptography", "cryptography"),
         )
     ]
-    header("seal", rounds, "rounds", versions)
-    rows: list[Row] = []
+    run.header("seal", versions)
+    rows = run.rows
     with scratch() as folder, running_pki(folder) as pki:
         subject: Subject | None = None
         try:
             sealers = make_sealers(pki)
-            renderer = PdfRenderer(TemplateSet())
-            service = DealService(MemoryEventStore(), fixed_clock(), renderer=renderer)
+            renderer = PdfRenderer()  # with its own TemplateSet, as the service builds it
+            service = demo_service(renderer=renderer)
             deal = signed_demo_deal(service)
             document = contract_document(
                 deal,
@@ -369,12 +341,12 @@ def main() -> None:
             except Exception as exc:
                 unavailable[VERIFY_STORE] = dropped("no kept PDF on SQLite", exc)
             try:
-                samples, failures = measure(rounds, subject, unavailable)
+                samples, failures = measure(run.rounds, subject, unavailable)
                 report(subject, samples, failures, rows)
             finally:
                 if subject.store_service is not None:
                     subject.store_service.close()
-    finish(rows, began)
+    run.finish()
 
 
 if __name__ == "__main__":
