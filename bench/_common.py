@@ -1,11 +1,11 @@
 """What the benchmarks share: timing, interleaving, medians and percentiles, ratios against a
 baseline, target lines, the summary table, and running a benchmark (its options, its first
-line, its temporary folder, the commands it starts).
+line, its temporary folder, the commands it times in new processes).
 
 Every script in ``bench/`` measures a figure and a baseline in the same run, in turns
 (:func:`interleave`), takes medians, and prints the figure next to its target
 (:class:`Target`) and as a ratio to the baseline; it ends with a table of the same figures
-(:class:`Row`, :func:`finish`). The scripts import this module by name (``from _common import
+(:class:`Row`, :meth:`Run.finish`). The scripts import this module by name (``from _common import
 ...``): Python puts a script's own folder first on ``sys.path``.
 """
 
@@ -17,6 +17,7 @@ import os
 import platform
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import traceback
@@ -66,6 +67,7 @@ def interleave(
     rounds: int,
     *,
     rotate: bool = False,
+    warm: bool = False,
     failed: Callable[[K, Exception], None] | None = None,
 ) -> dict[K, list[R]]:
     """``rounds`` results of each measure, taken in turns (a, b, c, a, b, c...) so that a noisy
@@ -73,9 +75,13 @@ def interleave(
 
     With ``rotate`` the order turns by one each round (a, b, c; b, c, a; ...), so that no
     measure always runs right after the same other one (on its garbage, or on a cache it
-    warmed). With ``failed``, a measure that raises is handed to it with the exception and
-    left out of the rounds after; without, the exception goes up."""
+    warmed). With ``warm``, each runs once first, untimed (caches, bytecode, lazy imports).
+    With ``failed``, a measure that raises is handed to it with the exception and left out of
+    the rounds after; without, the exception goes up."""
     names = list(measures)
+    if warm:
+        for name in names:
+            measures[name]()
     results: dict[K, list[R]] = {name: [] for name in names}
     dropped: set[K] = set()
     for number in range(rounds):
@@ -272,6 +278,26 @@ def scratch() -> Iterator[Path]:
     """A temporary folder for the run's stores and files, removed after it."""
     with tempfile.TemporaryDirectory(prefix="dealflow-bench-") as name:
         yield Path(name)
+
+
+class CommandFailed(RuntimeError):
+    """A command the benchmark runs as a new process exited with an error."""
+
+
+def command_seconds(
+    command: Sequence[str], env: Mapping[str, str], cwd: Path | None = None
+) -> float:
+    """Wall seconds of one run of ``command`` as a new process, its output discarded (its
+    error output kept to say why it failed, if it does: :class:`CommandFailed`)."""
+    start = perf_counter()
+    done = subprocess.run(
+        command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False
+    )
+    elapsed = perf_counter() - start
+    if done.returncode != 0:
+        lines = done.stderr.decode("utf-8", "replace").strip().splitlines() or ["no message"]
+        raise CommandFailed(f"exit {done.returncode} from {' '.join(command)}: {lines[-1]}")
+    return elapsed
 
 
 def subprocess_env() -> dict[str, str]:

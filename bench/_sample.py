@@ -1,6 +1,6 @@
 """The sample deal as the benchmarks play it: a clock that never moves, a service on a memory
-or SQLite store, the two people who negotiate, a change of terms, the demo played to signed,
-and a PDF's page count.
+or SQLite store, the two people who negotiate and how the service records them, a change of
+terms, the demo played to signed, and a PDF's page count.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from dealflow import (
     DealSpec,
     Discount,
     FixedClock,
+    Identified,
+    Member,
     MemoryEventStore,
     Role,
     Side,
@@ -77,6 +79,23 @@ class Cast:
     def on_turn(self, deal: Deal) -> Actor:
         """The actor whose turn it is to answer the latest offer."""
         return self.buyer if deal.turn is Side.BUYER else self.seller
+
+
+def acting_as(member: Member, who: Actor, identified: Identified) -> Actor:
+    """``who`` as the service records it when ``member`` acts (identified as ``identified``):
+    the seller's side acts as the member, a buyer's act is recorded by it, the system is
+    itself."""
+    if who.role is Role.SYSTEM:
+        return who
+    if who.role is Role.BUYER:
+        return Actor(
+            name=who.name,
+            role=Role.BUYER,
+            recorded_by=member.id,
+            channel=who.channel,
+            identified=identified,
+        )
+    return Actor(name=member.name, role=who.role, member=member.id, identified=identified)
 
 
 def terms_change(discount: str, payment_days: int) -> TermsChange:

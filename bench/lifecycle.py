@@ -2,7 +2,8 @@
 adds to an action, and long deals.
 
 Four figures, each printed next to its target and as a ratio against a baseline measured in
-the same run (machines differ and are noisy, so every figure is the median of several repeats):
+the same run, the two timed in turns (machines differ and are noisy, so every figure is the
+median of several repeats); a table of them ends the output:
 
 1. Per-action cost of :class:`~dealflow.DealService` on the in-memory store, running
    the sample deal through a full lifecycle (present, offer, six counters alternating buyer and
@@ -40,31 +41,30 @@ the same run (machines differ and are noisy, so every figure is the median of se
    ratio <= 1.5x, i.e. a long deal is not replayed or copied per action (quadratic growth
    would make it ~100x).
 
-Run ``python bench/lifecycle.py`` from the repository root (``--quick`` for fewer repeats). It
-reports and never asserts: the exit code is 0 whatever the figures.
+Run ``python bench/lifecycle.py`` from the repository root (``--quick`` for fewer repeats,
+``--rounds N`` to choose them). It reports and never asserts: the exit code is 0 whatever the
+figures.
 """
 
 from __future__ import annotations
 
-import argparse
 import gc
 import itertools
-import platform
 import sqlite3
 import statistics
-import tempfile
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import closing
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from functools import partial
 from pathlib import Path
 from time import perf_counter
-from typing import TypeVar
 
 import pydantic
 import transitions
+from _common import Row, Run, Target, interleave, medians, ms, per_call, scratch, seconds, us
+from _sample import Cast, acting_as, fixed_clock, terms_change
 
 from dealflow import (
     Actor,
@@ -72,13 +72,10 @@ from dealflow import (
     DealService,
     DealSpec,
     DeliverySplit,
-    Discount,
-    FixedClock,
     Identified,
     Member,
     MemoryEventStore,
     Role,
-    Side,
     SpecialTerms,
     TermsChange,
     open_store,
@@ -89,10 +86,10 @@ from dealflow.domain.lifecycle import MACHINE, Action, Cursor, Stage
 from dealflow.domain.members import ROSTER
 from dealflow.ports import EventStore
 
-SERVICE_RATIO_TARGET = 15.0
-AUTHORIZATION_RATIO_TARGET = 1.10
-COLD_LOAD_TARGET_MS = 20.0
-LONG_DEAL_RATIO_TARGET = 1.5
+SERVICE_RATIO_TARGET = Target(15.0, "15x")
+AUTHORIZATION_RATIO_TARGET = Target(1.10, "1.10")
+COLD_LOAD_TARGET = Target(0.020, "20 ms")
+LONG_DEAL_RATIO_TARGET = Target(1.5, "1.5x")
 
 LONG_DEAL_EVENTS = 1_000
 SHORT_DEAL_EVENTS = 10
@@ -101,11 +98,9 @@ SQLITE_LIFECYCLES_PER_REPEAT = 10  # every action there is a transaction (synchr
 BARE_SEQUENCES_PER_REPEAT = 2_000
 COUNTERS_PER_REPEAT = 20
 
-T = TypeVar("T")
-
 # The clock never moves: every counter renews the offer's validity from "now", so no offer in
 # a long negotiation lapses, and timestamps (hence stored JSON) are the same from run to run.
-CLOCK = FixedClock(datetime(2026, 6, 1, 9, 0, tzinfo=UTC))
+CLOCK = fixed_clock()
 
 # (discount, payment days) of each counter, buyer first; the seller's last word (9%) stays
 # under the default 10% ceiling, so only legal (for the custom clause) must approve.
@@ -137,29 +132,6 @@ class Step:
     needs_approval: bool = False
     approvals_complete: bool = False
     signatures_complete: bool = False
-
-
-@dataclass(frozen=True)
-class Cast:
-    """The people who act on the sample deal."""
-
-    seller: Actor
-    buyer: Actor
-
-    @classmethod
-    def of(cls, spec: DealSpec) -> Cast:
-        return cls(
-            seller=Actor(name=spec.seller.representative.name, role=Role.SELLER),
-            buyer=Actor(name=spec.buyer.representative.name, role=Role.BUYER),
-        )
-
-    def on_turn(self, deal: Deal) -> Actor:
-        """The actor whose turn it is to answer the latest offer."""
-        return self.buyer if deal.turn is Side.BUYER else self.seller
-
-
-def terms_change(discount: str, payment_days: int) -> TermsChange:
-    return TermsChange(discount=Discount.parse(discount), payment_days=payment_days)
 
 
 def special_terms(spec: DealSpec) -> SpecialTerms:
@@ -252,20 +224,9 @@ class WithoutAuthorization(DealService):
         return None
 
     def _actor(self, actor: Actor) -> Actor:
-        if actor.role is Role.SYSTEM:
-            return actor
         assert self._member is not None
-        member = self._members[self._member]
-        named = Identified.NAMED  # the member is named (``member=``), as in the service
-        if actor.role is Role.BUYER:
-            return Actor(
-                name=actor.name,
-                role=Role.BUYER,
-                recorded_by=member.id,
-                channel=actor.channel,
-                identified=named,
-            )
-        return Actor(name=member.name, role=actor.role, member=member.id, identified=named)
+        # The member is named (``member=``), as in the service.
+        return acting_as(self._members[self._member], actor, Identified.NAMED)
 
     def whoami(self) -> Member:
         assert self._member is not None
@@ -273,20 +234,6 @@ class WithoutAuthorization(DealService):
 
 
 # Measuring --------------------------------------------------------------------------------
-
-
-def repeat(repeats: int, measure: Callable[[], T]) -> list[T]:
-    """``repeats`` runs, each after a full collection so that no run pays for the garbage of
-    the one before (the collector stays on during a run: real callers run with it)."""
-    results = []
-    for _ in range(repeats):
-        gc.collect()
-        results.append(measure())
-    return results
-
-
-def median_of(repeats: int, measure: Callable[[], float]) -> float:
-    return statistics.median(repeat(repeats, measure))
 
 
 def fire_bare(cursor: Cursor, step: Step) -> str:
@@ -310,14 +257,11 @@ def check_same_path(script: list[Step], spec: DealSpec) -> None:
         print(f"   WARNING: the baseline takes another path: {bare} vs {by_service}")
 
 
-def bare_per_action(script: list[Step]) -> float:
-    """Seconds per action of the script fired bare on fresh cursors."""
-    start = perf_counter()
-    for _ in range(BARE_SEQUENCES_PER_REPEAT):
-        cursor = Cursor(Stage.DRAFT)
-        for step in script:
-            fire_bare(cursor, step)
-    return (perf_counter() - start) / (BARE_SEQUENCES_PER_REPEAT * len(script))
+def bare_sequence(script: list[Step]) -> None:
+    """The script fired bare on a fresh cursor."""
+    cursor = Cursor(Stage.DRAFT)
+    for step in script:
+        fire_bare(cursor, step)
 
 
 @dataclass
@@ -333,7 +277,9 @@ def run_lifecycles(
     crew: Crew, script: list[Step], spec: DealSpec, lifecycles: int = LIFECYCLES_PER_REPEAT
 ) -> LifecycleRun:
     """Run the script on fresh deals, each action by its member's service and timed alone so
-    ``open_deal`` stays out."""
+    ``open_deal`` stays out (after a full collection, so that no run pays for the garbage of
+    the one before)."""
+    gc.collect()
     opening = 0.0
     by_action: dict[Action, list[float]] = defaultdict(list)
     for _ in range(lifecycles):
@@ -397,29 +343,9 @@ def authorization_run(
     """``lifecycles`` runs of the script on a new, staffed store."""
     store = new_store()
     try:
-        crew = crew_on(store, authorized)
-        gc.collect()
-        return run_lifecycles(crew, script, spec, lifecycles)
+        return run_lifecycles(crew_on(store, authorized), script, spec, lifecycles)
     finally:
         store.close()
-
-
-def authorization_costs(
-    new_store: Callable[[], EventStore],
-    script: list[Step],
-    spec: DealSpec,
-    repeats: int,
-    lifecycles: int,
-) -> dict[bool, list[LifecycleRun]]:
-    """The runs with authorization (True) and without (False), interleaved: each repeat runs
-    both, each on a new store, the one first that ran second the repeat before."""
-    runs: dict[bool, list[LifecycleRun]] = {True: [], False: []}
-    for n in range(repeats):
-        for authorized in (True, False) if n % 2 == 0 else (False, True):
-            runs[authorized].append(
-                authorization_run(new_store, authorized, script, spec, lifecycles)
-            )
-    return runs
 
 
 def build_deal(service: DealService, spec: DealSpec, events: int) -> str:
@@ -464,7 +390,9 @@ def build_long_lived_deal(service: DealService, spec: DealSpec, events: int) -> 
 
 
 def one_counter_each(service: DealService, spec: DealSpec, deal_ids: list[str]) -> float:
-    """Mean seconds of one counter on each deal (ids may repeat), by whoever's turn it is."""
+    """Mean seconds of one counter on each deal (ids may repeat), by whoever's turn it is,
+    after a full collection."""
+    gc.collect()
     cast = Cast.of(spec)
     change = terms_change("10%", 45)
     total = 0.0
@@ -476,15 +404,14 @@ def one_counter_each(service: DealService, spec: DealSpec, deal_ids: list[str]) 
     return total / len(deal_ids)
 
 
-def timed(action: Callable[[], object]) -> float:
-    start = perf_counter()
-    action()
-    return perf_counter() - start
+def one_counter_on_fresh(service: DealService, spec: DealSpec, fresh: Iterator[str]) -> float:
+    """Mean seconds of one counter on each of the next deals of ``fresh``."""
+    return one_counter_each(service, spec, [next(fresh) for _ in range(COUNTERS_PER_REPEAT)])
 
 
 def cold_load(store: EventStore, deal_id: str) -> float:
     """Seconds to get a deal through a new service, which has no deal in its cache."""
-    return timed(lambda: DealService(store, CLOCK).get(deal_id))
+    return seconds(lambda: DealService(store, CLOCK).get(deal_id))
 
 
 def copy_deals(source: EventStore, target: EventStore, deal_ids: list[str]) -> None:
@@ -495,46 +422,72 @@ def copy_deals(source: EventStore, target: EventStore, deal_ids: list[str]) -> N
         target.append(deal_id, 0, source.load(deal_id))
 
 
+def stored_rows(raw: sqlite3.Connection, deal_id: str) -> list[str]:
+    """The deal's events as the SQLite store keeps them (JSON text), read with plain sqlite3."""
+    query = "SELECT data FROM events WHERE deal_id = ? ORDER BY version"
+    return [row[0] for row in raw.execute(query, (deal_id,))]
+
+
 # Reporting --------------------------------------------------------------------------------
 
 
-def verdict(ok: bool) -> str:
-    return "OK" if ok else "OVER TARGET"
+def fine(seconds: float) -> str:
+    return ms(seconds, 2)
 
 
-def us(seconds: float) -> str:
-    return f"{seconds * 1e6:.1f} us"
+def by_kind(script: list[Step], runs: Sequence[Sequence[LifecycleRun]]) -> str:
+    """Each kind of action's median microseconds in each list of runs (joined by ``/``)."""
+    kinds = dict.fromkeys(step.action for step in script)
+    return ", ".join(
+        f"{kind.value} "
+        + "/".join(
+            f"{statistics.median(r.by_action[kind] for r in each) * 1e6:.0f}" for each in runs
+        )
+        for kind in kinds
+    )
 
 
-def ms(seconds: float) -> str:
-    return f"{seconds * 1e3:.2f} ms"
-
-
-def report_lifecycle(repeats: int, spec: DealSpec) -> None:
+def report_lifecycle(repeats: int, spec: DealSpec, rows: list[Row]) -> None:
     script = lifecycle_script(spec)
     print(f"1. lifecycle, memory store: {len(script)} actions per deal, open_deal apart")
     check_same_path(script, spec)
-    bare = median_of(repeats, lambda: bare_per_action(script))
-    runs = repeat(repeats, lambda: service_lifecycles(script, spec))
-    service = statistics.median(r.per_action for r in runs)
-    ratio = service / bare
+    runs: list[LifecycleRun] = []
+
+    def service() -> float:
+        runs.append(service_lifecycles(script, spec))
+        return runs[-1].per_action
+
+    def bare_per_action() -> float:
+        sequence = partial(bare_sequence, script)
+        return per_call(sequence, BARE_SEQUENCES_PER_REPEAT) / len(script)
+
+    found = medians(interleave({"service": service, "bare": bare_per_action}, repeats))
+    per_action, bare = found["service"], found["bare"]
+    ratio = per_action / bare
     print(
-        f"   per action: service {us(service)}, bare transitions {us(bare)}, "
-        f"ratio {ratio:.1f}x (target <= {SERVICE_RATIO_TARGET:.0f}x) "
-        f"{verdict(ratio <= SERVICE_RATIO_TARGET)}"
+        f"   per action: service {us(per_action)}, bare transitions {us(bare)}, "
+        f"ratio {ratio:.1f}x {SERVICE_RATIO_TARGET.line(ratio)}"
     )
     opening = statistics.median(r.open_deal for r in runs)
     print(f"   open_deal: {us(opening)} ({opening / bare:.1f}x bare; not in the figure above)")
-    kinds = dict.fromkeys(step.action for step in script)
-    by_kind = ", ".join(
-        f"{kind.value} {statistics.median(r.by_action[kind] for r in runs) * 1e6:.0f}"
-        for kind in kinds
+    print(f"   by action (us): {by_kind(script, [runs])}")
+    rows.append(
+        Row.of(
+            "lifecycle action (memory)",
+            us(per_action),
+            f"{us(bare)} bare transitions",
+            f"{ratio:.1f}x",
+            SERVICE_RATIO_TARGET,
+            ratio,
+        )
     )
-    print(f"   by action (us): {by_kind}")
 
 
 def report_authorization(
-    repeats: int, spec: DealSpec, new_stores: dict[str, Callable[[], EventStore]]
+    repeats: int,
+    spec: DealSpec,
+    new_stores: dict[str, Callable[[], EventStore]],
+    rows: list[Row],
 ) -> None:
     script = lifecycle_script(spec)
     print(
@@ -548,60 +501,85 @@ def report_authorization(
         finally:
             store.close()
         lifecycles = LIFECYCLES_PER_REPEAT if name == "memory" else SQLITE_LIFECYCLES_PER_REPEAT
-        runs = authorization_costs(new_store, script, spec, repeats, lifecycles)
+        # Each repeat runs both, each on a new store, the one first that ran second before.
+        runs = interleave(
+            {
+                authorized: partial(
+                    authorization_run, new_store, authorized, script, spec, lifecycles
+                )
+                for authorized in (True, False)
+            },
+            repeats,
+            rotate=True,
+        )
         with_it, without = (statistics.median(r.per_action for r in runs[a]) for a in (True, False))
         ratio = with_it / without
         print(
             f"   {name}: authorization: {us(with_it)}/action with, {us(without)} without, "
-            f"ratio {ratio:.2f} (target <= {AUTHORIZATION_RATIO_TARGET:.2f}) "
-            f"{verdict(ratio <= AUTHORIZATION_RATIO_TARGET)}"
+            f"ratio {ratio:.2f} {AUTHORIZATION_RATIO_TARGET.line(ratio)}"
         )
-        kinds = dict.fromkeys(step.action for step in script)
-        by_kind = ", ".join(
-            f"{kind.value} "
-            + "/".join(
-                f"{statistics.median(r.by_action[kind] for r in runs[a]) * 1e6:.0f}"
-                for a in (True, False)
+        print(f"     by action (us, with/without): {by_kind(script, [runs[True], runs[False]])}")
+        rows.append(
+            Row.of(
+                f"authorization ({name})",
+                us(with_it),
+                f"{us(without)} without",
+                f"{ratio:.2f}",
+                AUTHORIZATION_RATIO_TARGET,
+                ratio,
             )
-            for kind in kinds
         )
-        print(f"     by action (us, with/without): {by_kind}")
-
-
-def stored_rows(raw: sqlite3.Connection, deal_id: str) -> list[str]:
-    """The deal's events as the SQLite store keeps them (JSON text), read with plain sqlite3."""
-    query = "SELECT data FROM events WHERE deal_id = ? ORDER BY version"
-    return [row[0] for row in raw.execute(query, (deal_id,))]
 
 
 def report_cold_load(
-    repeats: int, stores: dict[str, EventStore], deals: dict[str, str], db: Path
+    repeats: int, stores: dict[str, EventStore], deals: dict[str, str], db: Path, rows: list[Row]
 ) -> None:
     print(f"2. cold load of a ~{LONG_DEAL_EVENTS:,}-event deal by a new service (no deal cache)")
     with closing(sqlite3.connect(db)) as raw:
         for shape, deal_id in deals.items():
-            read = median_of(repeats, partial(timed, partial(stored_rows, raw, deal_id)))
-            rows = stored_rows(raw, deal_id)
-            log = "[" + ",".join(rows) + "]"
+            stored = stored_rows(raw, deal_id)
+            log = "[" + ",".join(stored) + "]"
             # Parsing the stored JSON into typed events is what any load from a durable store
             # must do at least; a cold load adds the read and the fold into a Deal.
-            parse = median_of(repeats, partial(timed, partial(EVENTS_ADAPTER.validate_json, log)))
-            print(
-                f"   {shape} ({len(rows):,} events, {len(log) / 1e6:.1f} MB stored): baseline "
-                f"EVENTS_ADAPTER.validate_json {ms(parse)}, "
-                f"{parse / len(rows) * 1e6:.0f} us/event; plain sqlite3 read {ms(read)}"
-            )
+            measures: dict[str, Callable[[], float]] = {
+                "read": partial(seconds, partial(stored_rows, raw, deal_id)),
+                "parse": partial(seconds, partial(EVENTS_ADAPTER.validate_json, log)),
+            }
             for name, store in stores.items():
-                load = median_of(repeats, partial(cold_load, store, deal_id))
-                within = load * 1e3 <= COLD_LOAD_TARGET_MS
+                measures[name] = partial(cold_load, store, deal_id)
+            found = medians(interleave(measures, repeats))
+            parse = found["parse"]
+            print(
+                f"   {shape} ({len(stored):,} events, {len(log) / 1e6:.1f} MB stored): baseline "
+                f"EVENTS_ADAPTER.validate_json {fine(parse)}, "
+                f"{parse / len(stored) * 1e6:.0f} us/event; plain sqlite3 read "
+                f"{fine(found['read'])}"
+            )
+            for name in stores:
+                load = found[name]
                 print(
-                    f"     {name}: {ms(load)}, {load / parse:.1f}x baseline "
-                    f"(target <= {COLD_LOAD_TARGET_MS:.0f} ms) {verdict(within)}"
+                    f"     {name}: {fine(load)}, {load / parse:.1f}x baseline "
+                    f"{COLD_LOAD_TARGET.line(load)}"
+                )
+                rows.append(
+                    Row.of(
+                        f"cold load, {shape} ({name})",
+                        fine(load),
+                        f"{fine(parse)} validate_json",
+                        f"{load / parse:.1f}x",
+                        COLD_LOAD_TARGET,
+                        load,
+                    )
                 )
 
 
 def report_long_deal(
-    repeats: int, spec: DealSpec, stores: dict[str, EventStore], long_id: str, short: list[str]
+    repeats: int,
+    spec: DealSpec,
+    stores: dict[str, EventStore],
+    long_id: str,
+    short: list[str],
+    rows: list[Row],
 ) -> None:
     print(
         f"3. one more counter, warm service: {LONG_DEAL_EVENTS:,}-event deal "
@@ -612,45 +590,52 @@ def report_long_deal(
         for deal_id in [long_id, *short]:
             service.get(deal_id)  # warm: later actions read only the events they add
         fresh = iter(short)  # a short deal takes one counter only, so it stays short
-        long_samples: list[float] = []
-        short_samples: list[float] = []
-        for _ in range(repeats):
-            gc.collect()
-            long_samples.append(one_counter_each(service, spec, [long_id] * COUNTERS_PER_REPEAT))
-            batch = [next(fresh) for _ in range(COUNTERS_PER_REPEAT)]
-            gc.collect()
-            short_samples.append(one_counter_each(service, spec, batch))
-        long_cost = statistics.median(long_samples)
-        short_cost = statistics.median(short_samples)
-        ratio = long_cost / short_cost
+
+        on_long = partial(one_counter_each, service, spec, [long_id] * COUNTERS_PER_REPEAT)
+        on_short = partial(one_counter_on_fresh, service, spec, fresh)
+        found = medians(interleave({"long": on_long, "short": on_short}, repeats))
+        ratio = found["long"] / found["short"]
         print(
-            f"   {name}: {LONG_DEAL_EVENTS:,} events {us(long_cost)}, "
-            f"{SHORT_DEAL_EVENTS} events {us(short_cost)}, ratio {ratio:.2f}x "
-            f"(target <= {LONG_DEAL_RATIO_TARGET}x) {verdict(ratio <= LONG_DEAL_RATIO_TARGET)}"
+            f"   {name}: {LONG_DEAL_EVENTS:,} events {us(found['long'])}, "
+            f"{SHORT_DEAL_EVENTS} events {us(found['short'])}, ratio {ratio:.2f}x "
+            f"{LONG_DEAL_RATIO_TARGET.line(ratio)}"
+        )
+        rows.append(
+            Row.of(
+                f"one more counter, {LONG_DEAL_EVENTS:,} events ({name})",
+                us(found["long"]),
+                f"{us(found['short'])} on {SHORT_DEAL_EVENTS} events",
+                f"{ratio:.2f}x",
+                LONG_DEAL_RATIO_TARGET,
+                ratio,
+            )
         )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="3 repeats instead of 9")
-    repeats = 3 if parser.parse_args().quick else 9
-    print(
-        f"dealflow lifecycle benchmark: medians of {repeats} repeats "
-        f"(Python {platform.python_version()}, pydantic {pydantic.VERSION}, "
-        f"transitions {transitions.__version__}, SQLite {sqlite3.sqlite_version})"
+    run = Run(__doc__, rounds=9, quick=3, unit="repeats")
+    repeats = run.rounds
+    run.header(
+        "lifecycle",
+        [
+            f"pydantic {pydantic.VERSION}",
+            f"transitions {transitions.__version__}",
+            f"SQLite {sqlite3.sqlite_version}",
+        ],
     )
     spec = sample_deal_spec()
-    report_lifecycle(repeats, spec)
+    report_lifecycle(repeats, spec, run.rows)
 
-    with tempfile.TemporaryDirectory(prefix="dealflow-bench-") as tmp:
+    with scratch() as tmp:
         files = itertools.count(1)
         report_authorization(
             repeats,
             spec,
             {
                 "memory": MemoryEventStore,
-                "sqlite": lambda: open_store(f"sqlite:///{Path(tmp)}/auth-{next(files)}.db"),
+                "sqlite": lambda: open_store(f"sqlite:///{tmp}/auth-{next(files)}.db"),
             },
+            run.rows,
         )
 
         memory = MemoryEventStore()
@@ -661,16 +646,17 @@ def main() -> None:
             build_deal(builder, spec, SHORT_DEAL_EVENTS)
             for _ in range(repeats * COUNTERS_PER_REPEAT)
         ]
-        db = Path(tmp) / "deals.db"
+        db = tmp / "deals.db"
         sqlite_store = open_store(f"sqlite:///{db}")  # absolute path: sqlite:////tmp/...
         try:
             copy_deals(memory, sqlite_store, [long_id, long_lived, *short])
             stores: dict[str, EventStore] = {"memory": memory, "sqlite": sqlite_store}
             shapes = {"long-lived deal": long_lived, "worst case, all counter-offers": long_id}
-            report_cold_load(repeats, stores, shapes, db)
-            report_long_deal(repeats, spec, stores, long_id, short)
+            report_cold_load(repeats, stores, shapes, db, run.rows)
+            report_long_deal(repeats, spec, stores, long_id, short, run.rows)
         finally:
             sqlite_store.close()
+    run.finish()
 
 
 if __name__ == "__main__":

@@ -50,41 +50,53 @@ from __future__ import annotations
 
 import argparse
 import gc
+import itertools
 import os
-import platform
 import random
-import shutil
 import sqlite3
 import statistics
-import subprocess
-import sys
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from time import perf_counter, process_time
 from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import pydantic
+from _common import (
+    CommandFailed,
+    Row,
+    Run,
+    Target,
+    command_seconds,
+    dealflow_command,
+    interleave,
+    median_of,
+    medians,
+    ms,
+    scratch,
+    seconds,
+    subprocess_env,
+    us,
+)
+from _sample import Cast, acting_as, fixed_clock, terms_change
 
 from dealflow import (
     Actor,
     Deal,
     DealService,
     DealSpec,
-    Discount,
-    FixedClock,
     Identified,
     Member,
     MemoryEventStore,
     Money,
     Party,
-    Role,
     Side,
     Stage,
     SystemClock,
@@ -93,7 +105,7 @@ from dealflow import (
 )
 from dealflow.adapters.rows import READ_COLUMNS, row_from, where
 from dealflow.application.demo import sample_deal_spec
-from dealflow.domain.events import AnyEvent, Event
+from dealflow.domain.events import AnyEvent
 from dealflow.domain.listing import DealQuery, DealRow, deal_row
 from dealflow.domain.projection import replay
 from dealflow.ports import EventStore
@@ -101,17 +113,14 @@ from dealflow.ports import EventStore
 if TYPE_CHECKING:
     import psycopg
 
-ACTION_RATIO_TARGET = 2.0
-LIST_TARGET_MS = 50.0
+ACTION_RATIO_TARGET = Target(2.0, "2.0x")
+LIST_TARGET = Target(0.050, "50 ms")
 
 COUNTERS_PER_REPEAT = 100
 LIST_DEALS = 10_000
 BUYERS = 50
 DEALS_PER_BUILDER = 250  # a fresh memory store now and then keeps buyer-class lookups small
 SEED = 2026
-
-# The fill's clock moves a few minutes per deal, so opening times differ and sort as opened.
-START = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
 
 # The mix of stages the 10,000 deals are left in, with weights.
 STAGE_MIX = {
@@ -139,25 +148,6 @@ LEGAL_FORMS = ("PT", "CV", "PT", "UD")
 OWNERS = ("Budi Santoso", "Dewi Lestari", "Agus Wijaya", "Rina Kartika", "Hendra Gunawan")
 
 
-@dataclass(frozen=True)
-class Cast:
-    """The people who act on a deal."""
-
-    seller: Actor
-    buyer: Actor
-
-    @classmethod
-    def of(cls, spec: DealSpec) -> Cast:
-        return cls(
-            seller=Actor(name=spec.seller.representative.name, role=Role.SELLER),
-            buyer=Actor(name=spec.buyer.representative.name, role=Role.BUYER),
-        )
-
-
-def terms_change(discount: str, payment_days: int) -> TermsChange:
-    return TermsChange(discount=Discount.parse(discount), payment_days=payment_days)
-
-
 def counter_script(spec: DealSpec) -> list[tuple[Actor, TermsChange]]:
     """The timed actions: counters alternating buyer (who answers the offer) and seller."""
     cast = Cast.of(spec)
@@ -175,17 +165,6 @@ def offered_deal(service: DealService, spec: DealSpec) -> str:
 
 
 # Measuring --------------------------------------------------------------------------------
-
-
-def timed(action: Callable[[], object]) -> float:
-    gc.collect()  # no run pays for the garbage of the one before
-    start = perf_counter()
-    action()
-    return perf_counter() - start
-
-
-def median_of(repeats: int, measure: Callable[[], float]) -> float:
-    return statistics.median(measure() for _ in range(repeats))
 
 
 class Cost(NamedTuple):
@@ -259,22 +238,8 @@ def as_login_member(member: Member, events: Sequence[AnyEvent]) -> list[AnyEvent
     (its member) is the identity: the seller's side acts as the member, a buyer's act is
     recorded by it. The database's guard checks these fields against the login."""
 
-    def actor(who: Actor) -> Actor:
-        if who.role is Role.SYSTEM:
-            return who
-        if who.role is Role.BUYER:
-            return Actor(
-                name=who.name,
-                role=Role.BUYER,
-                recorded_by=member.id,
-                channel=who.channel,
-                identified=Identified.DATABASE_LOGIN,
-            )
-        return Actor(
-            name=member.name, role=who.role, member=member.id, identified=Identified.DATABASE_LOGIN
-        )
-
-    return [e.model_copy(update={"actor": actor(e.actor)}) for e in events]
+    login = Identified.DATABASE_LOGIN
+    return [e.model_copy(update={"actor": acting_as(member, e.actor, login)}) for e in events]
 
 
 def for_login_member(member: Member, shape: Template) -> Template:
@@ -284,7 +249,7 @@ def for_login_member(member: Member, shape: Template) -> Template:
     )
 
 
-Appends = list[tuple[str, int, Sequence[Event], DealRow]]
+Appends = list[tuple[str, int, Sequence[AnyEvent], DealRow]]
 
 
 def prepared_appends(store: EventStore, template: Template) -> Appends:
@@ -387,13 +352,19 @@ def measure_actions(
     shape: Template,
 ) -> ActionFigures:
     """Interleaved repeats of the three, so a noisy moment hits all of them."""
-    raws, appends, services = [], [], []
-    for n in range(repeats):
-        raws.append(raw.insert_each(raw_rows(shape, f"raw{n:09d}")))
-        appends.append(append_counters(service.store, shape))
-        services.append(service_counters(service, spec, script))
+    raw_ids = (f"raw{n:09d}" for n in itertools.count())
+    found = interleave(
+        {
+            "raw": lambda: raw.insert_each(raw_rows(shape, next(raw_ids))),
+            "append": lambda: append_counters(service.store, shape),
+            "service": lambda: service_counters(service, spec, script),
+        },
+        repeats,
+    )
     return ActionFigures(
-        raw=median_cost(raws), append=median_cost(appends), service=median_cost(services)
+        raw=median_cost(found["raw"]),
+        append=median_cost(found["append"]),
+        service=median_cost(found["service"]),
     )
 
 
@@ -447,15 +418,8 @@ def postgres_round_trips(
     )
     rows = raw_rows(shape, "rtt000000000")[:1]
     by_raw = round_trips(raw.db.pgconn, lambda: raw.insert_each(rows))
-    one = median_of(201, lambda: timed_quietly(lambda: pg.admin.execute("SELECT 1")))
+    one = median_of(201, partial(seconds, lambda: pg.admin.execute("SELECT 1"), collect=False))
     return RoundTrips(by_service, by_append, by_raw, one)
-
-
-def timed_quietly(action: Callable[[], object]) -> float:
-    """Seconds of ``action``, without a collection first (for very short actions)."""
-    start = perf_counter()
-    action()
-    return perf_counter() - start
 
 
 # The 10,000 deals -----------------------------------------------------------------------------
@@ -516,7 +480,8 @@ def build_deals(spec: DealSpec, count: int) -> list[DealLog]:
     rng = random.Random(SEED)
     parties = buyers(spec)
     stages, weights = list(STAGE_MIX), list(STAGE_MIX.values())
-    clock = FixedClock(START)
+    # The clock moves a few minutes per deal, so opening times differ and sort as opened.
+    clock = fixed_clock()
     logs: list[DealLog] = []
     service = DealService(MemoryEventStore(), clock)
     for n in range(count):
@@ -576,16 +541,18 @@ def measure_list(
 ) -> ListFigures:
     fetched = select(query)  # warm-up, and the values to build rows from
     rows = len(service.list_deals(query))
-    services, selects, builds = [], [], []
-    for _ in range(repeats):
-        services.append(timed(lambda: service.list_deals(query)))
-        selects.append(timed(lambda: select(query)))
-        builds.append(timed(lambda: [row_from(tuple(values)) for values in fetched]))
+    found = medians(
+        interleave(
+            {
+                "service": partial(seconds, lambda: service.list_deals(query)),
+                "select": partial(seconds, lambda: select(query)),
+                "build": partial(seconds, lambda: [row_from(tuple(v)) for v in fetched]),
+            },
+            repeats,
+        )
+    )
     return ListFigures(
-        rows=rows,
-        service=statistics.median(services),
-        select=statistics.median(selects),
-        build=statistics.median(builds),
+        rows=rows, service=found["service"], select=found["select"], build=found["build"]
     )
 
 
@@ -610,19 +577,6 @@ def postgres_select(db: psycopg.Connection[Any]) -> Callable[[DealQuery], list[t
             return db.execute(sql, params).fetchall()
 
     return select
-
-
-def subprocess_env() -> dict[str, str]:
-    env = dict(os.environ)
-    for name in ("DEALFLOW_STORE", "DEALFLOW_NOW", "PYTHONPROFILEIMPORTTIME", "PYTHONINSPECT"):
-        env.pop(name, None)
-    return env
-
-
-def dealflow_command() -> list[str]:
-    """The console script next to ``sys.executable`` (what a rep types), else ``-m``."""
-    script = shutil.which("dealflow", path=str(Path(sys.executable).parent))
-    return [script] if script else [sys.executable, "-m", "dealflow"]
 
 
 # PostgreSQL -------------------------------------------------------------------------------
@@ -697,16 +651,8 @@ def postgres(url: str | None) -> Iterator[Postgres | str]:
 # Reporting --------------------------------------------------------------------------------
 
 
-def verdict(ok: bool) -> str:
-    return "OK" if ok else "OVER TARGET"
-
-
-def us(seconds: float) -> str:
-    return f"{seconds * 1e6:.1f} us"
-
-
-def ms(seconds: float) -> str:
-    return f"{seconds * 1e3:.2f} ms"
+def fine(seconds: float) -> str:
+    return ms(seconds, 2)
 
 
 def filesystem_of(path: Path) -> str:
@@ -733,14 +679,25 @@ def report_actions(
     setup: str,
     figures: ActionFigures,
     domain: float,
+    rows: list[Row],
     trips: RoundTrips | None = None,
 ) -> None:
     service, append, raw = figures.service.wall, figures.append.wall, figures.raw.wall
     ratio = service / raw
-    ok = ratio <= ACTION_RATIO_TARGET
+    ok = ACTION_RATIO_TARGET.met(ratio)
     print(
         f"   {name} ({setup}): service {us(service)}, raw INSERT+COMMIT {us(raw)}, "
-        f"ratio {ratio:.2f}x (target <= {ACTION_RATIO_TARGET:.1f}x) {verdict(ok)}"
+        f"ratio {ratio:.2f}x {ACTION_RATIO_TARGET.line(ratio)}"
+    )
+    rows.append(
+        Row.of(
+            f"action ({name})",
+            us(service),
+            f"{us(raw)} raw INSERT+COMMIT",
+            f"{ratio:.2f}x",
+            ACTION_RATIO_TARGET,
+            ratio,
+        )
     )
     statements = append - raw
     rest = service - append
@@ -776,27 +733,38 @@ def report_actions(
         top = max(parts, key=lambda k: parts[k])
         print(
             f"     over target: of the {us(service - raw)} added to the raw insert+commit "
-            f"(the target allows {us(raw * (ACTION_RATIO_TARGET - 1))}), {top} dominates "
+            f"(the target allows {us(raw * (ACTION_RATIO_TARGET.limit - 1))}), {top} dominates "
             f"with {us(parts[top])}"
         )
 
 
-def report_list(name: str, figures: dict[str, ListFigures], target: bool) -> list[str]:
-    """Print one line per query; the queries over target."""
+def report_list(
+    name: str, figures: dict[str, ListFigures], target: Target | None, rows: list[Row]
+) -> list[str]:
+    """Print one line per query (judged against ``target``, if any); the queries over it."""
     over = []
     for label, f in figures.items():
         per_row = f.build / f.rows * 1e6 if f.rows else 0.0
         line = (
-            f"   {name} {label} ({f.rows:,} rows): service {ms(f.service)}, plain SELECT "
-            f"{ms(f.select)} ({f.service / f.select:.1f}x), DealRow construction "
-            f"{ms(f.build)} ({per_row:.2f} us/row)"
+            f"   {name} {label} ({f.rows:,} rows): service {fine(f.service)}, plain SELECT "
+            f"{fine(f.select)} ({f.service / f.select:.1f}x), DealRow construction "
+            f"{fine(f.build)} ({per_row:.2f} us/row)"
         )
-        if target:
-            ok = f.service * 1e3 <= LIST_TARGET_MS
-            line += f" (target <= {LIST_TARGET_MS:.0f} ms) {verdict(ok)}"
-            if not ok:
+        if target is not None:
+            line += f" {target.line(f.service)}"
+            if not target.met(f.service):
                 over.append(label)
         print(line)
+        rows.append(
+            Row.of(
+                f"list {label} ({name})",
+                fine(f.service),
+                f"{fine(f.select)} plain SELECT",
+                f"{f.service / f.select:.1f}x",
+                target,
+                f.service,
+            )
+        )
     return over
 
 
@@ -850,13 +818,18 @@ def row_split(repeats: int, fetched: list[tuple[Any, ...]]) -> RowSplit:
             for v in fetched
         ]
 
-    samples: dict[str, list[float]] = {"whole": [], "construct": [], "parse": []}
-    for _ in range(repeats):
-        samples["whole"].append(timed(whole))
-        samples["construct"].append(timed(construct))
-        samples["parse"].append(timed(parse))
+    found = medians(
+        interleave(
+            {
+                "whole": partial(seconds, whole),
+                "construct": partial(seconds, construct),
+                "parse": partial(seconds, parse),
+            },
+            repeats,
+        )
+    )
     count = max(len(fetched), 1)
-    return RowSplit(**{k: statistics.median(v) / count for k, v in samples.items()})
+    return RowSplit(**{k: v / count for k, v in found.items()})
 
 
 def explain_list(
@@ -872,17 +845,17 @@ def explain_list(
         }
         top = max(parts, key=lambda k: parts[k])
         print(
-            f"     {label} over target: {top} dominates ({ms(parts[top])} of "
-            f"{ms(f.service)}; SELECT {ms(f.select)}, rows {ms(f.build)} = "
-            f"{f.build / max(f.rows, 1) * 1e6:.2f} us x {f.rows:,}, rest {ms(rest)})"
+            f"     {label} over target: {top} dominates ({fine(parts[top])} of "
+            f"{fine(f.service)}; SELECT {fine(f.select)}, rows {fine(f.build)} = "
+            f"{f.build / max(f.rows, 1) * 1e6:.2f} us x {f.rows:,}, rest {fine(rest)})"
         )
     if over and split is not None:
         print(
             f"     a row (all rows): row_from {split.whole * 1e6:.2f} us; measured apart, "
             f"pydantic's model_construct of DealRow and Money {split.construct * 1e6:.2f} us, "
             f"parsing the columns (times, Decimal, enums) {split.parse * 1e6:.2f} us. "
-            f"The plain SELECT of all rows alone takes {ms(figures['all'].select)} of the "
-            f"{LIST_TARGET_MS:.0f} ms"
+            f"The plain SELECT of all rows alone takes {fine(figures['all'].select)} of the "
+            f"{LIST_TARGET.shown}"
         )
 
 
@@ -896,36 +869,33 @@ CLI_COMMANDS = {
 def report_cli(runs: int, db: Path, rows: int) -> None:
     """``dealflow list --stage negotiating`` in new processes, with two runs to compare: the
     same rows as JSON (no table), and a query that finds nothing (start-up and the query)."""
-    base = [*dealflow_command(), "--store", f"sqlite:///{db}"]
+    command, _ = dealflow_command()
+    base = [*command, "--store", f"sqlite:///{db}"]
     env = subprocess_env()
-    times: dict[str, list[float]] = {name: [] for name in CLI_COMMANDS}
-    names = list(CLI_COMMANDS)
-    for n in range(runs + 1):  # the first round warms the caches and is not counted
-        for name in names[n % len(names) :] + names[: n % len(names)]:
-            start = perf_counter()
-            done = subprocess.run(
-                [*base, *CLI_COMMANDS[name]], capture_output=True, text=True, env=env, check=False
-            )
-            elapsed = perf_counter() - start
-            if done.returncode != 0:
-                why = (done.stderr.strip().splitlines() or ["no message"])[-1]
-                shown = " ".join(CLI_COMMANDS[name])
-                print(f"   CLI `dealflow {shown}` failed ({done.returncode}): {why}")
-                return
-            if n:
-                times[name].append(elapsed)
-    table, as_json, floor = (statistics.median(times[name]) for name in names)
+    measures = {
+        name: partial(command_seconds, [*base, *arguments], env)
+        for name, arguments in CLI_COMMANDS.items()
+    }
+    try:
+        # A first round warms the caches and is not counted.
+        times = interleave(measures, runs, rotate=True, warm=True)
+    except CommandFailed as exc:
+        print(f"   CLI failed: {exc}")
+        return
+    table, as_json, floor = (statistics.median(times[name]) for name in CLI_COMMANDS)
     print(
         f"   CLI `dealflow list --stage negotiating` ({rows:,} rows, new process, output "
-        f"captured): median {ms(table)} of {runs} runs (information); `--json` the same rows "
-        f"{ms(as_json)}; a list that finds nothing (start-up and query) {ms(floor)}"
+        f"discarded): median {fine(table)} of {runs} runs (information); `--json` the same "
+        f"rows {fine(as_json)}; a list that finds nothing (start-up and query) {fine(floor)}"
     )
 
 
 # Main -------------------------------------------------------------------------------------
 
 
-def section_actions(repeats: int, spec: DealSpec, tmp: Path, pg: Postgres | str) -> None:
+def section_actions(
+    repeats: int, spec: DealSpec, tmp: Path, pg: Postgres | str, rows: list[Row]
+) -> None:
     """Part 1: per-action cost on each durable store against a raw insert+commit."""
     print(
         f"1. per action: {COUNTERS_PER_REPEAT} counter-offers per repeat, alternating "
@@ -949,7 +919,7 @@ def section_actions(repeats: int, spec: DealSpec, tmp: Path, pg: Postgres | str)
         raw_sqlite.close()
         service.close()
     setup = f"WAL, synchronous=FULL, temp file on {filesystem_of(tmp)}"
-    report_actions("sqlite", setup, figures, domain)
+    report_actions("sqlite", setup, figures, domain, rows)
 
     if not isinstance(pg, Postgres):
         print(f"   postgresql: skipped ({pg})")
@@ -968,7 +938,7 @@ def section_actions(repeats: int, spec: DealSpec, tmp: Path, pg: Postgres | str)
         service.close()
     fsync, commit = pg.settings["fsync"], pg.settings["synchronous_commit"]
     setup = f"{server_name(pg.url)}, synchronous_commit={commit}, fsync={fsync}"
-    report_actions("postgresql", setup, figures, domain, trips)
+    report_actions("postgresql", setup, figures, domain, rows, trips)
     if "off" in (fsync, commit):
         print(
             f"     note: this server runs with fsync={fsync}, synchronous_commit={commit} "
@@ -1002,7 +972,13 @@ def fill_store(url: str, logs: list[DealLog]) -> Filled:
 
 
 def section_list_sqlite(
-    repeats: int, cli_runs: int, spec: DealSpec, db: Path, filled: Filled, built: float
+    repeats: int,
+    cli_runs: int,
+    spec: DealSpec,
+    db: Path,
+    filled: Filled,
+    built: float,
+    rows: list[Row],
 ) -> None:
     """Part 2 on SQLite: the queries against the 50 ms target, the plain SELECT, the CLI."""
     print(
@@ -1018,10 +994,10 @@ def section_list_sqlite(
                 label: measure_list(repeats, service, query, select)
                 for label, query in list_queries(spec).items()
             }
-            over = report_list("sqlite", found, target=True)
+            over = report_list("sqlite", found, LIST_TARGET, rows)
             met = [label for label in found if label not in over]
             print(
-                f"   {LIST_TARGET_MS:.0f} ms target on SQLite met by: "
+                f"   {LIST_TARGET.shown} target on SQLite met by: "
                 f"{', '.join(met) or 'none'}; missed by: {', '.join(over) or 'none'}"
             )
             split = row_split(repeats, select(DealQuery())) if over else None
@@ -1031,7 +1007,9 @@ def section_list_sqlite(
     report_cli(cli_runs, db, found["stage=negotiating"].rows)
 
 
-def section_list_postgres(repeats: int, spec: DealSpec, filled: Filled | str) -> None:
+def section_list_postgres(
+    repeats: int, spec: DealSpec, filled: Filled | str, rows: list[Row]
+) -> None:
     """Part 2 on PostgreSQL: the same deals and queries, for information."""
     if not isinstance(filled, Filled):
         print(f"   postgresql: skipped ({filled})")
@@ -1052,33 +1030,27 @@ def section_list_postgres(repeats: int, spec: DealSpec, filled: Filled | str) ->
             }
     finally:
         service.close()
-    report_list("postgresql", found, target=False)
+    report_list("postgresql", found, None, rows)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="3 repeats instead of 9")
-    parser.add_argument(
-        "--postgres",
-        metavar="URL",
-        help="PostgreSQL server to measure (default: $DEALFLOW_TEST_POSTGRES)",
-    )
-    args = parser.parse_args()
-    repeats = 3 if args.quick else 9
-    began = perf_counter()
+    def postgres_option(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument(
+            "--postgres",
+            metavar="URL",
+            help="PostgreSQL server to measure (default: $DEALFLOW_TEST_POSTGRES)",
+        )
+
+    run = Run(__doc__, rounds=9, quick=3, unit="repeats", more=postgres_option)
+    repeats, rows = run.rounds, run.rows
     spec = sample_deal_spec()
-    url = args.postgres or os.environ.get("DEALFLOW_TEST_POSTGRES")
-    with postgres(url) as pg, tempfile.TemporaryDirectory(prefix="dealflow-bench-") as name:
-        tmp = Path(name)
-        versions = [
-            f"Python {platform.python_version()}",
-            f"pydantic {pydantic.VERSION}",
-            f"SQLite {sqlite3.sqlite_version}",
-        ]
+    url = run.args.postgres or os.environ.get("DEALFLOW_TEST_POSTGRES")
+    with postgres(url) as pg, scratch() as tmp:
+        versions = [f"pydantic {pydantic.VERSION}", f"SQLite {sqlite3.sqlite_version}"]
         if isinstance(pg, Postgres):
             versions.append(f"psycopg {pg.driver}, PostgreSQL {pg.settings['server_version']}")
-        print(f"dealflow store benchmark: medians of {repeats} repeats ({', '.join(versions)})")
-        section_actions(repeats, spec, tmp, pg)
+        run.header("store", versions)
+        section_actions(repeats, spec, tmp, pg, rows)
 
         start = perf_counter()
         logs = build_deals(spec, LIST_DEALS)
@@ -1090,9 +1062,10 @@ def main() -> None:
         # collection during the queries slower than in a real process.
         del logs
         gc.collect()
-        section_list_sqlite(repeats, 3 if args.quick else 5, spec, db, on_sqlite, built)
-        section_list_postgres(repeats, spec, on_postgres)
-    print(f"run time {perf_counter() - began:.1f} s")
+        cli_runs = 3 if run.quick else 5
+        section_list_sqlite(repeats, cli_runs, spec, db, on_sqlite, built, rows)
+        section_list_postgres(repeats, spec, on_postgres, rows)
+    run.finish()
 
 
 if __name__ == "__main__":
