@@ -8,54 +8,41 @@ upserts the deal's read-model row. The database itself links each event into its
 chain as it is inserted (see :data:`_CHAIN`), so that a login that bypasses dealflow cannot
 store an event without its link. psycopg's exceptions become dealflow errors here, each saying
 what to do; psycopg itself is imported only when a PostgreSQL store is opened.
+
+The reads, the artifacts, the schema version runner and the read model's tables are shared
+with the SQLite store (:mod:`dealflow.adapters.sql`); this module holds PostgreSQL's own: the
+store URL's checks and messages, the connection, the later schema steps (the feed's counter,
+the rights guard and the chain triggers) and the append.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import unquote
 
-from pydantic import ValidationError
-
-from dealflow.adapters.rows import COLUMNS, READ_COLUMNS, row_from, row_values, where
-from dealflow.domain.chain import ChainLink, RecordedEvent
-from dealflow.domain.events import AnyEvent, Event, StoredEvent, read_stored
-from dealflow.domain.listing import DealQuery, DealRow, deal_row
-from dealflow.domain.members import ROSTER, RosterEvent
-from dealflow.domain.projection import replay
-from dealflow.errors import (
-    ArtifactConflictError,
-    ConcurrencyConflictError,
-    NotPermittedError,
-    StoreError,
-    StoreSchemaError,
+from dealflow.adapters.rows import row_values, upsert_statement
+from dealflow.adapters.sql.base import SqlEventStore, Statements
+from dealflow.adapters.sql.event_rows import EventRow
+from dealflow.adapters.sql.migrations import (
+    Schema,
+    Step,
+    fill_read_model,
+    migrate,
+    recorded_version,
 )
+from dealflow.adapters.sql.schema import event_tables, read_model_tables
+from dealflow.domain.listing import DealRow
+from dealflow.errors import ConcurrencyConflictError, NotPermittedError, StoreError
 
 if TYPE_CHECKING:
     import psycopg
 
-SCHEMA_VERSION = 5
 #: Any fixed number: the advisory lock that serialises schema creation and migration.
 _SCHEMA_LOCK = 0x6465616C
-_BASE = """
-CREATE TABLE IF NOT EXISTS dealflow_meta (
-    key   TEXT PRIMARY KEY,
-    value TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS events (
-    deal_id     TEXT        NOT NULL,
-    version     INTEGER     NOT NULL CHECK (version >= 1),
-    type        TEXT        NOT NULL,
-    occurred_at TIMESTAMPTZ NOT NULL,
-    data        TEXT        NOT NULL,
-    PRIMARY KEY (deal_id, version)
-);
-"""
 #: Schema 4: the roster's read model and the guard every appended event passes. The guard
 #: runs as the schema's owner (SECURITY DEFINER) and says no with SQLSTATE 42501 and a message
 #: starting ``dealflow:``. What it checks is what dealflow's own write path checks
@@ -269,48 +256,21 @@ END
 $link_stored$;
 """
 
-_MIGRATIONS = {
-    2: """
-CREATE TABLE deals (
-    seq            BIGINT           GENERATED ALWAYS AS IDENTITY,
-    id             TEXT             PRIMARY KEY,
-    title          TEXT             NOT NULL,
-    stage          TEXT             NOT NULL,
-    seller         TEXT             NOT NULL,
-    buyer          TEXT             NOT NULL,
-    buyer_search   TEXT             NOT NULL,
-    buyer_tax      TEXT,
-    buyer_name_key TEXT             NOT NULL,
-    owner          TEXT             NOT NULL,
-    owner_key      TEXT             NOT NULL,
-    total_amount   TEXT             NOT NULL,
-    total_value    DOUBLE PRECISION NOT NULL,
-    currency       TEXT             NOT NULL,
-    turn           TEXT,
-    expires_at     TEXT,
-    opened_at      TEXT             NOT NULL,
-    updated_at     TEXT             NOT NULL,
-    signed_at      TEXT,
-    version        INTEGER          NOT NULL
-);
-CREATE INDEX deals_stage ON deals (stage, opened_at);
-CREATE INDEX deals_buyer_tax ON deals (buyer_tax);
-CREATE INDEX deals_buyer_name ON deals (buyer_name_key);
-CREATE INDEX deals_owner ON deals (owner_key);
-CREATE INDEX deals_value ON deals (total_value);
-CREATE INDEX deals_expiry ON deals (expires_at) WHERE expires_at IS NOT NULL;
-CREATE UNIQUE INDEX deals_order ON deals (seq);
-CREATE TABLE artifacts (
-    deal_id TEXT  NOT NULL,
-    name    TEXT  NOT NULL,
-    sha256  TEXT  NOT NULL,
-    data    BYTEA NOT NULL,
-    PRIMARY KEY (deal_id, name)
-);
-""",
-    # The feed: a global, gap-free position for every event. Positions come from one counter
-    # row, locked by each append until it commits, so no reader ever sees a gap.
-    3: """
+_SCHEMA: Schema[Any] = Schema(
+    meta="dealflow_meta",
+    mark="%s",
+    first=event_tables(meta="dealflow_meta", time="TIMESTAMPTZ"),
+    one_at_a_time=False,
+    steps={
+        2: Step(
+            read_model_tables(
+                number="DOUBLE PRECISION", blob="BYTEA", seq="BIGINT GENERATED ALWAYS AS IDENTITY"
+            ),
+            fill_read_model("%s"),
+        ),
+        # The feed: a global, gap-free position for every event. Positions come from one
+        # counter row, locked by each append until it commits, so no reader ever sees a gap.
+        3: Step("""
 ALTER TABLE events ADD COLUMN position BIGINT;
 UPDATE events SET position = numbered.position
 FROM (
@@ -325,19 +285,17 @@ CREATE TABLE dealflow_feed (
     last BIGINT  NOT NULL
 );
 INSERT INTO dealflow_feed (id, last) SELECT 1, coalesce(max(position), 0) FROM events;
-""",
-    # Members and rights in the database itself: the roster's read model, kept by a trigger
-    # from the roster's events, and a guard on every event appended, keyed on the login
-    # (session_user), so that a login that bypasses dealflow meets the same rules.
-    4: _GUARD,
-    # The hash chain, computed by the database on every insert.
-    5: _CHAIN,
-}
-_INSERT_ROW = (
-    f"INSERT INTO deals ({', '.join(COLUMNS)}) VALUES ({', '.join(['%s'] * len(COLUMNS))}) "
-    "ON CONFLICT (id) DO UPDATE SET "
-    + ", ".join(f"{c} = excluded.{c}" for c in COLUMNS if c != "id")
+"""),
+        # Members and rights in the database itself: the roster's read model, kept by a
+        # trigger from the roster's events, and a guard on every event appended, keyed on the
+        # login (session_user), so that a login that bypasses dealflow meets the same rules.
+        4: Step(_GUARD),
+        # The hash chain, computed by the database on every insert.
+        5: Step(_CHAIN),
+    },
 )
+SCHEMA_VERSION = _SCHEMA.version
+_INSERT_ROW = upsert_statement("%s")
 
 
 class _Url(NamedTuple):
@@ -558,8 +516,18 @@ def _explain(exc: Exception, url: str) -> str:
     return f"PostgreSQL at {where_to} failed: {text}"
 
 
-class PostgresEventStore:
+class PostgresEventStore(SqlEventStore):
     """Events in a PostgreSQL database, shared by every process that connects to it."""
+
+    _sql = Statements(
+        "%s",
+        deal_ids=(
+            "SELECT e.deal_id FROM events e LEFT JOIN deals d ON d.id = e.deal_id "
+            "WHERE e.version = 1 AND e.deal_id <> %s "
+            "ORDER BY d.seq NULLS LAST, e.occurred_at, e.deal_id"
+        ),
+        order="seq",
+    )
 
     def __init__(self, url: str) -> None:
         try:
@@ -570,6 +538,7 @@ class PostgresEventStore:
             ) from exc
         self.url = url
         self._psycopg = psycopg
+        self._errors = psycopg.Error
         self._lock = threading.Lock()
         _check_url(url, psycopg)
         try:
@@ -590,6 +559,10 @@ class PostgresEventStore:
         except BaseException:
             self._db.close()
             raise
+
+    @property
+    def _where(self) -> str:
+        return f"at {_where_to(self.url)}"
 
     @contextmanager
     def _transaction(self) -> Iterator[psycopg.Connection[Any]]:
@@ -620,58 +593,13 @@ class PostgresEventStore:
         # tables (see the grants in the README), only to read and append.
         try:
             with self._reading() as db:
-                found = db.execute(
-                    "SELECT value FROM dealflow_meta WHERE key = 'schema_version'"
-                ).fetchone()
-            if found is not None and found[0] == str(SCHEMA_VERSION):
-                return
+                if recorded_version(db, _SCHEMA) == str(SCHEMA_VERSION):
+                    return
         except self._psycopg.errors.UndefinedTable:
             pass  # a new store: made below
         with self._transaction() as db:
             db.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
-            for statement in _BASE.split(";"):
-                if statement.strip():
-                    db.execute(statement)
-            found = db.execute(
-                "SELECT value FROM dealflow_meta WHERE key = 'schema_version'"
-            ).fetchone()
-            if found is None:
-                current = 1
-                db.execute("INSERT INTO dealflow_meta (key, value) VALUES ('schema_version', '1')")
-            elif not str(found[0]).isdigit():
-                raise StoreSchemaError(
-                    f"the store at {_where_to(self.url)} has a damaged schema version "
-                    f"({found[0]!r}); restore it from a backup"
-                )
-            else:
-                current = int(found[0])
-            if current > SCHEMA_VERSION:
-                raise StoreSchemaError(
-                    f"the store at {_where_to(self.url)} was written by a newer dealflow "
-                    f"(schema {current}, this one reads {SCHEMA_VERSION}); upgrade dealflow"
-                )
-            for version in range(current + 1, SCHEMA_VERSION + 1):
-                db.execute(_MIGRATIONS[version])
-                if version == 2:
-                    self._backfill_rows(db)
-                db.execute(
-                    "UPDATE dealflow_meta SET value = %s WHERE key = 'schema_version'",
-                    (str(version),),
-                )
-
-    def _backfill_rows(self, db: psycopg.Connection[Any]) -> None:
-        ids = [
-            r[0]
-            for r in db.execute(
-                "SELECT deal_id FROM events WHERE version = 1 AND deal_id <> %s", (ROSTER,)
-            )
-        ]
-        for deal_id in ids:
-            data = db.execute(
-                "SELECT data FROM events WHERE deal_id = %s ORDER BY version", (deal_id,)
-            ).fetchall()
-            events = read_stored(r[0] for r in data)
-            db.execute(_INSERT_ROW, row_values(deal_row(replay(events))))
+            migrate(db, _SCHEMA, f"the store at {_where_to(self.url)}")
 
     def _fail(self, exc: Exception) -> StoreError:
         """A driver error as a StoreError; a lost connection says the action was not saved."""
@@ -683,18 +611,10 @@ class PostgresEventStore:
             )
         return StoreError(_explain(exc, self.url))
 
-    def append(
-        self,
-        deal_id: str,
-        expected_version: int,
-        events: Sequence[Event | RosterEvent],
-        row: DealRow | None = None,
+    def _append(
+        self, deal_id: str, expected_version: int, rows: list[EventRow], row: DealRow | None
     ) -> None:
-        """Append all events and the deal's read-model row in one transaction, or nothing."""
-        rows = [
-            (e.deal_id, e.version, type(e).__name__, e.occurred_at, e.model_dump_json())
-            for e in events
-        ]
+        """The database links each event into the deal's hash chain as it is inserted."""
         psycopg = self._psycopg
         values = ", ".join(["(%s, %s, %s, %s::timestamptz, %s, %s)"] * len(rows))
         # One statement takes the feed positions from the counter row (locked until commit:
@@ -732,141 +652,6 @@ class PostgresEventStore:
             raise NotPermittedError(f"PostgreSQL refused it: {reason}") from exc
         except psycopg.Error as exc:
             raise self._fail(exc) from exc
-
-    def load(self, deal_id: str, after: int = 0) -> list[AnyEvent]:
-        """The deal's events after a version, read and validated in one pass."""
-        try:
-            with self._reading() as db:
-                found = db.execute(
-                    "SELECT data FROM events WHERE deal_id = %s AND version > %s ORDER BY version",
-                    (deal_id, after),
-                ).fetchall()
-        except self._psycopg.Error as exc:
-            raise self._fail(exc) from exc
-        if not found:
-            return []
-        try:
-            return read_stored(r[0] for r in found)
-        except ValidationError as exc:
-            raise StoreError(
-                f"the events of deal {deal_id} at {_where_to(self.url)} cannot be read: "
-                f"{exc.error_count()} invalid fields; restore the store from a backup"
-            ) from exc
-
-    def chain(self, deal_id: str) -> tuple[ChainLink, ...]:
-        """The deal's links in its hash chain as the database stored them, in version order."""
-        try:
-            with self._reading() as db:
-                found = db.execute(
-                    "SELECT version, type, previous_hash, hash FROM events WHERE deal_id = %s "
-                    "ORDER BY version",
-                    (deal_id,),
-                ).fetchall()
-        except self._psycopg.Error as exc:
-            raise self._fail(exc) from exc
-        return tuple(
-            ChainLink(version=v, event=t, previous=p or "", hash=h or "") for v, t, p, h in found
-        )
-
-    def recorded_events(self, deal_id: str) -> tuple[RecordedEvent, ...]:
-        """The deal's events exactly as stored, with their chain links, in version order."""
-        try:
-            with self._reading() as db:
-                found = db.execute(
-                    "SELECT version, type, data, previous_hash, hash FROM events "
-                    "WHERE deal_id = %s ORDER BY version",
-                    (deal_id,),
-                ).fetchall()
-        except self._psycopg.Error as exc:
-            raise self._fail(exc) from exc
-        return tuple(
-            RecordedEvent(version=v, event=t, payload=d, previous=p, hash=h)
-            for v, t, d, p, h in found
-        )
-
-    def deal_ids(self) -> list[str]:
-        """Deal ids in the order they were opened."""
-        try:
-            with self._reading() as db:
-                found = db.execute(
-                    "SELECT e.deal_id FROM events e LEFT JOIN deals d ON d.id = e.deal_id "
-                    "WHERE e.version = 1 AND e.deal_id <> %s "
-                    "ORDER BY d.seq NULLS LAST, e.occurred_at, e.deal_id",
-                    (ROSTER,),
-                ).fetchall()
-        except self._psycopg.Error as exc:
-            raise self._fail(exc) from exc
-        return [r[0] for r in found]
-
-    def feed(self, after: int = 0, limit: int = 100) -> list[tuple[int, StoredEvent]]:
-        """Events with a position above ``after``, in position order, at most ``limit``."""
-        try:
-            with self._reading() as db:
-                found = db.execute(
-                    "SELECT position, data FROM events WHERE position > %s "
-                    "ORDER BY position LIMIT %s",
-                    (after, limit),
-                ).fetchall()
-        except self._psycopg.Error as exc:
-            raise self._fail(exc) from exc
-        if not found:
-            return []
-        events = read_stored(r[1] for r in found)
-        return [(position, event) for (position, _), event in zip(found, events, strict=True)]
-
-    def list_deals(self, query: DealQuery) -> list[DealRow]:
-        """The read-model rows that answer the query, from the indexed ``deals`` table."""
-        clause, params = where(query, "%s")
-        sql = f"SELECT {', '.join(READ_COLUMNS)} FROM deals{clause} ORDER BY seq"
-        if query.limit:
-            sql += f" LIMIT {int(query.limit)}"
-        try:
-            with self._reading() as db:
-                found = db.execute(sql, params).fetchall()
-        except self._psycopg.Error as exc:
-            raise self._fail(exc) from exc
-        return [row_from(tuple(values)) for values in found]
-
-    def put_artifact(self, deal_id: str, name: str, data: bytes) -> None:
-        """Keep a file once; the same bytes again change nothing."""
-        digest = hashlib.sha256(data).hexdigest()
-        try:
-            with self._transaction() as db:
-                db.execute(
-                    "INSERT INTO artifacts (deal_id, name, sha256, data) VALUES (%s, %s, %s, %s) "
-                    "ON CONFLICT (deal_id, name) DO NOTHING",
-                    (deal_id, name, digest, bytes(data)),
-                )
-                kept = db.execute(
-                    "SELECT sha256 FROM artifacts WHERE deal_id = %s AND name = %s",
-                    (deal_id, name),
-                ).fetchone()
-                if kept is not None and kept[0] != digest:
-                    raise ArtifactConflictError(deal_id, name)
-        except self._psycopg.Error as exc:
-            raise self._fail(exc) from exc
-
-    def get_artifact(self, deal_id: str, name: str) -> bytes | None:
-        """A kept file's bytes, or None."""
-        try:
-            with self._reading() as db:
-                found = db.execute(
-                    "SELECT data FROM artifacts WHERE deal_id = %s AND name = %s", (deal_id, name)
-                ).fetchone()
-        except self._psycopg.Error as exc:
-            raise self._fail(exc) from exc
-        return None if found is None else bytes(found[0])
-
-    def artifacts(self, deal_id: str) -> list[str]:
-        """The names of a deal's kept files, sorted."""
-        try:
-            with self._reading() as db:
-                found = db.execute(
-                    "SELECT name FROM artifacts WHERE deal_id = %s ORDER BY name", (deal_id,)
-                ).fetchall()
-        except self._psycopg.Error as exc:
-            raise self._fail(exc) from exc
-        return [r[0] for r in found]
 
     def close(self) -> None:
         """Close the connection."""

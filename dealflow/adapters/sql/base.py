@@ -27,9 +27,9 @@ from dealflow.adapters.sql.event_rows import (
     recorded_from,
 )
 from dealflow.domain.chain import ChainLink, RecordedEvent
-from dealflow.domain.events import AnyEvent, Event, StoredEvent
+from dealflow.domain.events import AnyEvent, StoredEvent
 from dealflow.domain.listing import DealQuery, DealRow
-from dealflow.domain.members import ROSTER, RosterEvent
+from dealflow.domain.members import ROSTER, AnyRosterEvent
 from dealflow.errors import ArtifactConflictError, StoreError
 
 
@@ -124,7 +124,7 @@ class SqlEventStore(ABC):
         self,
         deal_id: str,
         expected_version: int,
-        events: Sequence[Event | RosterEvent],
+        events: Sequence[AnyEvent | AnyRosterEvent],
         row: DealRow | None = None,
     ) -> None:
         """Append all events and the deal's read-model row in one transaction, or nothing."""

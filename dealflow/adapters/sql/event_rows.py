@@ -14,15 +14,15 @@ from typing import Any
 from pydantic import ValidationError
 
 from dealflow.domain.chain import ChainLink, RecordedEvent
-from dealflow.domain.events import AnyEvent, Event, StoredEvent, read_stored
-from dealflow.domain.members import RosterEvent
+from dealflow.domain.events import AnyEvent, StoredEvent, read_stored
+from dealflow.domain.members import AnyRosterEvent
 from dealflow.errors import StoreError
 
 #: An event's row: deal id, version, type name, ISO time with its offset, payload text.
 EventRow = tuple[str, int, str, str, str]
 
 
-def event_rows(events: Sequence[Event | RosterEvent]) -> list[EventRow]:
+def event_rows(events: Sequence[AnyEvent | AnyRosterEvent]) -> list[EventRow]:
     """The rows to insert for the events, in order."""
     return [
         (e.deal_id, e.version, type(e).__name__, e.occurred_at.isoformat(), e.model_dump_json())
