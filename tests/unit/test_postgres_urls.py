@@ -11,7 +11,10 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import dealflow
-from dealflow.adapters.postgres import _explain, _masked, _where_to, url_problem
+from dealflow.adapters.postgres_url import explain as _explain
+from dealflow.adapters.postgres_url import masked as _masked
+from dealflow.adapters.postgres_url import url_problem
+from dealflow.adapters.postgres_url import where_to as _where_to
 
 pytest.importorskip("psycopg")
 
