@@ -1,23 +1,21 @@
 """What the benchmarks share: timing, interleaving, medians and percentiles, ratios against a
 baseline, target lines, the summary table, and running a benchmark (its options, its first
-line, its temporary folder, the commands it times in new processes).
+line, its temporary folder).
 
 Every script in ``bench/`` measures a figure and a baseline in the same run, in turns
 (:func:`interleave`), takes medians, and prints the figure next to its target
 (:class:`Target`) and as a ratio to the baseline; it ends with a table of the same figures
 (:class:`Row`, :meth:`Run.finish`). The scripts import this module by name (``from _common import
-...``): Python puts a script's own folder first on ``sys.path``.
+...``): Python puts a script's own folder first on ``sys.path``. Timing dealflow in a new
+process is in :mod:`_processes`.
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
-import os
 import platform
-import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import traceback
@@ -278,50 +276,3 @@ def scratch() -> Iterator[Path]:
     """A temporary folder for the run's stores and files, removed after it."""
     with tempfile.TemporaryDirectory(prefix="dealflow-bench-") as name:
         yield Path(name)
-
-
-class CommandFailed(RuntimeError):
-    """A command the benchmark runs as a new process exited with an error."""
-
-
-def command_seconds(
-    command: Sequence[str], env: Mapping[str, str], cwd: Path | None = None
-) -> float:
-    """Wall seconds of one run of ``command`` as a new process, its output discarded (its
-    error output kept to say why it failed, if it does: :class:`CommandFailed`)."""
-    start = perf_counter()
-    done = subprocess.run(
-        command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False
-    )
-    elapsed = perf_counter() - start
-    if done.returncode != 0:
-        lines = done.stderr.decode("utf-8", "replace").strip().splitlines() or ["no message"]
-        raise CommandFailed(f"exit {done.returncode} from {' '.join(command)}: {lines[-1]}")
-    return elapsed
-
-
-def subprocess_env() -> dict[str, str]:
-    """The current environment without what would change what dealflow or Python does.
-
-    PYTHONDONTWRITEBYTECODE goes too: a user's installed dealflow has its bytecode compiled
-    at install, but a checkout run with it set recompiles every module on every start (a
-    warm-up run writes the bytecode, the timed runs read it)."""
-    env = dict(os.environ)
-    for name in (
-        "DEALFLOW_STORE",
-        "DEALFLOW_NOW",
-        "PYTHONPROFILEIMPORTTIME",
-        "PYTHONINSPECT",
-        "PYTHONDONTWRITEBYTECODE",
-    ):
-        env.pop(name, None)
-    return env
-
-
-def dealflow_command() -> tuple[list[str], str]:
-    """How to run dealflow as a rep does: the console script next to ``sys.executable``, else
-    ``python -m dealflow``; and which of the two, in words."""
-    script = shutil.which("dealflow", path=str(Path(sys.executable).parent))
-    if script:
-        return [script], "console script next to sys.executable"
-    return [sys.executable, "-m", "dealflow"], "python -m dealflow (no console script found)"

@@ -27,9 +27,10 @@ ratio to a baseline measured in the same run:
    ``sorted`` of the same points alone, a lower bound for any sort-and-sweep. Target:
    <= 5 ms.
 
-Run ``python bench/advisor.py`` from the repository root (``--quick`` for fewer repeats). It
-reports and never asserts: the exit code is 0 whatever the figures, and a part that fails
-prints why and the rest still runs.
+Run ``python bench/advisor.py`` from the repository root (``--quick`` for fewer repeats,
+``--rounds N`` to choose them). It reports and never asserts: the exit code is 0 whatever the
+figures, and a part that fails prints why and the rest still runs. The output ends with a table
+of the figures against their targets.
 """
 
 from __future__ import annotations

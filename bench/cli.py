@@ -28,30 +28,29 @@ store with the sample deal taken a few steps (``new``, ``present --as seller``, 
    line names its first importer) and the 10 largest self times. ``-X importtime`` itself
    inflates the figures somewhat; they are for proportions, not for the target.
 
-Run ``python bench/cli.py`` from the repository root (``--quick`` for fewer repeats). It
-reports and never asserts: the exit code is 0 whatever the figures.
+Run ``python bench/cli.py`` from the repository root (``--quick`` for fewer runs, ``--rounds N``
+to choose them). It reports and never asserts: the exit code is 0 whatever the figures. The
+output ends with a table of the figures against their targets.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
-import platform
 import re
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 from dataclasses import dataclass
+from functools import partial
 from importlib.metadata import version
 from importlib.util import find_spec
 from pathlib import Path
-from time import perf_counter
 from typing import Any
 
-SHOW_TARGET_MS = 300.0
+from _common import Row, Run, Target, interleave, ms, p90, scratch, verdict
+from _processes import command_seconds, dealflow_command, subprocess_env
+
+SHOW_TARGET = Target(0.300, "300 ms")
 HEAVY = ("weasyprint", "pyhanko", "psycopg")
 TOP = 10
 
@@ -105,32 +104,6 @@ class Imported:
     parent: str | None
 
 
-def subprocess_env() -> dict[str, str]:
-    """The current environment without what would change what dealflow or Python does.
-
-    PYTHONDONTWRITEBYTECODE goes too: a user's installed dealflow has its bytecode compiled
-    at install, but a checkout run with it set recompiles every module on every start (the
-    warm-up run writes the bytecode, the timed runs read it)."""
-    env = dict(os.environ)
-    for name in (
-        "DEALFLOW_STORE",
-        "DEALFLOW_NOW",
-        "PYTHONPROFILEIMPORTTIME",
-        "PYTHONINSPECT",
-        "PYTHONDONTWRITEBYTECODE",
-    ):
-        env.pop(name, None)
-    return env
-
-
-def dealflow_command() -> tuple[list[str], str]:
-    """How to run dealflow: the console script next to ``sys.executable``, else ``-m``."""
-    script = shutil.which("dealflow", path=str(Path(sys.executable).parent))
-    if script:
-        return [script], "console script next to sys.executable"
-    return [sys.executable, "-m", "dealflow"], "python -m dealflow (no console script found)"
-
-
 def run(command: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     """Run a setup or check command; a failure stops the benchmark with its output."""
     done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, check=False)
@@ -140,37 +113,6 @@ def run(command: list[str], cwd: Path, env: dict[str, str]) -> subprocess.Comple
             f"{done.stdout}{done.stderr}"
         )
     return done
-
-
-def timed_run(command: list[str], cwd: Path, env: dict[str, str]) -> float:
-    """Wall seconds of one run of ``command`` as a new process, output discarded."""
-    start = perf_counter()
-    code = subprocess.call(
-        command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    elapsed = perf_counter() - start
-    if code != 0:
-        print(f"   WARNING: exit {code} from {' '.join(command)}")
-    return elapsed
-
-
-def round_robin(
-    commands: dict[str, list[str]], repeats: int, cwd: Path, env: dict[str, str]
-) -> dict[str, list[float]]:
-    """``repeats`` timed runs of each command, interleaved, the order rotating each round."""
-    names = list(commands)
-    for name in names:
-        timed_run(commands[name], cwd, env)  # warm-up, not timed
-    samples: dict[str, list[float]] = {name: [] for name in names}
-    for round_number in range(repeats):
-        shift = round_number % len(names)
-        for name in names[shift:] + names[:shift]:
-            samples[name].append(timed_run(commands[name], cwd, env))
-    return samples
-
-
-def p90(samples: list[float]) -> float:
-    return statistics.quantiles(samples, n=10, method="inclusive")[-1]
 
 
 def parse_importtime(stderr: str) -> dict[str, Imported]:
@@ -200,37 +142,52 @@ def via(module: Imported) -> str:
     return f"via {module.parent}" if module.parent else "top level"
 
 
-def ms(seconds: float) -> str:
-    return f"{seconds * 1e3:.0f} ms"
-
-
-def verdict(ok: bool) -> str:
-    return "OK" if ok else "OVER TARGET"
+def whole_ms(seconds: float) -> str:
+    return ms(seconds, 0)
 
 
 # Reporting --------------------------------------------------------------------------------
 
 
-def report_wall_times(show: list[str], repeats: int, cwd: Path, env: dict[str, str]) -> None:
+def report_wall_times(
+    show: list[str], repeats: int, cwd: Path, env: dict[str, str], rows: list[Row]
+) -> None:
     commands = {
         PASS: [sys.executable, "-c", "pass"],
         PYDANTIC: [sys.executable, "-c", "import pydantic"],
         SHOW: show,
     }
     print(f"1. wall time of a new process, {repeats} runs each, interleaved")
-    samples = round_robin(commands, repeats, cwd, env)
+    # Each runs once untimed first (bytecode caches written, file cache warm), then the rounds,
+    # the order rotating each round.
+    samples = interleave(
+        {name: partial(command_seconds, command, env, cwd) for name, command in commands.items()},
+        repeats,
+        rotate=True,
+        warm=True,
+    )
     medians = {name: statistics.median(times) for name, times in samples.items()}
     for name, times in samples.items():
-        print(f"   {name:<28} median {ms(medians[name]):>7}, p90 {ms(p90(times)):>7}")
+        print(f"   {name:<28} median {whole_ms(medians[name]):>7}, p90 {whole_ms(p90(times)):>7}")
     show_median = medians[SHOW]
     print(
-        f"   dealflow show: {ms(show_median)} median (target <= {SHOW_TARGET_MS:.0f} ms) "
-        f"{verdict(show_median * 1e3 <= SHOW_TARGET_MS)}; "
+        f"   dealflow show: {whole_ms(show_median)} median {SHOW_TARGET.line(show_median)}; "
         f"{show_median / medians[PASS]:.1f}x {PASS}, "
         f"{show_median / medians[PYDANTIC]:.1f}x {PYDANTIC}"
     )
     beyond = show_median - medians[PYDANTIC]
-    print(f"   {SHOW} beyond {PYDANTIC}: {ms(beyond)}")
+    print(f"   {SHOW} beyond {PYDANTIC}: {whole_ms(beyond)}")
+    for baseline in (PASS, PYDANTIC):
+        rows.append(
+            Row.of(
+                SHOW,
+                whole_ms(show_median),
+                f"{whole_ms(medians[baseline])} {baseline}",
+                f"{show_median / medians[baseline]:.1f}x",
+                SHOW_TARGET,
+                show_median,
+            )
+        )
 
 
 def in_process_show(url: str, deal_id: str, tmp: Path, env: dict[str, str]) -> dict[str, Any]:
@@ -241,18 +198,22 @@ def in_process_show(url: str, deal_id: str, tmp: Path, env: dict[str, str]) -> d
     return report
 
 
-def report_heavy(in_process: list[dict[str, Any]], imported: list[dict[str, Imported]]) -> None:
+def report_heavy(
+    in_process: list[dict[str, Any]], imported: list[dict[str, Imported]], rows: list[Row]
+) -> None:
     print(f"2. heavy optional dependencies while `{SHOW}` runs (target: not loaded, not tried)")
     for name in HEAVY:
         loaded = any(r[name]["loaded"] for r in in_process)
         tried = any(r[name]["tried"] for r in in_process)
         profiled = any(m.partition(".")[0] == name for modules in imported for m in modules)
         installed = "installed here" if find_spec(name) else "not installed here"
+        ok = not (loaded or tried or profiled)
         print(
             f"   {name} loaded: {yes_no(loaded or profiled)} (import tried: {yes_no(tried)}; "
-            f"in -X importtime: {yes_no(profiled)}; {installed}) "
-            f"{verdict(not (loaded or tried or profiled))}"
+            f"in -X importtime: {yes_no(profiled)}; {installed}) {verdict(ok)}"
         )
+        measured = f"loaded: {yes_no(loaded or profiled)}, tried: {yes_no(tried)}"
+        rows.append(Row(f"{name} in {SHOW}", measured, "-", "-", "not loaded", verdict(ok)))
 
 
 def report_imports(in_process: list[dict[str, Any]], imported: list[dict[str, Imported]]) -> None:
@@ -260,8 +221,8 @@ def report_imports(in_process: list[dict[str, Any]], imported: list[dict[str, Im
     showing = statistics.median(r["seconds"]["show"] for r in in_process)
     print(
         f"3. where the time goes, medians of {len(in_process)} runs in a new interpreter: "
-        f"loading the app for show {ms(importing)}, then the show command itself "
-        f"{ms(showing)} (store, replay, possible actions, output)"
+        f"loading the app for show {whole_ms(importing)}, then the show command itself "
+        f"{whole_ms(showing)} (store, replay, possible actions, output)"
     )
     names = [n for n in imported[0] if all(n in m for m in imported)]
     cumulative = {n: statistics.median(m[n].cumulative_us for m in imported) for n in names}
@@ -287,20 +248,14 @@ def report_imports(in_process: list[dict[str, Any]], imported: list[dict[str, Im
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="7 runs each instead of 21")
-    quick = parser.parse_args().quick
-    repeats = 7 if quick else 21
-    profile_runs = 3 if quick else 5
+    bench = Run(__doc__, rounds=21, quick=7, unit="runs")
+    repeats = bench.rounds
+    profile_runs = 3 if bench.quick else 5
     show_command, how = dealflow_command()
-    print(
-        f"dealflow CLI cold-start benchmark: medians of {repeats} runs "
-        f"(Python {platform.python_version()}, pydantic {version('pydantic')}, "
-        f"typer {version('typer')}, rich {version('rich')}); dealflow run as the {how}"
-    )
+    versions = [f"{name} {version(name)}" for name in ("pydantic", "typer", "rich")]
+    bench.header("CLI cold-start", versions, after=f"; dealflow run as the {how}")
     env = subprocess_env()
-    with tempfile.TemporaryDirectory(prefix="dealflow-bench-") as tmp_name:
-        tmp = Path(tmp_name)
+    with scratch() as tmp:
         url = f"sqlite:///{tmp / 'deals.db'}"  # absolute path: sqlite:////tmp/...
         cli = [*show_command, "--store", url]
         deal_id = run([*cli, "new", str(SAMPLE)], tmp, env).stdout.strip()
@@ -309,15 +264,16 @@ def main() -> None:
         run([*cli, "show", deal_id], tmp, env)  # it works, before it is timed
         print(f"   setup: deal {deal_id}, offered by the seller, on a temporary SQLite store")
 
-        report_wall_times([*cli, "show", deal_id], repeats, tmp, env)
+        report_wall_times([*cli, "show", deal_id], repeats, tmp, env, bench.rows)
         in_process = [in_process_show(url, deal_id, tmp, env) for _ in range(profile_runs)]
         profile = [sys.executable, "-X", "importtime", "-m", "dealflow", "--store", url]
         imported = [
             parse_importtime(run([*profile, "show", deal_id], tmp, env).stderr)
             for _ in range(profile_runs)
         ]
-        report_heavy(in_process, imported)
+        report_heavy(in_process, imported, bench.rows)
         report_imports(in_process, imported)
+    bench.finish()
 
 
 if __name__ == "__main__":

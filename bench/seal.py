@@ -33,7 +33,8 @@ rounds (default 7), each call after a full collection.
 
 Run ``python bench/seal.py`` from the repository root (it imports ``tests.pki``; ``--quick``
 for fewer rounds, ``--rounds N`` to choose them). It reports and never asserts: the exit code
-is 0 whatever the figures, and an action that fails prints why and the rest still runs.
+is 0 whatever the figures, and an action that fails prints why and the rest still runs. The
+output ends with a table of the figures against their targets.
 """
 
 from __future__ import annotations

@@ -42,8 +42,9 @@ The throwaway server of ``scripts/ci-postgres`` runs with ``fsync=off`` and
 ``synchronous_commit=off``: commits there do not wait for a disk, which the output says; the
 ratio still compares like with like, both sides running on the same server.
 
-Run ``python bench/store.py`` from the repository root (``--quick`` for fewer repeats). It
-reports and never asserts: the exit code is 0 whatever the figures.
+Run ``python bench/store.py`` from the repository root (``--quick`` for fewer repeats,
+``--rounds N`` to choose them). It reports and never asserts: the exit code is 0 whatever the
+figures. The output ends with a table of the figures against their targets.
 """
 
 from __future__ import annotations
@@ -69,22 +70,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import pydantic
-from _common import (
-    CommandFailed,
-    Row,
-    Run,
-    Target,
-    command_seconds,
-    dealflow_command,
-    interleave,
-    median_of,
-    medians,
-    ms,
-    scratch,
-    seconds,
-    subprocess_env,
-    us,
-)
+from _common import Row, Run, Target, interleave, median_of, medians, ms, scratch, seconds, us
+from _processes import CommandFailed, command_seconds, dealflow_command
 from _sample import Cast, acting_as, fixed_clock, terms_change
 
 from dealflow import (
@@ -871,9 +858,8 @@ def report_cli(runs: int, db: Path, rows: int) -> None:
     same rows as JSON (no table), and a query that finds nothing (start-up and the query)."""
     command, _ = dealflow_command()
     base = [*command, "--store", f"sqlite:///{db}"]
-    env = subprocess_env()
     measures = {
-        name: partial(command_seconds, [*base, *arguments], env)
+        name: partial(command_seconds, [*base, *arguments])
         for name, arguments in CLI_COMMANDS.items()
     }
     try:
