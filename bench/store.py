@@ -43,8 +43,9 @@ The throwaway server of ``scripts/ci-postgres`` runs with ``fsync=off`` and
 ratio still compares like with like, both sides running on the same server.
 
 Run ``python bench/store.py`` from the repository root (``--quick`` for fewer repeats,
-``--rounds N`` to choose them). It reports and never asserts: the exit code is 0 whatever the
-figures. The output ends with a table of the figures against their targets.
+``--rounds N`` to choose them, ``--postgres URL`` for another server). It reports and never
+asserts: the exit code is 0 whatever the figures. The output ends with a table of the figures
+against their targets.
 """
 
 from __future__ import annotations
