@@ -18,6 +18,7 @@ from rich.table import Table
 
 from dealflow.cli.base import app, cells, emit_json, err, options, out, say, service
 from dealflow.cli.params import DealId
+from dealflow.cli.terms_options import TERMS_OPTIONS
 from dealflow.domain.parties import Side
 from dealflow.domain.policy import Tactic
 
@@ -164,13 +165,15 @@ def _print_advice(advice: DealAdvice, deal: Deal) -> None:
         out.print(table)
         if clamped:
             say("* beyond the policy's range: counted at its end.")
-    rates = []
-    if advice.buyer_concession_per_round is not None:
-        rates.append(f"the buyer concedes {advice.buyer_concession_per_round:.3f} a round")
-    if advice.buyer_concession_per_day is not None:
-        rates.append(f"{advice.buyer_concession_per_day:.3f} a day")
-    if advice.seller_concession_per_round is not None:
-        rates.append(f"we concede {advice.seller_concession_per_round:.3f} a round")
+    rates = [
+        wording.format(rate)
+        for wording, rate in (
+            ("the buyer concedes {:.3f} a round", advice.buyer_concession_per_round),
+            ("{:.3f} a day", advice.buyer_concession_per_day),
+            ("we concede {:.3f} a round", advice.seller_concession_per_round),
+        )
+        if rate is not None
+    ]
     if rates:
         say("Concessions: " + ", ".join(rates) + ".")
     _print_suggestion(advice, deal)
@@ -192,14 +195,11 @@ def _command(advice: DealAdvice, counter: CounterOffer) -> str:
     parts = [f"dealflow {verb} {advice.deal_id} --as seller"]
     if change.discount is not None and change.discount.percent is not None:
         parts.append(f"--discount {change.discount.percent.normalize():f}%")
-    if change.payment_days is not None:
-        parts.append(f"--payment-days {change.payment_days}")
-    if change.warranty_months is not None:
-        parts.append(f"--warranty-months {change.warranty_months}")
-    if change.delivery_date is not None:
-        parts.append(f"--delivery-date {change.delivery_date}")
-    if change.response_hours is not None:
-        parts.append(f"--response-hours {change.response_hours}")
+    # The issues the advisor moves, each written with the option that offer and counter take.
+    for issue in ("payment_days", "warranty_months", "delivery_date", "response_hours"):
+        value = getattr(change, issue)
+        if value is not None:
+            parts.append(f"{TERMS_OPTIONS[issue]} {value}")
     return " ".join(parts)
 
 

@@ -3,6 +3,7 @@ and complaints, and relationship health with buyer value."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated
 
@@ -110,49 +111,50 @@ def claim(
     report(ctx, deal, f"Opened {opened.id}, respond by {when(opened.respond_by)}")
 
 
-@app.command(rich_help_panel="Relationship")
-def respond(
-    ctx: typer.Context,
-    deal_id: DealId,
-    claim_id: ClaimId,
-    note: ClaimNote,
-    role: AnswerAs = RoleName.SELLER,
-    name: Name = None,
-    via: ViaOpt = None,
-) -> None:
-    """Record the first response to a claim (timed against the promised hours).
+def answering_claims(*, resolves: bool) -> Callable[..., None]:
+    """The one body of ``respond`` and ``resolve``: the same arguments and the same checks, and
+    the service's call and the line printed after it told apart by ``resolves``."""
 
-    \b
-    Example:
-      dealflow respond 3f2a9c1b7d4e warranty-claim-1 --note "Visit on Monday"
-    """
-    svc = service(ctx)
-    who = actor(svc.get(deal_id), role, name, via)
-    deal = svc.respond_claim(deal_id, claim_id, who, note)
-    answered = next(c for c in deal.claims if c.id == claim_id)
-    late = " (late)" if answered.response_late(svc.clock.now()) else ""
-    report(ctx, deal, f"Responded to {claim_id}{late}")
+    def answer(
+        ctx: typer.Context,
+        deal_id: DealId,
+        claim_id: ClaimId,
+        note: ClaimNote,
+        role: AnswerAs = RoleName.SELLER,
+        name: Name = None,
+        via: ViaOpt = None,
+    ) -> None:
+        svc = service(ctx)
+        who = actor(svc.get(deal_id), role, name, via)
+        if resolves:
+            report(ctx, svc.resolve_claim(deal_id, claim_id, who, note), f"Resolved {claim_id}")
+            return
+        deal = svc.respond_claim(deal_id, claim_id, who, note)
+        answered = next(c for c in deal.claims if c.id == claim_id)
+        late = " (late)" if answered.response_late(svc.clock.now()) else ""
+        report(ctx, deal, f"Responded to {claim_id}{late}")
+
+    return answer
 
 
-@app.command(rich_help_panel="Relationship")
-def resolve(
-    ctx: typer.Context,
-    deal_id: DealId,
-    claim_id: ClaimId,
-    note: ClaimNote,
-    role: AnswerAs = RoleName.SELLER,
-    name: Name = None,
-    via: ViaOpt = None,
-) -> None:
-    """Resolve and close a claim.
+RESPOND_HELP = """Record the first response to a claim (timed against the promised hours).
 
-    \b
-    Example:
-      dealflow resolve 3f2a9c1b7d4e warranty-claim-1 --note "Sensor replaced"
-    """
-    svc = service(ctx)
-    who = actor(svc.get(deal_id), role, name, via)
-    report(ctx, svc.resolve_claim(deal_id, claim_id, who, note), f"Resolved {claim_id}")
+\b
+Example:
+  dealflow respond 3f2a9c1b7d4e warranty-claim-1 --note "Visit on Monday"
+"""
+RESOLVE_HELP = """Resolve and close a claim.
+
+\b
+Example:
+  dealflow resolve 3f2a9c1b7d4e warranty-claim-1 --note "Sensor replaced"
+"""
+app.command("respond", help=RESPOND_HELP, rich_help_panel="Relationship")(
+    answering_claims(resolves=False)
+)
+app.command("resolve", help=RESOLVE_HELP, rich_help_panel="Relationship")(
+    answering_claims(resolves=True)
+)
 
 
 @app.command(rich_help_panel="Relationship")
