@@ -5,12 +5,19 @@ concurrency check and each event's link in the deal's hash chain, a read-model r
 for queries, and files made for deals;
 :class:`Renderer` turns a contract document into PDF bytes; :class:`Sealer` seals it;
 :class:`Clock` tells the time.
+Verifying a contract file reads it through :class:`ContractInspector` (its metadata, embedded
+files and page text) and judges its seal through :class:`SealJudge` (:class:`SealFinding`);
+the template check drives the templates through :class:`ContractTemplates`.
 Concrete adapters live in :mod:`dealflow.adapters` and are chosen in :mod:`dealflow.bootstrap`.
 """
 
 from __future__ import annotations
 
+import os
+import struct
+import zlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
@@ -117,4 +124,129 @@ class Clock(Protocol):
 
     def now(self) -> datetime:
         """The current time, timezone-aware."""
+        ...
+
+
+# Reading contract files ----------------------------------------------------------------------
+
+#: What a trust entry may be: a certificate's bytes (PEM or DER) or the path of a file.
+TrustSource = bytes | str | os.PathLike[str]
+
+#: What a parser lets escape on damaged input besides its own errors: a bad length or offset, a
+#: missing key, an object of the wrong type, arithmetic on garbage, nesting without end, a
+#: corrupt zlib or binary stream. An inspector or a seal judge turns them into DamagedPdfError;
+#: verification counts them as damage too where it parses what a file embeds.
+PARSER_ERRORS: tuple[type[Exception], ...] = (
+    ValueError, LookupError, TypeError, AttributeError, ArithmeticError, RecursionError,
+    NotImplementedError, EOFError, OSError, zlib.error, struct.error,
+)  # fmt: skip
+
+
+class ContractFile(Protocol):
+    """A PDF opened for verification. Its parts are read when asked for: reading a damaged
+    one raises DamagedPdfError."""
+
+    #: Whether the PDF is encrypted (a dealflow contract never is); then it has no pages read.
+    encrypted: bool
+    #: How many pages it has (0 when encrypted).
+    pages: int
+
+    def metadata(self, key: str) -> str | None:
+        """The document information entry ``/key`` as text, or None."""
+        ...
+
+    def attachments(self, name: str) -> list[bytes]:
+        """Every embedded file called ``name``, in the order the PDF lists them."""
+        ...
+
+    def page_text(self, number: int) -> str:
+        """The text of page ``number`` (from 1)."""
+        ...
+
+
+class ContractInspector(Protocol):
+    """Opens a contract file's PDF structure for verification."""
+
+    def open(self, data: bytes) -> ContractFile:
+        """``data`` parsed as a PDF. Raises DamagedPdfError when it cannot be read."""
+        ...
+
+
+@dataclass(frozen=True)
+class SealFinding:
+    """What a :class:`SealJudge` found: whether the seal holds, why, and the facts."""
+
+    ok: bool
+    detail: str
+    #: Who sealed: the certificate's subject.
+    signer: str | None = None
+    #: The SHA-256 fingerprint of the seal's certificate, lower-case hex.
+    fingerprint: str | None = None
+    #: "B-B", "B-T", "B-LT" or "B-LTA" (PAdES baseline levels).
+    level: str | None = None
+    #: The trusted signing time (a timestamp's), None without one.
+    signing_time: datetime | None = None
+    #: Whether the chain reaches a given root; None when no roots were given.
+    trusted: bool | None = None
+    #: The times of the document timestamps after the seal, in order.
+    timestamps: tuple[datetime, ...] = ()
+
+
+class SealJudge(Protocol):
+    """Judges a contract's seal: its structure, integrity, level, signer, and, given the roots
+    legal trusts, its chain and validity at the trusted signing time."""
+
+    def trust_roots(self, sources: Sequence[TrustSource]) -> tuple[object, ...]:
+        """The certificates of ``sources`` (certificate bytes or file paths), to judge with.
+        Raises SealError for one that cannot be read or is not a certificate."""
+        ...
+
+    def judge(
+        self, data: bytes, roots: Sequence[object] = (), at: datetime | None = None
+    ) -> SealFinding:
+        """The seal of ``data`` judged with ``roots`` as of ``at`` (default now); a bad seal is
+        a finding, not an error. Raises DamagedPdfError when the file cannot be read."""
+        ...
+
+
+# Checking templates --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LaidOut:
+    """What laying a contract out as a PDF noted (a font embedded whole...) and what the
+    layout engine warned of (bad CSS, a missing resource)."""
+
+    notes: tuple[str, ...]
+    warnings: tuple[str, ...]
+
+
+class ContractTemplates(Protocol):
+    """The contract templates (user folders over the built-ins) as the template check drives
+    them. Rendering raises TemplateProblemError naming the template and line, or RenderError."""
+
+    #: The name of the contract's main template, which problems of a whole render name.
+    main_template: str
+
+    @property
+    def clause_ids(self) -> tuple[str, ...]:
+        """The ids of every clause in the clause library."""
+        ...
+
+    def html(self, document: ContractDocument) -> str:
+        """The contract as HTML."""
+        ...
+
+    def notes(self, document: ContractDocument) -> tuple[str, ...]:
+        """What a render of ``document`` notes: a deal text lacking a language it prints."""
+        ...
+
+    def layout(self, html: str, document: ContractDocument) -> LaidOut:
+        """``html`` laid out as the PDF of ``document``: what it noted and warned of."""
+        ...
+
+    def articles(self, template: str, document: ContractDocument) -> list[int] | None:
+        """How many clauses each article of a wording template has, as a side-by-side contract
+        of ``document`` prints them; None when the template cannot be run (rendering it says
+        why)."""
         ...

@@ -1,8 +1,11 @@
 """Judge a contract's seal: its structure, its integrity, its level, who sealed it, whether a
 root legal trusts vouches for them, and whether their certificate was valid when it counted.
 
-:func:`judge_seal` never raises for a bad file; :func:`trust_roots` reads the roots legal
-trusts and raises :class:`~dealflow.errors.SealError` for one that is not a certificate.
+:func:`judge_seal` never raises for a bad seal (a damaged file makes pyHanko raise);
+:func:`trust_roots` reads the roots legal trusts and raises :class:`~dealflow.errors.SealError`
+for one that is not a certificate. :class:`PyhankoSealJudge` is both behind the
+:class:`~dealflow.ports.SealJudge` port, quiet, with what pyHanko raises on a damaged file
+turned into :class:`~dealflow.errors.DamagedPdfError`.
 
 What a dealflow contract may carry after its content: one seal (a PAdES signature over the
 whole file), then document timestamps (``/DocTimeStamp``, RFC 3161) and the validation data
@@ -40,41 +43,32 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
+from dealflow.adapters.untrusted import untrusted_read
 from dealflow.errors import LocalFileError, SealError
 from dealflow.files.local import read_file
+from dealflow.ports import SealFinding, TrustSource
+
+__all__ = [
+    "MAX_TRUST_BYTES",
+    "TRUST_ENV",
+    "PyhankoSealJudge",
+    "SealFinding",
+    "TrustSource",
+    "judge_seal",
+    "trust_files_from_env",
+    "trust_roots",
+]
 
 #: The largest trust file read: a certificate is a few KiB, a bundle of roots some hundreds.
 MAX_TRUST_BYTES = 1024 * 1024
 #: The environment variable naming the trust files, separated by ``os.pathsep``.
 TRUST_ENV = "DEALFLOW_TRUST"
 
-#: What a trust entry may be: a certificate's bytes (PEM or DER) or the path of a file.
-TrustSource = bytes | str | os.PathLike[str]
-
 _HEX = re.compile(rb"[0-9A-Fa-f]*")
-
-
-@dataclass(frozen=True)
-class SealFinding:
-    """What :func:`judge_seal` found: whether the seal holds, why, and the facts."""
-
-    ok: bool
-    detail: str
-    #: Who sealed: the certificate's subject.
-    signer: str | None = None
-    #: The SHA-256 fingerprint of the seal's certificate, lower-case hex.
-    fingerprint: str | None = None
-    #: "B-B", "B-T", "B-LT" or "B-LTA" (PAdES baseline levels).
-    level: str | None = None
-    #: The trusted signing time (a timestamp's), None without one.
-    signing_time: datetime | None = None
-    #: Whether the chain reaches a given root; None when no roots were given.
-    trusted: bool | None = None
-    #: The times of the document timestamps after the seal, in order.
-    timestamps: tuple[datetime, ...] = ()
 
 
 def trust_files_from_env() -> tuple[Path, ...]:
@@ -423,3 +417,40 @@ def _failure(
         why = _untrusted_seal(status, seal.signer_cert, times.seal, times.seal_basis)
         return f"{who} is not trusted: {why}"
     return None
+
+
+# The port --------------------------------------------------------------------------------
+
+
+@cache
+def _damage() -> tuple[type[Exception], ...]:
+    """What pyHanko, its certificate validator and the cryptography beneath raise on a damaged
+    file: their base errors."""
+    from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+    from pyhanko.pdf_utils.misc import PdfError
+    from pyhanko_certvalidator.errors import (
+        CRLValidationError,
+        OCSPValidationError,
+        PathError,
+        ValidationError,
+    )
+
+    return (
+        PdfError, PathError, ValidationError, CRLValidationError, OCSPValidationError,
+        InvalidSignature, UnsupportedAlgorithm,
+    )  # fmt: skip
+
+
+class PyhankoSealJudge:
+    """The seal judge on pyHanko (see :class:`dealflow.ports.SealJudge`)."""
+
+    def trust_roots(self, sources: Sequence[TrustSource]) -> tuple[object, ...]:
+        """The certificates of ``sources`` (:func:`trust_roots`)."""
+        return trust_roots(sources)
+
+    def judge(
+        self, data: bytes, roots: Sequence[object] = (), at: datetime | None = None
+    ) -> SealFinding:
+        """:func:`judge_seal`, with pyHanko quiet and a damaged file a DamagedPdfError."""
+        with untrusted_read(("pyhanko", "pyhanko_certvalidator"), _damage()):
+            return judge_seal(data, roots, at)
