@@ -20,8 +20,8 @@ if TYPE_CHECKING:
     from dealflow.adapters.postgres import PostgresEventStore
     from dealflow.adapters.sqlite import SQLiteEventStore
     from dealflow.application.service import DealService
-    from dealflow.application.verification import Verdict, verify_contract
-    from dealflow.bootstrap import connect, open_store
+    from dealflow.application.verification import Verdict
+    from dealflow.bootstrap import connect, open_store, verify_contract
     from dealflow.domain.advisor.deal_advice import DealAdvice
     from dealflow.domain.agreement import Agreement
     from dealflow.domain.buyer_value import BuyerValue, RenewalReminder
@@ -105,7 +105,7 @@ _MODULES: dict[str, tuple[str, ...]] = {
     "dealflow.adapters.memory": ("MemoryEventStore",),
     "dealflow.adapters.postgres": ("PostgresEventStore",),
     "dealflow.adapters.sqlite": ("SQLiteEventStore",),
-    "dealflow.bootstrap": ("connect", "open_store"),
+    "dealflow.bootstrap": ("connect", "open_store", "verify_contract"),
     "dealflow.files.dealfile": ("deal_file_schema", "load_deal_file", "parse_deal_spec"),
     "dealflow.domain.buyer_value": ("BuyerValue", "RenewalReminder"),
     "dealflow.domain.claims": ("Claim", "ClaimKind"),
@@ -188,7 +188,7 @@ _MODULES: dict[str, tuple[str, ...]] = {
     "dealflow.files.policy": ("load_policy_file", "parse_policy"),
     "dealflow.read.reports": ("BuyerReport", "Review"),
     "dealflow.application.service": ("DealService",),
-    "dealflow.application.verification": ("Verdict", "verify_contract"),
+    "dealflow.application.verification": ("Verdict",),
     "dealflow.domain.advisor.deal_advice": ("DealAdvice",),
 }
 _HOME = {name: module for module, names in _MODULES.items() for name in names}

@@ -2,6 +2,8 @@
 contract renderer over the template folders (``--templates DIR`` or ``$DEALFLOW_TEMPLATES``,
 searched before the built-ins), the seal certificate (``--cert FILE`` or ``$DEALFLOW_CERT``) and
 the timestamp authority that makes seals long-term (``--tsa URL`` or ``$DEALFLOW_TSA``).
+It also wires the use case that runs without a store of its own: :func:`verify_contract` (the
+PDF inspector and the seal judge).
 
 Store URLs:
 
@@ -18,8 +20,9 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dealflow.adapters.clock import SystemClock
 from dealflow.adapters.memory import MemoryEventStore
@@ -27,7 +30,18 @@ from dealflow.adapters.sqlite import SQLiteEventStore
 from dealflow.application.service import DEFAULT_CLOCK_SKEW, DealService
 from dealflow.domain.policy import SellerPolicy
 from dealflow.errors import StoreError
-from dealflow.ports import Clock, EventStore, Renderer, Sealer
+from dealflow.ports import (
+    Clock,
+    ContractInspector,
+    EventStore,
+    Renderer,
+    Sealer,
+    SealJudge,
+    TrustSource,
+)
+
+if TYPE_CHECKING:  # loaded when a contract is verified
+    from dealflow.application.verification import Verdict
 
 STORE_ENV = "DEALFLOW_STORE"
 TEMPLATES_ENV = "DEALFLOW_TEMPLATES"
@@ -165,3 +179,36 @@ def connect(
         clock_skew=clock_skew,
         member=member,
     )
+
+
+def make_inspector() -> ContractInspector:
+    """The contract inspector verification reads PDFs with (pypdf, imported on first read)."""
+    from dealflow.adapters.pdf_inspection import PypdfInspector
+
+    return PypdfInspector()
+
+
+def make_seal_judge() -> SealJudge:
+    """The seal judge verification judges seals with (pyHanko, imported on first use)."""
+    from dealflow.adapters.seal_validation import PyhankoSealJudge
+
+    return PyhankoSealJudge()
+
+
+def verify_contract(
+    data: bytes,
+    service: DealService | None = None,
+    *,
+    trust: Sequence[TrustSource] = (),
+    at: datetime | None = None,
+) -> Verdict:
+    """Verify a contract file (:func:`dealflow.application.verification.verify_contract`)
+    with the installed PDF inspector and seal judge: never raises for a bad file; with
+    ``service``, checks it against that store too; ``trust`` the roots legal trusts, ``at`` the
+    moment judged (default now). A trust entry that is not a certificate raises SealError."""
+    from dealflow.application import verification
+
+    return verification.verify_contract(
+        data, service, trust=trust, at=at, inspector=make_inspector(), judge=make_seal_judge()
+    )
+

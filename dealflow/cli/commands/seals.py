@@ -105,7 +105,8 @@ def verify(
     Example:
       dealflow verify DF-3F2A9C1B7D4E-V1-id-en.pdf --trust root.pem
     """
-    from dealflow.application.verification import MAX_CONTRACT_BYTES, verify_contract
+    from dealflow.application.verification import MAX_CONTRACT_BYTES
+    from dealflow.bootstrap import verify_contract
     from dealflow.files.local import read_file
 
     data = read_file(file, MAX_CONTRACT_BYTES)
