@@ -2,8 +2,9 @@
 contract renderer over the template folders (``--templates DIR`` or ``$DEALFLOW_TEMPLATES``,
 searched before the built-ins), the seal certificate (``--cert FILE`` or ``$DEALFLOW_CERT``) and
 the timestamp authority that makes seals long-term (``--tsa URL`` or ``$DEALFLOW_TSA``).
-It also wires the use case that runs without a store of its own: :func:`verify_contract` (the
-PDF inspector and the seal judge).
+It also wires the use cases that run without a store of their own: :func:`verify_contract`
+(the PDF inspector and the seal judge) and :func:`check_templates` (the templates under check
+and a service on an in-memory store whose clock stands still).
 
 Store URLs:
 
@@ -40,7 +41,8 @@ from dealflow.ports import (
     TrustSource,
 )
 
-if TYPE_CHECKING:  # loaded when a contract is verified
+if TYPE_CHECKING:  # loaded when a contract is verified or the templates checked
+    from dealflow.application.template_check import CheckReport
     from dealflow.application.verification import Verdict
 
 STORE_ENV = "DEALFLOW_STORE"
@@ -212,3 +214,15 @@ def verify_contract(
         data, service, trust=trust, at=at, inspector=make_inspector(), judge=make_seal_judge()
     )
 
+
+def check_templates(user_dirs: Sequence[Path] = (), *, layout: bool = True) -> CheckReport:
+    """Check the templates of ``user_dirs`` over the built-ins
+    (:func:`dealflow.application.template_check.check_templates`): the samples made on an
+    in-memory store at a fixed time, each rendered and, with ``layout``, laid out as a PDF."""
+    from dealflow.adapters.clock import FixedClock
+    from dealflow.adapters.rendering.template_check import TemplatesUnderCheck
+    from dealflow.application import template_check
+
+    templates = TemplatesUnderCheck(user_dirs)
+    samples = DealService(MemoryEventStore(), FixedClock(template_check.SAMPLE_TIME))
+    return template_check.check_templates(templates, samples, layout=layout)

@@ -11,28 +11,32 @@ reported. What a render notes (a deal text lacking a language the contract print
 embedded whole) is listed apart, as a warning. The wording files of the two languages must have
 the same articles and clauses, so that in a side-by-side contract each clause faces its
 translation.
+
+The templates come through the :class:`~dealflow.ports.ContractTemplates` port and the samples
+are made on the service given (an empty store); :func:`dealflow.bootstrap.check_templates`
+supplies both.
 """
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dealflow.domain.contract import ContractDocument, contract_document
 from dealflow.domain.deal import Deal, Language
 from dealflow.domain.terms import TEXT_LANGUAGES, Terms
 from dealflow.errors import RenderError, TemplateProblemError
+from dealflow.ports import ContractTemplates
 
 if TYPE_CHECKING:
-    from dealflow.adapters.rendering.templates import TemplateSet
+    from dealflow.application.service import DealService
 
 WORDING = ("wording/en.html.j2", "wording/id.html.j2")
+#: The time the samples are made at, so that they are the same on every run.
+SAMPLE_TIME = datetime(2026, 11, 2, 9, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -61,14 +65,11 @@ class CheckReport:
     notes: tuple[str, ...] = ()
 
 
-def sample_deals() -> list[tuple[str, Deal]]:
-    """The demo deal as a draft (after the first offer) and signed, on a fixed clock."""
-    from dealflow.adapters.clock import FixedClock
-    from dealflow.adapters.memory import MemoryEventStore
+def sample_deals(service: DealService) -> list[tuple[str, Deal]]:
+    """The demo deal as a draft (after the first offer) and signed, made on ``service``: an
+    empty store, its clock fixed at :data:`SAMPLE_TIME`."""
     from dealflow.application.demo import run_demo
-    from dealflow.application.service import DealService
 
-    service = DealService(MemoryEventStore(), FixedClock(datetime(2026, 11, 2, 9, tzinfo=UTC)))
     samples: list[tuple[str, Deal]] = []
     deal = None
     for what, deal in run_demo(service):
@@ -110,14 +111,16 @@ def _wrong_language(html: str, terms: Terms, langs: Sequence[str]) -> list[str]:
     return [places[n] for n in sorted(found) if n < len(places)]
 
 
-def _documents(templates: TemplateSet) -> Iterator[tuple[str, ContractDocument]]:
-    for name, deal in sample_deals():
+def _documents(
+    templates: ContractTemplates, service: DealService
+) -> Iterator[tuple[str, ContractDocument]]:
+    for name, deal in sample_deals(service):
         for language in Language:
             document = contract_document(deal, language=language)
             yield name, document
             special = document.terms.special
             if document.signed and special is not None:
-                every = special.model_copy(update={"clauses": tuple(sorted(templates.clauses))})
+                every = special.model_copy(update={"clauses": tuple(sorted(templates.clause_ids))})
                 terms = document.terms.model_copy(update={"special": every})
                 yield "every library clause", document.model_copy(update={"terms": terms})
                 terms = per_language(document.terms)
@@ -130,53 +133,29 @@ def _documents(templates: TemplateSet) -> Iterator[tuple[str, ContractDocument]]
                 yield PER_LANGUAGE, document.model_copy(update=update)
 
 
-@contextmanager
-def _weasyprint_warnings() -> Iterator[list[str]]:
-    """Collect what WeasyPrint logs at WARNING or above (bad CSS, missing resources)."""
-    seen: list[str] = []
-
-    class Collect(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            seen.append(record.getMessage())
-
-    logger = logging.getLogger("weasyprint")
-    handler = Collect(logging.WARNING)
-    logger.addHandler(handler)
-    try:
-        yield seen
-    finally:
-        logger.removeHandler(handler)
-
-
-def _wording_shape(templates: TemplateSet, document: ContractDocument) -> list[str]:
+def _wording_shape(templates: ContractTemplates, document: ContractDocument) -> list[str]:
     """Differences in articles and clauses between the English and Indonesian wording."""
     shapes = {}
     for name in WORDING:
-        try:
-            module = templates.env.get_template(name).make_module(
-                {"c": document, "mode": "id+en", "langs": ["id", "en"]}
-            )
-        except Exception:  # the render of the same template reports it
+        articles = templates.articles(name, document)
+        if articles is None:  # the render of the same template reports it
             return []
-        articles = getattr(module, "articles", [])
-        shapes[name] = [len(article["clauses"]) for article in articles]
+        shapes[name] = articles
     en, id_ = (shapes[name] for name in WORDING)
     if en == id_:
         return []
     return [f"articles and clauses differ: en has {en}, id has {id_}"]
 
 
-def check_templates(user_dirs: Sequence[Path] = (), *, layout: bool = True) -> CheckReport:
-    """Render every sample in every language; with ``layout``, lay each out as a PDF too."""
-    from dealflow.adapters.rendering.pdf import PdfRenderer
-    from dealflow.adapters.rendering.templates import CONTRACT_TEMPLATE, TemplateSet
-
-    templates = TemplateSet(user_dirs)
-    renderer = PdfRenderer(templates)
+def check_templates(
+    templates: ContractTemplates, service: DealService, *, layout: bool = True
+) -> CheckReport:
+    """Render every sample (made on ``service``, an empty store) in every language; with
+    ``layout``, lay each out as a PDF too."""
     problems: list[CheckProblem] = []
     notes: list[str] = []
     renders = 0
-    for sample, document in _documents(templates):
+    for sample, document in _documents(templates, service):
         language = document.language.value
         try:
             if sample == "signed contract" and language == "id+en":
@@ -191,14 +170,15 @@ def check_templates(user_dirs: Sequence[Path] = (), *, layout: bool = True) -> C
                         f"prints {', '.join(wrong)} in another language than the contract's: "
                         "print deal texts with tr(value, L) or deal_text(value)"
                     )
-                    problems.append(CheckProblem(sample, language, CONTRACT_TEMPLATE, None, what))
+                    problems.append(
+                        CheckProblem(sample, language, templates.main_template, None, what)
+                    )
             if layout:
-                with _weasyprint_warnings() as warnings:
-                    rendered = renderer.pdf_noted(html, document)
-                notes.extend(rendered.notes)
+                laid_out = templates.layout(html, document)
+                notes.extend(laid_out.notes)
                 problems.extend(
                     CheckProblem(sample, language, "contract.css", None, f"WeasyPrint: {text}")
-                    for text in warnings
+                    for text in laid_out.warnings
                 )
             renders += 1
         except TemplateProblemError as exc:

@@ -23,7 +23,7 @@ from dealflow.adapters.rendering.formats import money, words
 from dealflow.adapters.rendering.pdf import PdfRenderer
 from dealflow.adapters.rendering.templates import TemplateSet
 from dealflow.application.demo import play_demo, sample_deal_spec
-from dealflow.application.template_check import check_templates
+from dealflow.bootstrap import check_templates
 from dealflow.domain.agreement import agreement_of
 from dealflow.files.clauses import clause_standards
 from tests.conftest import BUYER, SELLER, START, staffed

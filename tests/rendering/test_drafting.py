@@ -23,7 +23,7 @@ import dealflow
 from dealflow import DeliverySplit, Discount, LocalizedText, SpecialTerms, Stage, TermsChange
 from dealflow.adapters.rendering.pdf import PdfRenderer
 from dealflow.adapters.rendering.templates import TemplateSet, builtin_templates
-from dealflow.application.template_check import check_templates
+from dealflow.bootstrap import check_templates
 from dealflow.files.dealfile import parse_deal_spec
 from tests.conftest import BUYER, LEGAL, MANAGER, SAMPLE_FILE, SELLER, START, by, staffed
 

@@ -261,8 +261,7 @@ def templates_check(
     Example:
       dealflow templates check ./our-templates
     """
-    from dealflow.application.template_check import check_templates
-    from dealflow.bootstrap import template_dirs
+    from dealflow.bootstrap import check_templates, template_dirs
 
     opts = options(ctx)
     folders = template_dirs([folder] if folder else ([opts.templates] if opts.templates else None))
