@@ -18,10 +18,11 @@ store with the sample deal taken a few steps (``new``, ``present --as seller``, 
    baselines. Target: ``dealflow show`` <= 300 ms median.
 2. The heavy optional dependencies (``weasyprint``, ``pyhanko``, ``psycopg``: PDF, sealing,
    PostgreSQL) must stay out of ``show``: a new interpreter loads the app as the console script
-   does (``dealflow.cli.main.load``: the root options and the show command's module) and runs
-   ``show`` in-process (``standalone_mode=False``) with a finder on ``sys.meta_path`` that records
-   any attempt to import them (found or not), then checks ``sys.modules``; the module lists of
-   the ``-X importtime`` runs below are checked too. Target: not loaded, not even tried.
+   does (``dealflow.cli.app``: the root options, then the show command's module when the
+   arguments are parsed) and runs ``show`` in-process with a finder on ``sys.meta_path`` that
+   records any attempt to import them (found or not), then checks ``sys.modules``; the module
+   lists of the ``-X importtime`` runs below are checked too. Target: not loaded, not even
+   tried.
 3. Where the start-up time goes: ``python -X importtime -m dealflow --store ... show DEAL``
    (a few runs, medians per module), the 10 largest cumulative import times (a module's
    cumulative time includes the modules it was the first to import, so the list nests; each
@@ -61,8 +62,9 @@ SHOW = "dealflow show"
 SAMPLE = Path(__file__).resolve().parent.parent / "dealflow" / "samples" / "conveyor-deal.yaml"
 
 # Run in a fresh interpreter: ``show`` in-process, then what of HEAVY was tried and loaded,
-# and the seconds spent loading the app as the console script does (``dealflow.cli.main.load``:
-# the root options and the show command's module) and running the command once loaded.
+# and the seconds spent loading the app as the console script does (``dealflow.cli.app``: the
+# root options, and the show command's module while the arguments are parsed) and running the
+# command once loaded.
 IN_PROCESS = """
 import json, sys
 from time import perf_counter
@@ -78,11 +80,13 @@ class Watch:
 
 sys.meta_path.insert(0, Watch())
 start = perf_counter()
-from dealflow.cli.main import load
+import typer.main
+from dealflow.cli.app import app
 args = ["--store", url, "show", deal_id]
-app = load(args)
-imported = perf_counter()
-app(args, prog_name="dealflow", standalone_mode=False)
+group = typer.main.get_command(app)
+with group.make_context("dealflow", args) as ctx:
+    imported = perf_counter()
+    group.invoke(ctx)
 done = perf_counter()
 loaded = {m.partition(".")[0] for m in sys.modules}
 report = {h: {"loaded": h in loaded, "tried": h in tried} for h in heavy}

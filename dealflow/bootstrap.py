@@ -5,6 +5,9 @@ the timestamp authority that makes seals long-term (``--tsa URL`` or ``$DEALFLOW
 It also wires the use cases that run without a store of their own: :func:`verify_contract`
 (the PDF inspector and the seal judge) and :func:`check_templates` (the templates under check
 and a service on an in-memory store whose clock stands still).
+The command line reaches the adapters it needs beyond a service through it too: a fixed clock
+for ``--now`` (:func:`fixed_clock`), the trust files, a seal's new timestamp and a development
+seal certificate.
 
 Store URLs:
 
@@ -195,6 +198,38 @@ def make_seal_judge() -> SealJudge:
     from dealflow.adapters.seal_validation import PyhankoSealJudge
 
     return PyhankoSealJudge()
+
+
+def fixed_clock(at: datetime) -> Clock:
+    """A clock that always reads ``at``: the command line's ``--now``."""
+    from dealflow.adapters.clock import FixedClock
+
+    return FixedClock(at)
+
+
+def trust_files(given: Sequence[Path] = ()) -> tuple[Path, ...]:
+    """The trust files legal names (``--trust``), else those ``$DEALFLOW_TRUST`` names."""
+    from dealflow.adapters.seal_validation import trust_files_from_env
+
+    return tuple(given) if given else trust_files_from_env()
+
+
+def refresh_seal_timestamp(data: bytes, tsa: str, roots: Sequence[object] = ()) -> bytes:
+    """The sealed contract ``data`` with a new document timestamp from the authority at ``tsa``
+    and fresh validation data for the last one, chains built to ``roots``
+    (:func:`dealflow.adapters.signing.refresh_timestamp`; pyHanko). Raises SealError."""
+    from dealflow.adapters.signing import refresh_timestamp
+
+    return refresh_timestamp(data, tsa, roots)
+
+
+def make_dev_seal(folder: Path) -> Path:
+    """Write a self-signed development seal certificate, ``folder/dev-seal.p12``, and the
+    certificate to trust, ``folder/dev-seal.pem``
+    (:func:`dealflow.adapters.signing.make_dev_certificate`); the ``.p12``'s path."""
+    from dealflow.adapters.signing import make_dev_certificate
+
+    return make_dev_certificate(folder)
 
 
 def verify_contract(

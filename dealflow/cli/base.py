@@ -1,4 +1,4 @@
-"""What every command shares: the Typer app, the global options, the service, output.
+"""What every command shares: the global options, the service, output.
 
 The global options (``--store``, ``--json``, ``--policy``, ``--now``) are read once by the
 root callback into :class:`Options`; a command asks for the service with :func:`service`,
@@ -18,8 +18,6 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from dealflow.cli.commandline import CommandLine
-
 if TYPE_CHECKING:
     from pydantic import BaseModel
     from rich.console import Console
@@ -28,24 +26,6 @@ if TYPE_CHECKING:
     from dealflow.application.service import DealService
     from dealflow.domain.deal import Deal
     from dealflow.domain.parties import Actor
-
-#: The root's help. Click keeps a paragraph that opens with \b (a backspace) as written.
-ROOT_HELP = """Negotiate B2B deals from offer to signed contract and after-sales.
-
-\b
-Examples:
-  dealflow demo
-  dealflow --store deals.db new deal.yaml
-"""
-
-app = CommandLine(
-    name="dealflow",
-    help=ROOT_HELP,
-    no_args_is_help=True,
-    pretty_exceptions_show_locals=False,
-    add_completion=True,
-    rich_markup_mode=None,
-)
 
 
 class LazyConsole:
@@ -126,15 +106,14 @@ def service(ctx: typer.Context) -> DealService:
     """The service on the chosen store, clock and policy; connected once per invocation."""
     opts = options(ctx)
     if opts._service is None:
-        from dealflow.adapters.clock import FixedClock
-        from dealflow.bootstrap import connect
+        from dealflow.bootstrap import connect, fixed_clock
 
         policy = None
         if opts.policy:
             from dealflow.files.policy import load_policy_file
 
             policy = load_policy_file(opts.policy)
-        clock = FixedClock(opts.now) if opts.now else None
+        clock = fixed_clock(opts.now) if opts.now else None
         folders = [opts.templates] if opts.templates else None
         opts._service = connect(
             opts.store,

@@ -11,7 +11,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from dealflow.cli.app import app
+from dealflow.cli.app import app, load_all
 from dealflow.cli.base import RoleName
 from dealflow.domain.aftersales import KEEPERS, WAIVERS
 from dealflow.domain.lifecycle import ROLES, Action
@@ -35,6 +35,7 @@ def _every_command_line() -> list[list[str]]:
     return lines
 
 
+load_all()  # every command registered, so that the app's group is built with them all
 COMMAND_LINES = _every_command_line()
 NAMES = [" ".join(words) or "dealflow" for words in COMMAND_LINES]
 

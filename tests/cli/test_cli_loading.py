@@ -1,4 +1,4 @@
-"""The console script loads only the module of the command it runs; the map must stay whole."""
+"""The app loads only the module of the command it runs; the map must stay whole."""
 
 from __future__ import annotations
 
@@ -12,13 +12,20 @@ import pytest
 import typer
 
 import dealflow
-from dealflow.cli import main as cli_main
-from dealflow.cli.app import app
+from dealflow.cli.app import COMMANDS, LazyCommands, app, load_all
 from tests.conftest import SAMPLE_FILE, staffed
+
+
+def _root() -> tuple[LazyCommands, typer.Context]:
+    """The app's root group, and a context of its own to read arguments with."""
+    root = typer.main.get_command(app)
+    assert isinstance(root, LazyCommands)
+    return root, typer.Context(root, info_name="dealflow")
 
 
 def _registered() -> dict[str, str]:
     """Every top-level command and group of the full app, with the module that registers it."""
+    load_all()
     found: dict[str, str] = {}
     for command in app.registered_commands:
         assert command.callback is not None
@@ -34,17 +41,19 @@ def _registered() -> dict[str, str]:
 def test_every_command_is_mapped_to_the_module_that_registers_it() -> None:
     registered = _registered()
     assert len(registered) >= 38
-    mapped = {name: f"dealflow.cli.commands.{module}" for name, module in cli_main.COMMANDS.items()}
+    mapped = {name: f"dealflow.cli.commands.{module}" for name, module in COMMANDS.items()}
     assert mapped == registered
 
 
 def test_the_options_taking_a_value_are_the_root_options_that_do() -> None:
-    root = typer.main.get_command(app)
+    root, _ = _root()
     with_value = {
         opt for param in root.params if not getattr(param, "is_flag", False) for opt in param.opts
     }
     assert "--store" in with_value and "--json" not in with_value
-    assert with_value == set(cli_main.VALUE_OPTIONS)
+    flags, valued = root.global_options()
+    assert with_value == set(valued)
+    assert flags == {"--json"}
 
 
 @pytest.mark.parametrize(
@@ -67,21 +76,22 @@ def test_the_options_taking_a_value_are_the_root_options_that_do() -> None:
 def test_the_command_module_is_found_past_the_global_options(
     args: list[str], module: str | None
 ) -> None:
-    assert cli_main.command_module(args) == module
+    root, ctx = _root()
+    position = root.command_position(ctx, args)
+    assert (None if position is None else COMMANDS.get(args[position])) == module
 
 
 LOADED = """
 import io, json, sys, contextlib
-from dealflow.cli.main import load
+from dealflow.cli.app import app
 args = sys.argv[1:]
-app = load(args)
-names = sorted(c.name or c.callback.__name__ for c in app.registered_commands)
 shown = io.StringIO()
 with contextlib.redirect_stdout(shown):
     try:
         app(args, prog_name="dealflow")
     except SystemExit as exc:
         assert exc.code in (0, 2), exc.code  # done, or a usage error (an unknown command)
+names = sorted(c.name or c.callback.__name__ for c in app.registered_commands)
 print(json.dumps({"commands": names, "output": shown.getvalue(),
       "modules": sorted(m for m in sys.modules if m.split(".")[0] in
       ("dealflow", "rich", "yaml", "weasyprint", "pyhanko", "psycopg"))}))
@@ -138,6 +148,7 @@ def test_show_loads_what_it_needs_and_none_of_the_rest(tmp_path: Path) -> None:
 
 
 def test_help_and_unknown_commands_load_every_command() -> None:
+    load_all()
     everything = len(app.registered_commands)
     assert len(_load("--help")["commands"]) == everything
     assert len(_load("shwo")["commands"]) == everything
@@ -170,7 +181,8 @@ def test_help_and_unknown_commands_load_every_command() -> None:
 def test_global_options_after_the_command_move_before_it(
     args: list[str], expected: list[str] | None
 ) -> None:
-    assert cli_main.hoisted(args, app) == (args if expected is None else expected)
+    root, ctx = _root()
+    assert root.hoisted(ctx, args) == (args if expected is None else expected)
 
 
 def test_now_is_bounded_by_the_last_date_terms_may_name() -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import typer
 
-from dealflow.cli.app import app
+from dealflow.cli.app import app, load_all
 from tests.conftest import SAMPLE_FILE
 
 TERMS_OPTIONS = [
@@ -29,6 +29,7 @@ TERMS_OPTIONS = [
 
 
 def _options(name: str) -> list[str]:
+    load_all()
     command = typer.main.get_command(app).commands[name]  # type: ignore[attr-defined]
     return [opt for param in command.params for opt in param.opts if opt.startswith("--")]
 

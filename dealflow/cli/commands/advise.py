@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from dealflow.cli.base import app, cells, emit_json, err, options, out, say, service
+from dealflow.cli.app import app
+from dealflow.cli.base import cells, emit_json, err, options, out, say, service
 from dealflow.cli.params import DealId
 from dealflow.cli.terms_options import TERMS_OPTIONS
 from dealflow.domain.parties import Side

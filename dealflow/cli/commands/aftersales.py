@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
+from dealflow.cli.app import app
 from dealflow.cli.base import (
     RoleName,
     actor,
-    app,
     cells,
     columns,
     emit_json,

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import typer
 
-from dealflow.cli.base import app, emit_json, options, say, service
+from dealflow.cli.app import app
+from dealflow.cli.base import emit_json, options, say, service
 from dealflow.cli.params import DealId
 
 

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from dealflow.application.contracts import unsealed_original
-from dealflow.cli.base import app, emit_json, err, options, out, say, service
+from dealflow.cli.app import app
+from dealflow.cli.base import emit_json, err, options, out, say, service
 from dealflow.cli.commandline import CommandLine
 from dealflow.errors import DealflowError, RenderError
 from dealflow.files.local import check_target, make_folder, write_file

@@ -12,10 +12,10 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
+from dealflow.cli.app import app
 from dealflow.cli.base import (
     RoleName,
     actor,
-    app,
     emit_json,
     options,
     parse_date,

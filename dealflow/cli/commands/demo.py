@@ -8,7 +8,8 @@ from typing import Annotated
 
 import typer
 
-from dealflow.cli.base import app, emit_json, options, say, service
+from dealflow.cli.app import app
+from dealflow.cli.base import emit_json, options, say, service
 
 
 @app.command(rich_help_panel="Try it")

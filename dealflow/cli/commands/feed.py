@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from dealflow.cli.base import app, service
+from dealflow.cli.app import app
+from dealflow.cli.base import service
 from dealflow.domain.money import SHOWN
 
 

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from dealflow.cli.base import app, columns, emit_json, options, say, service, when
+from dealflow.cli.app import app
+from dealflow.cli.base import columns, emit_json, options, say, service, when
 from dealflow.cli.commandline import CommandLine
 from dealflow.domain.members import MemberRole
 from dealflow.domain.money import SHOWN

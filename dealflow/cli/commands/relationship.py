@@ -10,18 +10,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from dealflow.cli.base import (
-    RoleName,
-    actor,
-    app,
-    cells,
-    emit_json,
-    options,
-    out,
-    say,
-    service,
-    when,
-)
+from dealflow.cli.app import app
+from dealflow.cli.base import RoleName, actor, cells, emit_json, options, out, say, service, when
 from dealflow.cli.commands.deals import report
 from dealflow.cli.params import DealId, Name, ViaOpt, role_option
 from dealflow.domain.aftersales import KEEPERS

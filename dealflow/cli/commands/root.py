@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from dealflow.__about__ import __version__
-from dealflow.cli.base import Options, app, parse_now, say
+from dealflow.cli.base import Options, parse_now, say
 
 
 def _version(value: bool) -> None:
@@ -20,7 +20,6 @@ def _version(value: bool) -> None:
         raise typer.Exit
 
 
-@app.callback()
 def root(
     ctx: typer.Context,
     store: Annotated[

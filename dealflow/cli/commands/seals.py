@@ -11,12 +11,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from dealflow.cli.base import app, emit_json, options, out, say, service
+from dealflow.cli.app import app
+from dealflow.cli.base import emit_json, options, out, say, service
 from dealflow.cli.commandline import CommandLine
 
 if TYPE_CHECKING:
-    from dealflow.adapters.seal_validation import SealFinding
     from dealflow.application.verification import Verdict
+    from dealflow.ports import SealFinding
 
 keys_app = CommandLine(
     help="Seal certificates.\n\n\b\nExample:\n  dealflow keys dev ./keys",
@@ -43,9 +44,9 @@ TrustOption = Annotated[
 
 
 def _trust(given: list[Path] | None) -> tuple[Path, ...]:
-    from dealflow.adapters.seal_validation import trust_files_from_env
+    from dealflow.bootstrap import trust_files
 
-    return tuple(given) if given else trust_files_from_env()
+    return trust_files(given or ())
 
 
 def _moment(value: str | None) -> datetime | None:
@@ -173,10 +174,8 @@ def seal_refresh(
     Example:
       dealflow --tsa https://tsa.example seal refresh DF-3F2A9C1B7D4E-V1.pdf
     """
-    from dealflow.adapters.seal_validation import trust_roots
-    from dealflow.adapters.signing import refresh_timestamp
     from dealflow.application.verification import MAX_CONTRACT_BYTES
-    from dealflow.bootstrap import tsa_url
+    from dealflow.bootstrap import make_seal_judge, refresh_seal_timestamp, tsa_url
     from dealflow.errors import SealError
     from dealflow.files.local import read_file, write_file
 
@@ -184,12 +183,12 @@ def seal_refresh(
     tsa = tsa_url(opts.tsa)
     if tsa is None:
         raise SealError("seal refresh needs a timestamp authority: give --tsa URL or DEALFLOW_TSA")
-    roots = trust_roots(_trust(trust))
+    roots = make_seal_judge().trust_roots(_trust(trust))
     data = read_file(file, MAX_CONTRACT_BYTES)
     before = _judged(data, roots)
     if not before.ok:
         raise SealError(f"{file} is not timestamped: its seal does not hold: {before.detail}")
-    refreshed = refresh_timestamp(data, tsa, roots)
+    refreshed = refresh_seal_timestamp(data, tsa, roots)
     after = _judged(refreshed, roots)
     if not after.ok or len(after.timestamps) != len(before.timestamps) + 1:
         raise SealError(
@@ -216,11 +215,11 @@ def seal_refresh(
 
 def _judged(data: bytes, roots: tuple[Any, ...]) -> SealFinding:
     """The seal of ``data`` judged now; a file the PDF libraries fail on is a SealError."""
-    from dealflow.adapters.seal_validation import judge_seal
+    from dealflow.bootstrap import make_seal_judge
     from dealflow.errors import SealError
 
     try:
-        return judge_seal(data, roots)
+        return make_seal_judge().judge(data, roots)
     except Exception as exc:  # whatever a damaged file makes the libraries raise: one line
         said = " ".join(str(exc).split())[:160] or type(exc).__name__
         raise SealError(f"the seal cannot be read: {said}") from None
@@ -241,13 +240,13 @@ def keys_dev(
     Example:
       dealflow keys dev ./keys
     """
-    from dealflow.adapters.signing import make_dev_certificate
+    from dealflow.bootstrap import make_dev_seal
 
     for name in ("dev-seal.p12", "dev-seal.pem"):
         target = folder / name
         if os.path.lexists(target):  # a link there, even dangling, is never written through
             raise typer.BadParameter(f"{target} exists; remove it or choose another folder")
-    made = make_dev_certificate(folder)
+    made = make_dev_seal(folder)
     pem = made.with_suffix(".pem")
     if options(ctx).json:
         emit_json(

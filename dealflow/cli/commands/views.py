@@ -11,10 +11,10 @@ from typing import Annotated
 
 import typer
 
+from dealflow.cli.app import app
 from dealflow.cli.base import (
     RoleName,
     actor,
-    app,
     cells,
     columns,
     emit_json,
